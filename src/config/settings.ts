@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Operator settings: app settings in Azure, environment variables locally. Never API input: a portal can never
+ * point its credentials at an address of its own choosing.
+ */
+export const DEFAULT_SCHEDULE = '0 0 * * * *';
+export const DEFAULT_SKU_NAMES_URL =
+  'https://download.microsoft.com/download/e/3/e/e3e9faf2-f28b-490a-9ada-c6089a1fc5b0/Product%20names%20and%20service%20plan%20identifiers%20for%20licensing.csv';
+
+const httpsUrl = z
+  .string()
+  .url()
+  .refine((value) => value.startsWith('https://'), { message: 'must be an https:// address' });
+
+const envSchema = z.object({
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__accountName: z.string().min(1).optional(),
+  AzureWebJobsStorage__tableServiceUri: httpsUrl.optional(),
+  AzureWebJobsStorage__queueServiceUri: httpsUrl.optional(),
+  AzureWebJobsStorage__blobServiceUri: httpsUrl.optional(),
+  AzureWebJobsStorage__clientId: z.string().min(1).optional(),
+  LICENSE_SYNC_SCHEDULE: z.string().min(1).default(DEFAULT_SCHEDULE),
+  LICENSE_SYNC_KEY_VAULT_URL: httpsUrl.optional(),
+  LICENSE_SYNC_AUTHORITY_HOST: httpsUrl.optional(),
+  LICENSE_SYNC_GRAPH_ENDPOINT: httpsUrl.optional(),
+  LICENSE_SYNC_SKU_NAMES_URL: z.string().url().default(DEFAULT_SKU_NAMES_URL),
+  LICENSE_SYNC_DATA_DIR: z.string().min(1).default('.data'),
+  LICENSE_SYNC_DEMO: z.enum(['on', 'off']).default('on'),
+  LICENSE_SYNC_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,20}$/).default(''),
+  LICENSE_SYNC_QUEUE_NAME: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,50}$/).default('portal-runs'),
+  AZURE_CLIENT_ID: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(7071),
+});
+
+export interface StorageSettings {
+  /** A connection string (Azurite locally), or the identity-based service URIs of Azure. */
+  connectionString?: string;
+  tableServiceUri?: string;
+  queueServiceUri?: string;
+  blobServiceUri?: string;
+  /** Client id of the user-assigned managed identity used for storage. */
+  clientId?: string;
+}
+
+export interface Settings {
+  storage: StorageSettings;
+  /** Prefix of every table name, so tests (and several installations) can share one storage account. */
+  tablePrefix: string;
+  /** The queue of portal runs; its poison queue is `<name>-poison`. */
+  queueName: string;
+  schedule: string;
+  keyVaultUrl?: string;
+  authorityHostOverride?: string;
+  graphEndpointOverride?: string;
+  skuNamesUrl: string;
+  dataDir: string;
+  demo: boolean;
+  port: number;
+  /** Client id of the app's user-assigned managed identity (Key Vault, storage). */
+  managedIdentityClientId?: string;
+  /** Set only by the local host: where the simulated demo tenant answers. */
+  simulator?: { authorityHost: string; graphEndpoint: string };
+}
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new SettingsError(`Invalid settings: ${problems}`);
+  }
+  const e = parsed.data;
+  const accountName = e.AzureWebJobsStorage__accountName;
+  const storage: StorageSettings = e.AzureWebJobsStorage
+    ? { connectionString: e.AzureWebJobsStorage }
+    : {
+        tableServiceUri: e.AzureWebJobsStorage__tableServiceUri ?? (accountName && `https://${accountName}.table.core.windows.net`),
+        queueServiceUri: e.AzureWebJobsStorage__queueServiceUri ?? (accountName && `https://${accountName}.queue.core.windows.net`),
+        blobServiceUri: e.AzureWebJobsStorage__blobServiceUri ?? (accountName && `https://${accountName}.blob.core.windows.net`),
+        clientId: e.AzureWebJobsStorage__clientId ?? e.AZURE_CLIENT_ID,
+      };
+  return {
+    storage,
+    tablePrefix: e.LICENSE_SYNC_TABLE_PREFIX,
+    queueName: e.LICENSE_SYNC_QUEUE_NAME,
+    schedule: e.LICENSE_SYNC_SCHEDULE,
+    keyVaultUrl: e.LICENSE_SYNC_KEY_VAULT_URL,
+    authorityHostOverride: e.LICENSE_SYNC_AUTHORITY_HOST,
+    graphEndpointOverride: e.LICENSE_SYNC_GRAPH_ENDPOINT,
+    skuNamesUrl: e.LICENSE_SYNC_SKU_NAMES_URL,
+    dataDir: path.resolve(e.LICENSE_SYNC_DATA_DIR),
+    demo: e.LICENSE_SYNC_DEMO === 'on',
+    port: e.PORT,
+    managedIdentityClientId: e.AZURE_CLIENT_ID,
+  };
+}

@@ -1,0 +1,209 @@
+import { z } from 'zod';
+
+/**
+ * The shapes of the ledger as the rest of the code sees them. Storage adapters map these to and from table
+ * entities; the HTTP API answers with them. One schema per shape; the type is inferred from it.
+ */
+
+export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'] as const;
+/** `simulated` is the built-in demo tenant of local runs; the API accepts it only when the local host enables it. */
+export const cloudSchema = z.enum([...CLOUDS, 'simulated']);
+export type Cloud = z.infer<typeof cloudSchema>;
+
+export const AUTH_KINDS = ['clientSecret', 'certificate', 'password'] as const;
+export const authKindSchema = z.enum(AUTH_KINDS);
+export type AuthKind = z.infer<typeof authKindSchema>;
+
+export const RUN_TRIGGERS = ['schedule', 'manual', 'dryRun'] as const;
+export const runTriggerSchema = z.enum(RUN_TRIGGERS);
+export type RunTrigger = z.infer<typeof runTriggerSchema>;
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+const isoDate = z.string().datetime({ offset: true });
+
+export const runCountsSchema = z.object({
+  plansRead: z.number().int().nonnegative(),
+  usersRead: z.number().int().nonnegative(),
+  licensesCreated: z.number().int().nonnegative(),
+  licensesUpdated: z.number().int().nonnegative(),
+  contactsCreated: z.number().int().nonnegative(),
+  contactsUpdated: z.number().int().nonnegative(),
+  consumersAdded: z.number().int().nonnegative(),
+  consumersUpdated: z.number().int().nonnegative(),
+  consumersRemoved: z.number().int().nonnegative(),
+  conflicts: z.number().int().nonnegative(),
+});
+export type RunCounts = z.infer<typeof runCountsSchema>;
+
+export function emptyCounts(): RunCounts {
+  return {
+    plansRead: 0, usersRead: 0, licensesCreated: 0, licensesUpdated: 0, contactsCreated: 0, contactsUpdated: 0,
+    consumersAdded: 0, consumersUpdated: 0, consumersRemoved: 0, conflicts: 0,
+  };
+}
+
+/** Several contacts hold addresses of one user: nothing is linked or created for that user. */
+export const conflictSchema = z.object({
+  objectId: z.string(),
+  userPrincipalName: z.string(),
+  addresses: z.array(z.string()),
+  contactIds: z.array(z.string()),
+});
+export type Conflict = z.infer<typeof conflictSchema>;
+
+export const runRecordSchema = z.object({
+  id: z.string(),
+  portalId: z.string(),
+  trigger: runTriggerSchema,
+  status: runStatusSchema,
+  queuedAt: isoDate,
+  startedAt: isoDate.optional(),
+  endedAt: isoDate.optional(),
+  counts: runCountsSchema,
+  graphRequests: z.number().int().nonnegative(),
+  throttledRetries: z.number().int().nonnegative(),
+  /** How the users were read: a full read, or Graph's delta since the last run. */
+  readMode: z.enum(['full', 'delta']).optional(),
+  conflicts: z.array(conflictSchema),
+  errorCode: z.string().optional(),
+  errorMessage: z.string().optional(),
+  /** Why a scheduled run was skipped (e.g. the previous run is still running). */
+  skippedReason: z.string().optional(),
+  attempts: z.number().int().nonnegative(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const lastRunSchema = runRecordSchema.pick({
+  id: true, trigger: true, status: true, queuedAt: true, startedAt: true, endedAt: true, counts: true,
+  errorCode: true, errorMessage: true,
+});
+export type LastRun = z.infer<typeof lastRunSchema>;
+
+export const portalRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  tenantId: z.string(),
+  clientId: z.string(),
+  cloud: cloudSchema,
+  authKind: authKindSchema,
+  /** Only for the legacy password kind: the user's sign-in name (not a secret). */
+  username: z.string().optional(),
+  active: z.boolean(),
+  autoSync: z.boolean(),
+  hasSecret: z.boolean(),
+  secretSetAt: isoDate.optional(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  lastRun: lastRunSchema.optional(),
+  /** End of the last successful run: the "last seen" of every sync-owned consumer still linked. */
+  lastSuccessAt: isoDate.optional(),
+  /** Internal sync state (never in an API response): Graph's delta link and the last full read. */
+  deltaLink: z.string().optional(),
+  lastFullReadAt: isoDate.optional(),
+});
+export type PortalRecord = z.infer<typeof portalRecordSchema>;
+
+export const LICENSE_STATUSES = ['current', 'goneFromPortal'] as const;
+
+export const licenseRecordSchema = z.object({
+  /** `${portalId}.${skuId}` */
+  id: z.string(),
+  portalId: z.string(),
+  skuId: z.string(),
+  skuPartNumber: z.string(),
+  displayName: z.string(),
+  /** `<portal name> - <plan display name>` */
+  name: z.string(),
+  available: z.number().int(),
+  warning: z.number().int(),
+  suspended: z.number().int(),
+  lockedOut: z.number().int(),
+  consumedUnits: z.number().int(),
+  /** Consumers linked to this license, sync-owned and hand-made. */
+  assigned: z.number().int(),
+  capabilityStatus: z.string(),
+  appliesTo: z.string(),
+  overAssigned: z.boolean(),
+  status: z.enum(LICENSE_STATUSES),
+  statusMessage: z.string().optional(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+export type LicenseRecord = z.infer<typeof licenseRecordSchema>;
+
+export const contactOriginSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('manual') }),
+  z.object({ kind: z.literal('sync'), portalId: z.string() }),
+]);
+export type ContactOrigin = z.infer<typeof contactOriginSchema>;
+
+export const contactRecordSchema = z.object({
+  id: z.string(),
+  /** Primary address as entered or as Microsoft reports it; compared case-insensitively. */
+  email: z.string(),
+  aliases: z.array(z.string()),
+  displayName: z.string(),
+  origin: contactOriginSchema,
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+export type ContactRecord = z.infer<typeof contactRecordSchema>;
+
+export const consumerOwnerSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('manual') }),
+  z.object({ kind: z.literal('sync'), portalId: z.string() }),
+]);
+export type ConsumerOwner = z.infer<typeof consumerOwnerSchema>;
+
+/** What Microsoft says about one user's assignment of one plan (sync-owned consumers only). */
+export const assignmentSchema = z.object({
+  objectId: z.string(),
+  userPrincipalName: z.string(),
+  assignedDirectly: z.boolean(),
+  /** Object ids of the groups the license is inherited from. */
+  assignedViaGroups: z.array(z.string()),
+  /** licenseAssignmentState.state: Active, ActiveWithSolutionIssues, Error, ... */
+  assignmentState: z.string(),
+  /** licenseAssignmentState.error: None, CountViolation, MutuallyExclusiveViolation, ... */
+  assignmentError: z.string(),
+  accountEnabled: z.boolean(),
+  userType: z.string(),
+});
+export type Assignment = z.infer<typeof assignmentSchema>;
+
+export const consumerRecordSchema = z.object({
+  licenseId: z.string(),
+  portalId: z.string(),
+  skuId: z.string(),
+  contactId: z.string(),
+  owner: consumerOwnerSchema,
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  /** Sync-owned only. */
+  assignment: assignmentSchema.optional(),
+  firstSeen: isoDate.optional(),
+  /**
+   * Sync-owned only: the user's addresses and display name as last seen, lower-cased and joined, so a run
+   * notices a rename or a new alias without reading the contact.
+   */
+  userFingerprint: z.string().optional(),
+});
+export type ConsumerRecord = z.infer<typeof consumerRecordSchema>;
+
+export function licenseIdOf(portalId: string, skuId: string): string {
+  return `${portalId}.${skuId}`;
+}
+
+export function parseLicenseId(id: string): { portalId: string; skuId: string } | undefined {
+  const dot = id.indexOf('.');
+  if (dot <= 0 || dot === id.length - 1) return undefined;
+  return { portalId: id.slice(0, dot), skuId: id.slice(dot + 1) };
+}
+
+/** Addresses are compared case-insensitively everywhere. */
+export function normalizeAddress(address: string): string {
+  return address.trim().toLowerCase();
+}
