@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { runTriggerSchema } from '../domain/records';
+
+/** One queue message per portal run: ids only, never data or secrets. */
+export const runMessageSchema = z
+  .object({
+    portalId: z.string().min(1).max(64),
+    runId: z.string().min(1).max(64),
+    trigger: runTriggerSchema.exclude(['dryRun']),
+  })
+  .strict();
+export type RunMessage = z.infer<typeof runMessageSchema>;
+
+/** Sends run messages to the run queue (the timer uses its output binding instead). */
+export interface RunQueue {
+  send(message: RunMessage): Promise<void>;
+}
