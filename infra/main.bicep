@@ -1,0 +1,538 @@
+// m365-license-sync on Azure Functions Flex Consumption (Node 22), deployed into one resource group.
+//
+// One user-assigned managed identity reaches storage, Key Vault and Application Insights; nothing holds a key or a
+// connection string with a secret in it: shared-key access is off on storage, local auth is off on Application
+// Insights and Log Analytics, and Key Vault authorizes through Azure RBAC only.
+//
+// Plain resource declarations (no registry modules), so `az bicep build --file infra/main.bicep` needs no network.
+// Deploy with `azd up`, or `az deployment group create` and a publish: see docs/deploy.md.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (azd environment name); with the resource group it seeds the unique resource names.')
+param environmentName string
+
+@description('Region of every resource. It must offer Flex Consumption: az functionapp list-flexconsumption-locations.')
+param location string = resourceGroup().location
+
+@description('NCRONTAB (six fields, with seconds) of the scheduled run of every portal with automatic sync on.')
+param syncSchedule string = '0 0 * * * *'
+
+@description('Microsoft\'s product-names CSV (display names of the plans). The default is its official download address.')
+param skuNamesUrl string = 'https://download.microsoft.com/download/e/3/e/e3e9faf2-f28b-490a-9ada-c6089a1fc5b0/Product%20names%20and%20service%20plan%20identifiers%20for%20licensing.csv'
+
+@description('Optional prefix of every ledger table name (letters and digits, starting with a letter). Empty: no prefix.')
+param tablePrefix string = ''
+
+@description('Tests and private clouds only: Entra authority host to use instead of the portal cloud\'s own. Leave empty.')
+param authorityHostOverride string = ''
+
+@description('Tests and private clouds only: Microsoft Graph endpoint to use instead of the portal cloud\'s own. Leave empty.')
+param graphEndpointOverride string = ''
+
+@description('E-mail address that gets the "portal runs failed" alert. Empty: the alert still fires and shows in the Azure portal, but mails no one.')
+param alertEmail string = ''
+
+@description('Resource id of an existing action group to notify as well (Teams, SMS, ITSM, ...). Empty: none.')
+param alertActionGroupId string = ''
+
+@description('Client id of the Entra app registration that signs administrators in to the API and page (App Service Authentication). Empty: no sign-in in front of the app (function keys still protect the API routes).')
+param authClientId string = ''
+
+@description('Most instances the app may scale out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Days a deleted Key Vault (and a deleted secret) stays recoverable. Purge protection holds it for this long; it cannot be changed after the vault is created.')
+@minValue(7)
+@maxValue(90)
+param keyVaultSoftDeleteRetentionDays int = 90
+
+@description('Name of the Key Vault. Empty: derived from the environment. Set it to redeploy after `azd down` while the old vault is still soft-deleted (purge protection keeps its name taken).')
+param keyVaultName string = ''
+
+@description('Redundancy of the storage account.')
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_GZRS'])
+param storageSku string = 'Standard_LRS'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names and constants
+// ---------------------------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = { 'azd-env-name': environmentName, application: 'm365-license-sync' }
+
+var functionAppName = 'func-licsync-${resourceToken}'
+var planName = 'plan-licsync-${resourceToken}'
+var identityName = 'id-licsync-${resourceToken}'
+var storageAccountName = 'stlicsync${resourceToken}'
+var vaultName = !empty(keyVaultName) ? keyVaultName : 'kv-licsync-${take(resourceToken, 10)}'
+var logAnalyticsName = 'log-licsync-${resourceToken}'
+var appInsightsName = 'appi-licsync-${resourceToken}'
+var actionGroupName = 'ag-licsync-${resourceToken}'
+
+// Must match the code: the queue of portal runs (src/config/settings.ts default) and its poison queue
+// (`<name>-poison`, where the host moves a message after host.json's maxDequeueCount failed deliveries), and the
+// blob container of the cached product-names list (src/storage/clients.ts BLOB_CONTAINER).
+var runQueueName = 'portal-runs'
+var blobContainerName = 'license-sync'
+// Flex Consumption reads the app's deployment package from this container, with the app's identity.
+var deploymentContainerName = 'app-package'
+
+// Built-in role definitions (the same ids in every tenant), and why the app's identity holds each one.
+var roles = {
+  // AzureWebJobsStorage: the Functions host keeps its keys, timer schedule-monitor and singleton leases in blobs
+  // (Functions docs require Owner for an identity-based host storage connection); Flex Consumption reads the
+  // deployment package; the app caches the product-names list in the `license-sync` container.
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // The queue trigger reads and deletes run messages, the timer and the API enqueue them, the host moves failed
+  // ones to the poison queue; the app creates the queues if missing.
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  // The ledger: portals, licenses, contacts, consumers, runs and leases are tables the app creates and writes.
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // One secret per portal, written when a portal is created or its credentials change, deleted with the portal.
+  // Secrets User would only read them.
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  // Application Insights has local (instrumentation-key) auth off, so the host sends telemetry with Entra ID,
+  // which needs this role on the component.
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------------------------------------------
+
+resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: identityName
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Storage: host, deployment package, run queue, ledger tables, product-names cache
+// ---------------------------------------------------------------------------------------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: storageAccountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: storageSku }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    supportsHttpsTrafficOnly: true
+    minimumTlsVersion: 'TLS1_2'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      services: {
+        blob: { enabled: true }
+        file: { enabled: true }
+        queue: { enabled: true, keyType: 'Account' }
+        table: { enabled: true, keyType: 'Account' }
+      }
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: { enabled: true, days: 7 }
+    containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+  }
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: { publicAccess: 'None' }
+}
+
+resource cacheContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: blobContainerName
+  properties: { publicAccess: 'None' }
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource runQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: runQueueName
+}
+
+resource runPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: '${runQueueName}-poison'
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Key Vault: one secret per portal (client secret, certificate PEM, or legacy password)
+// ---------------------------------------------------------------------------------------------------------------
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: vaultName
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionDays
+    enablePurgeProtection: true
+    enabledForDeployment: false
+    enabledForDiskEncryption: false
+    enabledForTemplateDeployment: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Monitoring: Log Analytics, Application Insights on it, and the alert on failed portal runs
+// ---------------------------------------------------------------------------------------------------------------
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: logAnalyticsName
+  location: location
+  tags: tags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+    features: {
+      disableLocalAuth: true
+    }
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: appInsightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    IngestionMode: 'LogAnalytics'
+    DisableLocalAuth: true
+  }
+}
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
+  name: actionGroupName
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'licsync'
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'license-sync-operator'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+var alertActionGroups = concat(
+  empty(alertEmail) ? [] : [resourceId('Microsoft.Insights/actionGroups', actionGroupName)],
+  empty(alertActionGroupId) ? [] : [alertActionGroupId]
+)
+
+// A run that ends failed is logged as `run failed [portalId=... runId=...]` (src/sync/runSync.ts), or, when the host
+// gave up retrying it, `Marked a poisoned run failed [portalId=...]` (src/runs/poison.ts); both carry portalId, runId
+// and errorCode as properties too (src/runs/log.ts). Retried attempts ("will retry") do not alert. One alert per
+// failing portal (split by portalId), so a failing tenant is named in the Azure portal.
+resource runFailedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-licsync-run-failed-${resourceToken}'
+  location: location
+  tags: tags
+  dependsOn: [actionGroup]
+  properties: {
+    displayName: 'License sync: portal runs failed'
+    description: 'A portal run of m365-license-sync failed. Open the alert to see the portal id; the run\'s error code and message are in the run history (GET /api/portals/{id}/runs) and in Application Insights traces.'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    // Stays fired until someone looks: a failing tenant must not disappear because the next hour was quiet.
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: '''
+traces
+| where message startswith "run failed" or message startswith "Marked a poisoned run failed"
+| extend portalId = coalesce(tostring(customDimensions.portalId), tostring(customDimensions.prop__portalId), extract(@"portalId=([^\s\]]+)", 1, message), "unknown")
+| extend errorCode = coalesce(tostring(customDimensions.errorCode), tostring(customDimensions.prop__errorCode), "unknown")
+| project timestamp, portalId, errorCode, message
+'''
+          timeAggregation: 'Count'
+          dimensions: [
+            {
+              name: 'portalId'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: alertActionGroups
+      customProperties: {
+        application: 'm365-license-sync'
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Role assignments: exactly what the code needs, to the app's identity, on the narrowest scope
+// ---------------------------------------------------------------------------------------------------------------
+
+resource blobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appIdentity.id, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: appIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource queueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appIdentity.id, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: appIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource tableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appIdentity.id, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: appIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, appIdentity.id, roles.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: appIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, appIdentity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: appIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Function app on Flex Consumption
+// ---------------------------------------------------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  // azd finds the app to deploy the `api` service to by this tag.
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${appIdentity.id}': {}
+    }
+  }
+  // The host reaches storage with the identity as soon as it starts: grant the roles first.
+  dependsOn: [blobDataOwner, queueDataContributor, tableDataContributor, metricsPublisher]
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    publicNetworkAccess: 'Enabled'
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: appIdentity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// Every setting the code reads in Azure (src/config/settings.ts). Storage is identity-based: no connection string.
+var storageSuffix = environment().suffixes.storage
+var appSettings = union(
+  {
+    AzureWebJobsStorage__accountName: storage.name
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: appIdentity.properties.clientId
+    AzureWebJobsStorage__blobServiceUri: 'https://${storage.name}.blob.${storageSuffix}'
+    AzureWebJobsStorage__queueServiceUri: 'https://${storage.name}.queue.${storageSuffix}'
+    AzureWebJobsStorage__tableServiceUri: 'https://${storage.name}.table.${storageSuffix}'
+    AZURE_CLIENT_ID: appIdentity.properties.clientId
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${appIdentity.properties.clientId};Authorization=AAD'
+    LICENSE_SYNC_SCHEDULE: syncSchedule
+    LICENSE_SYNC_KEY_VAULT_URL: vault.properties.vaultUri
+    LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
+    LICENSE_SYNC_QUEUE_NAME: runQueueName
+  },
+  // Optional settings are left out when empty: the code's defaults apply (an empty value would not be valid).
+  empty(tablePrefix) ? {} : { LICENSE_SYNC_TABLE_PREFIX: tablePrefix },
+  empty(authorityHostOverride) ? {} : { LICENSE_SYNC_AUTHORITY_HOST: authorityHostOverride },
+  empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride }
+)
+
+resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  dependsOn: [secretsOfficer, runQueue, runPoisonQueue, cacheContainer, deploymentContainer]
+  properties: appSettings
+}
+
+// No basic-auth (user name and password) publishing: deployments sign in with Entra ID.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+// App Service Authentication: administrators sign in with Entra ID before any request reaches the app. Who may
+// sign in is decided in Entra (the app registration's "Assignment required" and app roles): see docs/deploy.md.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [authClientId, 'api://${authClientId}']
+        }
+      }
+    }
+    login: {
+      tokenStore: { enabled: false }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outputs (azd stores them in the environment: azd env get-values)
+// ---------------------------------------------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = resourceGroup().name
+output AZURE_FUNCTION_APP_NAME string = functionApp.name
+output SERVICE_API_NAME string = functionApp.name
+output SERVICE_API_URI string = 'https://${functionApp.properties.defaultHostName}'
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = appIdentity.properties.clientId
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
+output LICENSE_SYNC_KEY_VAULT_URL string = vault.properties.vaultUri
+output APPLICATIONINSIGHTS_NAME string = appInsights.name
+output LOG_ANALYTICS_WORKSPACE_NAME string = logAnalytics.name
+output RUN_FAILED_ALERT_NAME string = runFailedAlert.name
