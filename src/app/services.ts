@@ -55,7 +55,10 @@ export const consoleLogger: Logger = {
 
 export function getServices(): Promise<Services> {
   if (!current) {
-    if (!factory) throw new Error('No services factory registered: import src/app/compose first.');
+    // The real composition root registers itself when loaded; loaded lazily here to keep this module light.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (!factory) require('./compose');
+    if (!factory) throw new Error('No services factory registered.');
     const made = factory(loadSettings(process.env), consoleLogger);
     // A failed start (e.g. bad settings) must not stick: the next invocation tries again.
     made.catch(() => { if (current === made) current = undefined; });

@@ -1,0 +1,63 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { normalizeAddress } from '../domain/records';
+
+/**
+ * Table keys. PartitionKey and RowKey may not hold / \ # ? or control characters, and a quote or a percent sign
+ * makes point operations fragile; addresses and names can hold any of them. So every key made from data is
+ * percent-encoded with `~` in place of `%` (reversible, and ids and GUIDs stay as they are).
+ */
+export function encodeKey(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/[~!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%/g, '~');
+}
+
+export function decodeKey(key: string): string {
+  return decodeURIComponent(key.replace(/~/g, '%'));
+}
+
+/** Row key of the unique-name index: names are unique case-insensitively. */
+export function nameKey(name: string): string {
+  return encodeKey(name.trim().toLowerCase());
+}
+
+/**
+ * Partition of an address in the address index: a short hash of the lower-cased address spreads the index
+ * over 256 partitions, so point reads stay point reads and a first sync's claims batch well per partition.
+ */
+export function addressBucket(normalizedAddress: string): string {
+  return createHash('sha256').update(normalizedAddress).digest('hex').slice(0, 2);
+}
+
+export function addressKeys(address: string): { partitionKey: string; rowKey: string; address: string } {
+  const normalized = normalizeAddress(address);
+  return { partitionKey: addressBucket(normalized), rowKey: encodeKey(normalized), address: normalized };
+}
+
+/** RowKey of a consumer within its portal's partition. */
+export function consumerRowKey(skuId: string, contactId: string): string {
+  return `${encodeKey(skuId)}_${encodeKey(contactId)}`;
+}
+
+/** RowKey range [from, to) of one license's consumers within the portal's partition. */
+export function consumerRowKeyRange(skuId: string): { from: string; to: string } {
+  const prefix = `${encodeKey(skuId)}_`;
+  // '`' is the character right after '_': the range holds exactly the keys that start with the prefix.
+  return { from: prefix, to: `${encodeKey(skuId)}\`` };
+}
+
+const MAX_TICKS = 9_999_999_999_999;
+
+/**
+ * A run id that sorts newest first as a RowKey (Table Storage returns a partition in RowKey order): the
+ * inverted millisecond timestamp, then a random suffix so runs queued in the same millisecond stay apart.
+ */
+export function newRunId(now: Date | number = Date.now()): string {
+  const ms = typeof now === 'number' ? now : now.getTime();
+  return `${String(MAX_TICKS - ms).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** OData string literal. */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../domain/errors';
+import {
+  emptyCounts, licenseIdOf,
+  type Assignment, type ConsumerRecord, type ContactRecord, type LicenseRecord,
+} from '../domain/records';
+import type { ChangePlan } from '../reconcile/plan';
+import { testSettings } from '../../test/support/env';
+import { ConflictError, createLedger, NotFoundError, type TableLedger } from './index';
+
+const T0 = '2025-03-01T08:00:00.000Z';
+const T1 = '2025-03-01T09:00:00.000Z';
+const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
+const E1 = '18181a46-0d4e-45cd-891e-60aabd171b4e';
+
+function license(portalId: string, skuId: string, overrides: Partial<LicenseRecord> = {}): LicenseRecord {
+  return {
+    id: licenseIdOf(portalId, skuId), portalId, skuId, skuPartNumber: 'ENTERPRISEPACK', displayName: 'Office 365 E3',
+    name: `${portalId} - Office 365 E3`, available: 25, warning: 0, suspended: 0, lockedOut: 0, consumedUnits: 3,
+    assigned: 0, capabilityStatus: 'Enabled', appliesTo: 'User', overAssigned: false, status: 'current',
+    createdAt: T0, updatedAt: T0, ...overrides,
+  };
+}
+
+function contact(email: string, aliases: string[] = [], overrides: Partial<ContactRecord> = {}): ContactRecord {
+  return {
+    id: randomUUID(), email, aliases, displayName: email.split('@')[0] ?? email, origin: { kind: 'manual' },
+    createdAt: T0, updatedAt: T0, ...overrides,
+  };
+}
+
+function assignment(objectId: string): Assignment {
+  return {
+    objectId, userPrincipalName: `${objectId}@contoso.com`, assignedDirectly: true, assignedViaGroups: [],
+    assignmentState: 'Active', assignmentError: 'None', accountEnabled: true, userType: 'Member',
+  };
+}
+
+function syncConsumer(lic: LicenseRecord, contactId: string, overrides: Partial<ConsumerRecord> = {}): ConsumerRecord {
+  return {
+    licenseId: lic.id, portalId: lic.portalId, skuId: lic.skuId, contactId, owner: { kind: 'sync', portalId: lic.portalId },
+    createdAt: T0, updatedAt: T0, assignment: assignment(`obj-${contactId}`), firstSeen: T0,
+    userFingerprint: `${contactId}@contoso.com|${contactId}`, ...overrides,
+  };
+}
+
+function plan(portalId: string, parts: {
+  licenses?: Partial<ChangePlan['licenses']>; contacts?: Partial<ChangePlan['contacts']>; consumers?: Partial<ChangePlan['consumers']>;
+} = {}): ChangePlan {
+  return {
+    portalId,
+    licenses: { create: [], update: [], ...parts.licenses },
+    contacts: { create: [], addAliases: [], ...parts.contacts },
+    consumers: { add: [], update: [], remove: [], ...parts.consumers },
+    conflicts: [],
+    counts: emptyCounts(),
+  };
+}
+
+function portalId(): string {
+  return `p${randomUUID().slice(0, 8)}`;
+}
+
+let store: TableLedger;
+
+beforeAll(async () => {
+  store = await createLedger(testSettings());
+});
+
+describe('contacts', () => {
+  it('finds a contact by its primary address or any alias, whatever the case', async () => {
+    const c = await store.ledger.createContact(contact('Ada.Lovelace@Contoso.com', ['ada@contoso.co.uk', "o'hara#1/x?y@contoso.com"]));
+    expect((await store.ledger.findContactByAddress('ada.lovelace@contoso.com'))?.id).toBe(c.id);
+    expect((await store.ledger.findContactByAddress('  ADA@CONTOSO.CO.UK '))?.id).toBe(c.id);
+    expect((await store.ledger.findContactByAddress("O'HARA#1/X?Y@contoso.com"))?.id).toBe(c.id);
+    expect(await store.ledger.findContactByAddress('nobody@contoso.com')).toBeUndefined();
+    expect(await store.ledger.getContact(c.id)).toEqual(c);
+  });
+
+  it('refuses a contact with an address another contact holds, and keeps none of its addresses', async () => {
+    await store.ledger.createContact(contact('grace@contoso.com'));
+    const clash = contact('hopper@contoso.com', ['GRACE@contoso.com']);
+    await expect(store.ledger.createContact(clash)).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.ledger.getContact(clash.id)).toBeUndefined();
+    expect(await store.ledger.findContactByAddress('hopper@contoso.com')).toBeUndefined();
+  });
+
+  it('looks addresses up with point reads, never reading the rest of the index', async () => {
+    const wanted = await store.ledger.createContact(contact('point-a@fabrikam.com', ['point-b@fabrikam.com']));
+    for (let i = 0; i < 20; i += 1) await store.ledger.createContact(contact(`bystander${i}@fabrikam.com`));
+    const before = store.stats.entitiesRead;
+    const found = await store.ledger.findContactIdsByAddress(['Point-A@fabrikam.com', 'point-b@fabrikam.com', 'missing@fabrikam.com']);
+    expect(found).toEqual(new Map([['point-a@fabrikam.com', wanted.id], ['point-b@fabrikam.com', wanted.id]]));
+    expect(store.stats.entitiesRead - before).toBe(2);
+  });
+
+  it('scans the index once instead of point reads when asked for very many addresses', async () => {
+    const wanted = await store.ledger.createContact(contact('scan-me@fabrikam.com'));
+    for (let i = 0; i < 3; i += 1) await store.ledger.createContact(contact(`scanned${i}@fabrikam.com`));
+    const addresses = Array.from({ length: 5_001 }, (_, i) => `not-there-${i}@fabrikam.com`).concat('SCAN-ME@fabrikam.com');
+    const before = store.stats.entitiesRead;
+    const found = await store.ledger.findContactIdsByAddress(addresses);
+    expect(found).toEqual(new Map([['scan-me@fabrikam.com', wanted.id]]));
+    // The scan read the whole index (point reads would have read the one row that exists).
+    expect(store.stats.entitiesRead - before).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('loading and applying a plan', () => {
+  it('creates exactly the licenses, contacts and consumers of a plan, then loads them with their ETags', async () => {
+    const p = portalId();
+    const lic = license(p, E3, { assigned: 2 });
+    const alice = contact('alice@contoso.com', ['a.smith@contoso.com'], { origin: { kind: 'sync', portalId: p } });
+    const bob = contact('bob@contoso.com', [], { origin: { kind: 'sync', portalId: p } });
+    const result = await store.ledger.applyPlan(plan(p, {
+      licenses: { create: [lic] },
+      contacts: { create: [alice, bob] },
+      consumers: { add: [syncConsumer(lic, alice.id), syncConsumer(lic, bob.id)] },
+    }), { licenses: [], consumers: [], etags: new Map() });
+
+    expect(result.contactsMerged).toBe(0);
+    const state = await store.ledger.loadPortalState(p);
+    expect(state.licenses).toEqual([lic]);
+    expect(state.consumers).toHaveLength(2);
+    expect(state.consumers).toEqual(expect.arrayContaining([syncConsumer(lic, alice.id), syncConsumer(lic, bob.id)]));
+    expect(state.etags.get(lic.id)).toBeTruthy();
+    expect(state.etags.get(`${lic.id}|${alice.id}`)).toBeTruthy();
+    expect(await store.ledger.getContact(alice.id)).toEqual(alice);
+    expect((await store.ledger.findContactByAddress('A.Smith@contoso.com'))?.id).toBe(alice.id);
+    expect(await store.ledger.getLicense(lic.id)).toEqual(lic);
+    // 1 license + 2 contacts + 3 addresses + 2 consumers
+    expect(result.entitiesWritten).toBe(8);
+  });
+
+  it('writes 250 new consumers in 3 transactions', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), await store.ledger.loadPortalState(p));
+    const consumers = Array.from({ length: 250 }, () => syncConsumer(lic, randomUUID()));
+    const result = await store.ledger.applyPlan(plan(p, { consumers: { add: consumers } }), await store.ledger.loadPortalState(p));
+    expect(result).toEqual({ contactsMerged: 0, entitiesWritten: 250, transactions: 3 });
+    expect(await store.ledger.listConsumers(lic.id)).toHaveLength(250);
+  });
+
+  it('writes nothing for an empty plan', async () => {
+    const p = portalId();
+    const before = { ...store.stats };
+    const result = await store.ledger.applyPlan(plan(p), { licenses: [], consumers: [], etags: new Map() });
+    expect(result).toEqual({ contactsMerged: 0, entitiesWritten: 0, transactions: 0 });
+    expect(store.stats.entitiesWritten).toBe(before.entitiesWritten);
+  });
+
+  it('updates and removes only the consumers the plan names, leaving hand-made ones alone', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    const [a, b, c, manual] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await store.ledger.applyPlan(plan(p, {
+      licenses: { create: [lic] },
+      consumers: { add: [syncConsumer(lic, a as string), syncConsumer(lic, b as string), syncConsumer(lic, c as string)] },
+    }), { licenses: [], consumers: [], etags: new Map() });
+    const person = await store.ledger.createContact(contact(`manual-${manual}@contoso.com`, [], { id: manual as string }));
+    await store.ledger.addManualConsumer(lic.id, person.id, T1);
+
+    const state = await store.ledger.loadPortalState(p);
+    const changedA = { ...syncConsumer(lic, a as string), updatedAt: T1, assignment: { ...assignment(`obj-${a}`), accountEnabled: false } };
+    const result = await store.ledger.applyPlan(plan(p, {
+      licenses: { update: [{ ...(state.licenses[0] as LicenseRecord), assigned: 3, updatedAt: T1 }] },
+      consumers: { update: [changedA], remove: [syncConsumer(lic, b as string)] },
+    }), state);
+
+    expect(result.entitiesWritten).toBe(3);
+    const after = await store.ledger.listConsumers(lic.id);
+    expect(after.map((x) => x.contactId).sort()).toEqual([a, c, manual].sort());
+    expect(after.find((x) => x.contactId === a)).toEqual(changedA);
+    expect(after.find((x) => x.contactId === c)).toEqual(syncConsumer(lic, c as string));
+    expect(after.find((x) => x.contactId === manual)?.owner).toEqual({ kind: 'manual' });
+    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(3);
+  });
+
+  it('links to the contact another writer created meanwhile instead of creating a second one', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), { licenses: [], consumers: [], etags: new Map() });
+    const state = await store.ledger.loadPortalState(p);
+
+    // This portal's plan was made while nobody held carol's address...
+    const planned = contact('carol@contoso.com', ['carol.w@contoso.com'], { origin: { kind: 'sync', portalId: p } });
+    // ...then another portal's sync created her contact first.
+    const theirs = contact('CAROL@contoso.com', [], { origin: { kind: 'sync', portalId: 'other-portal' } });
+    await store.ledger.createContact(theirs);
+
+    const result = await store.ledger.applyPlan(plan(p, {
+      contacts: { create: [planned] },
+      consumers: { add: [syncConsumer(lic, planned.id)] },
+    }), state);
+
+    expect(result.contactsMerged).toBe(1);
+    expect(await store.ledger.getContact(planned.id)).toBeUndefined();
+    expect((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([theirs.id]);
+    expect((await store.ledger.findContactByAddress('carol@contoso.com'))?.id).toBe(theirs.id);
+    // The dropped contact's other address was released, not left pointing at a contact that does not exist.
+    expect(await store.ledger.findContactByAddress('carol.w@contoso.com')).toBeUndefined();
+  });
+
+  it('merges only the contact whose address was taken when it creates hundreds of contacts at once', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), { licenses: [], consumers: [], etags: new Map() });
+    const state = await store.ledger.loadPortalState(p);
+    const planned = Array.from({ length: 600 }, (_, i) => contact(`bulk${i}-${p}@contoso.com`, [`b${i}-${p}@contoso.com`], {
+      origin: { kind: 'sync', portalId: p },
+    }));
+    const taken = planned[123] as ContactRecord;
+    const theirs = await store.ledger.createContact(contact(taken.aliases[0] as string));
+
+    const result = await store.ledger.applyPlan(plan(p, {
+      contacts: { create: planned },
+      consumers: { add: planned.map((c) => syncConsumer(lic, c.id)) },
+    }), state);
+
+    expect(result.contactsMerged).toBe(1);
+    expect(result.transactions).toBeGreaterThan(0);
+    expect(await store.ledger.getContact(taken.id)).toBeUndefined();
+    expect(await store.ledger.findContactByAddress(taken.email)).toBeUndefined();
+    expect((await store.ledger.findContactByAddress(`bulk7-${p}@contoso.com`))?.id).toBe(planned[7]?.id);
+    expect((await store.ledger.findContactByAddress(`B599-${p}@contoso.com`))?.id).toBe(planned[599]?.id);
+    const linked = new Set((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId));
+    expect(linked.size).toBe(600);
+    expect(linked.has(theirs.id)).toBe(true);
+    expect(linked.has(taken.id)).toBe(false);
+  });
+
+  it('ends with one contact when two portals\' syncs create the same person at the same time', async () => {
+    const [p, q] = [portalId(), portalId()];
+    const [pl, ql] = [license(p, E3), license(q, E3)];
+    const empty = () => ({ licenses: [], consumers: [], etags: new Map<string, string>() });
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [pl] } }), empty());
+    await store.ledger.applyPlan(plan(q, { licenses: { create: [ql] } }), empty());
+    // Several people, each created by both syncs at once with the addresses in opposite order.
+    for (let i = 0; i < 8; i += 1) {
+      const [first, second] = [`kim${i}-${p}@contoso.com`, `kim.lee${i}-${p}@contoso.com`];
+      const fromP = contact(first, [second], { origin: { kind: 'sync', portalId: p } });
+      const fromQ = contact(second.toUpperCase(), [first], { origin: { kind: 'sync', portalId: q } });
+      const [statesP, statesQ] = [await store.ledger.loadPortalState(p), await store.ledger.loadPortalState(q)];
+
+      const [rp, rq] = await Promise.all([
+        store.ledger.applyPlan(plan(p, { contacts: { create: [fromP] }, consumers: { add: [syncConsumer(pl, fromP.id)] } }), statesP),
+        store.ledger.applyPlan(plan(q, { contacts: { create: [fromQ] }, consumers: { add: [syncConsumer(ql, fromQ.id)] } }), statesQ),
+      ]);
+
+      const survivors = [await store.ledger.getContact(fromP.id), await store.ledger.getContact(fromQ.id)].filter(Boolean);
+      expect(survivors).toHaveLength(1);
+      expect(rp.contactsMerged + rq.contactsMerged).toBe(1);
+      const survivor = (survivors[0] as ContactRecord).id;
+      expect((await store.ledger.findContactByAddress(first))?.id).toBe(survivor);
+      expect((await store.ledger.findContactByAddress(second))?.id).toBe(survivor);
+      const [linksP, linksQ] = [await store.ledger.listConsumers(pl.id), await store.ledger.listConsumers(ql.id)];
+      expect(linksP.filter((x) => x.contactId === fromP.id || x.contactId === fromQ.id).map((x) => x.contactId)).toEqual([survivor]);
+      expect(linksQ.filter((x) => x.contactId === fromP.id || x.contactId === fromQ.id).map((x) => x.contactId)).toEqual([survivor]);
+    }
+  });
+
+  it('adds aliases to a contact, skipping an address another contact holds', async () => {
+    const p = portalId();
+    const dan = await store.ledger.createContact(contact('dan@contoso.com'));
+    const eve = await store.ledger.createContact(contact('eve@contoso.com'));
+    await store.ledger.applyPlan(plan(p, {
+      contacts: { addAliases: [{ contactId: dan.id, addresses: ['Daniel@contoso.com', 'eve@contoso.com'] }] },
+    }), { licenses: [], consumers: [], etags: new Map() });
+    expect((await store.ledger.getContact(dan.id))?.aliases).toEqual(['daniel@contoso.com']);
+    expect((await store.ledger.findContactByAddress('DANIEL@contoso.com'))?.id).toBe(dan.id);
+    expect((await store.ledger.findContactByAddress('eve@contoso.com'))?.id).toBe(eve.id);
+  });
+
+  it('fails with a transient error when a license changed since the state was read', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), { licenses: [], consumers: [], etags: new Map() });
+    const state = await store.ledger.loadPortalState(p);
+    // A person links someone meanwhile: the license's `assigned` changes.
+    const person = await store.ledger.createContact(contact(`frank-${p}@contoso.com`));
+    await store.ledger.addManualConsumer(lic.id, person.id, T1);
+
+    const stale = plan(p, { licenses: { update: [{ ...lic, available: 30, updatedAt: T1 }] } });
+    const error = await store.ledger.applyPlan(stale, state).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'storage_error', transient: true });
+    expect((await store.ledger.getLicense(lic.id))?.available).toBe(25);
+  });
+
+  it('fails with a transient error when a consumer changed since the state was read', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    const id = randomUUID();
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, id)] } }),
+      { licenses: [], consumers: [], etags: new Map() });
+    const state = await store.ledger.loadPortalState(p);
+    await store.ledger.applyPlan(plan(p, { consumers: { update: [syncConsumer(lic, id, { updatedAt: T1 })] } }), state);
+
+    const error = await store.ledger.applyPlan(
+      plan(p, { consumers: { update: [syncConsumer(lic, id, { userFingerprint: 'stale' })] } }), state,
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'storage_error', transient: true });
+    expect((await store.ledger.listConsumers(lic.id))[0]?.updatedAt).toBe(T1);
+  });
+
+  it('leaves a link a person made meanwhile as theirs when the plan adds the same link', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    const state = { licenses: [], consumers: [], etags: new Map<string, string>() };
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), state);
+    const gina = await store.ledger.createContact(contact(`gina-${p}@contoso.com`));
+    const others = Array.from({ length: 3 }, () => syncConsumer(lic, randomUUID()));
+    const loaded = await store.ledger.loadPortalState(p);
+    await store.ledger.addManualConsumer(lic.id, gina.id, T1);
+
+    await store.ledger.applyPlan(plan(p, { consumers: { add: [syncConsumer(lic, gina.id), ...others] } }), loaded);
+    const after = await store.ledger.listConsumers(lic.id);
+    expect(after).toHaveLength(4);
+    expect(after.find((x) => x.contactId === gina.id)?.owner).toEqual({ kind: 'manual' });
+  });
+});
+
+describe('hand-made consumers', () => {
+  it('links and unlinks a contact by hand, keeping the license\'s assigned count', async () => {
+    const p = portalId();
+    const lic = license(p, E3, { assigned: 1 });
+    const synced = randomUUID();
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, synced)] } }),
+      { licenses: [], consumers: [], etags: new Map() });
+    const helen = await store.ledger.createContact(contact(`helen-${p}@contoso.com`));
+
+    const linked = await store.ledger.addManualConsumer(lic.id, helen.id, T1);
+    expect(linked).toEqual({
+      licenseId: lic.id, portalId: p, skuId: E3, contactId: helen.id, owner: { kind: 'manual' }, createdAt: T1, updatedAt: T1,
+    });
+    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(2);
+    await expect(store.ledger.addManualConsumer(lic.id, helen.id, T1)).rejects.toBeInstanceOf(ConflictError);
+
+    await store.ledger.removeManualConsumer(lic.id, helen.id);
+    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(1);
+    expect((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([synced]);
+    await expect(store.ledger.removeManualConsumer(lic.id, helen.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses to link by hand what the sync already linked, and to unlink a sync-owned link', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    const ivan = await store.ledger.createContact(contact(`ivan-${p}@contoso.com`));
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, ivan.id)] } }),
+      { licenses: [], consumers: [], etags: new Map() });
+    await expect(store.ledger.addManualConsumer(lic.id, ivan.id, T1)).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.ledger.removeManualConsumer(lic.id, ivan.id)).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.ledger.addManualConsumer(licenseIdOf(p, E1), ivan.id, T1)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.ledger.addManualConsumer(lic.id, randomUUID(), T1)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('counts every one of several links made at the same time', async () => {
+    const p = portalId();
+    const lic = license(p, E3);
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), { licenses: [], consumers: [], etags: new Map() });
+    const people = await Promise.all(Array.from({ length: 6 }, (_, i) => store.ledger.createContact(contact(`crowd${i}-${p}@contoso.com`))));
+    await Promise.all(people.map((person) => store.ledger.addManualConsumer(lic.id, person.id, T1)));
+    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(6);
+  });
+});
+
+describe('listing and purging', () => {
+  it('lists all licenses or one portal\'s, and one license\'s consumers', async () => {
+    const [p, q] = [portalId(), portalId()];
+    const [pe3, pe1, qe3] = [license(p, E3), license(p, E1), license(q, E3)];
+    await store.ledger.applyPlan(plan(p, {
+      licenses: { create: [pe3, pe1] },
+      consumers: { add: [syncConsumer(pe3, 'c1'), syncConsumer(pe1, 'c1'), syncConsumer(pe1, 'c2')] },
+    }), { licenses: [], consumers: [], etags: new Map() });
+    await store.ledger.applyPlan(plan(q, { licenses: { create: [qe3] } }), { licenses: [], consumers: [], etags: new Map() });
+
+    expect((await store.ledger.listLicenses(p)).map((l) => l.id).sort()).toEqual([pe1.id, pe3.id].sort());
+    expect((await store.ledger.listLicenses()).map((l) => l.id)).toEqual(expect.arrayContaining([pe3.id, pe1.id, qe3.id]));
+    expect((await store.ledger.listConsumers(pe1.id)).map((c) => c.contactId).sort()).toEqual(['c1', 'c2']);
+    expect((await store.ledger.listConsumers(pe3.id)).map((c) => c.contactId)).toEqual(['c1']);
+  });
+
+  it('purges one portal\'s licenses and consumers, leaving contacts and other portals alone', async () => {
+    const [p, q] = [portalId(), portalId()];
+    const jo = await store.ledger.createContact(contact(`jo-${p}@contoso.com`));
+    const [pl, ql] = [license(p, E3), license(q, E3)];
+    const many = Array.from({ length: 150 }, () => syncConsumer(pl, randomUUID()));
+    await store.ledger.applyPlan(plan(p, { licenses: { create: [pl] }, consumers: { add: [syncConsumer(pl, jo.id), ...many] } }),
+      { licenses: [], consumers: [], etags: new Map() });
+    await store.ledger.applyPlan(plan(q, { licenses: { create: [ql] }, consumers: { add: [syncConsumer(ql, jo.id)] } }),
+      { licenses: [], consumers: [], etags: new Map() });
+
+    await store.ledger.purgePortal(p);
+    expect(await store.ledger.loadPortalState(p)).toEqual({ licenses: [], consumers: [], etags: new Map() });
+    expect((await store.ledger.loadPortalState(q)).consumers).toHaveLength(1);
+    expect(await store.ledger.getContact(jo.id)).toEqual(jo);
+  });
+});

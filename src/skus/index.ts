@@ -1,0 +1,4 @@
+export {
+  loadSkuNameCatalog, parseProductNames, SkuNameCatalog, SkuNameCatalogLoader,
+  type CatalogLogger, type SkuNameCatalogOptions,
+} from './catalog';
