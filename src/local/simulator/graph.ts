@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { User } from '@microsoft/microsoft-graph-types';
+import type { SimFault, SimResource } from './faults';
+import { headerOf, sendGraphError, sendGraphFault, sendJson, sendTruncated, type IssuedToken, type SimState } from './http';
+import type { SimTenant } from './tenant';
+
+/**
+ * The simulated Microsoft Graph v1.0: /subscribedSkus, /users (with $select, $top and $skiptoken paging) and
+ * /users/delta (initial round, then changes and removals since a delta link). Bodies and errors have Graph's
+ * wire shape; page tokens are opaque to clients and carry their own state, so nothing grows per request.
+ */
+
+const MAX_PAGE_SIZE = 999;
+const DEFAULT_USER_PROPERTIES = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const USER_PROPERTIES = [...DEFAULT_USER_PROPERTIES, 'accountEnabled', 'userType', 'createdDateTime', 'proxyAddresses', 'assignedLicenses', 'licenseAssignmentStates'];
+const READ_ORGANIZATION = ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const READ_USERS = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+
+export function graphResource(segments: string[]): SimResource {
+  const rest = segments.slice(1).join('/');
+  if (rest === 'subscribedSkus') return 'subscribedSkus';
+  if (rest === 'users') return 'users';
+  if (rest === 'users/delta' || rest === 'users/delta()') return 'usersDelta';
+  return 'other';
+}
+
+interface PageToken {
+  t: string;
+  p: number;
+  c?: number;
+}
+
+interface DeltaToken {
+  t: string;
+  e: number;
+  s: string[];
+  /** initial round: next position; changes round: since, until and the last key sent */
+  m: 'i' | 'c' | 'd';
+  c?: number;
+  since?: number;
+  until?: number;
+  k?: string;
+  p?: number;
+  n?: number;
+}
+
+function encode(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decode<T>(token: string | null): T | undefined {
+  if (!token) return undefined;
+  try {
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function authenticate(state: SimState, req: IncomingMessage, res: ServerResponse): { token: IssuedToken; tenant: SimTenant } | undefined {
+  const header = headerOf(req, 'authorization') ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  if (!match) {
+    sendGraphError(req, res, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    return undefined;
+  }
+  const token = state.tokens.get(match[1]!.trim());
+  const tenant = token && state.tenants.find((t) => t.tenantId === token.tenantId);
+  if (!token || !tenant) {
+    sendGraphError(req, res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+    return undefined;
+  }
+  if (token.expiresAt < Date.now()) {
+    sendGraphError(req, res, 401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+    return undefined;
+  }
+  return { token, tenant };
+}
+
+/** The 1-based page a /users or /users/delta request asks for, from its page token. */
+export function pageOf(resource: SimResource, url: URL): number | undefined {
+  if (resource === 'users') return decode<PageToken>(url.searchParams.get('$skiptoken'))?.p ?? 1;
+  if (resource === 'usersDelta') {
+    const token = decode<DeltaToken>(url.searchParams.get('$skiptoken'));
+    return token?.p ?? 1;
+  }
+  return undefined;
+}
+
+export function handleGraph(
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  resource: SimResource,
+  auth: { token: IssuedToken; tenant: SimTenant },
+  fault: SimFault | undefined,
+): void {
+  if (fault && fault.kind !== 'reset') return sendGraphFault(req, res, fault);
+  const { token, tenant } = auth;
+  if (req.method !== 'GET') return sendGraphError(req, res, 405, 'Request_BadRequest', 'The HTTP method is not allowed for this resource.');
+  const allowed = (permissions: string[]) => token.delegated || token.roles.some((role) => permissions.includes(role));
+
+  let answer: { status: number; body: unknown } | undefined;
+  switch (resource) {
+    case 'subscribedSkus':
+      if (!allowed(READ_ORGANIZATION)) return sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      answer = { status: 200, body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#subscribedSkus`, value: tenant.subscribedSkus() } };
+      break;
+    case 'users':
+      if (!allowed(READ_USERS)) return sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      answer = listUsers(state, req, res, url, tenant);
+      break;
+    case 'usersDelta':
+      if (!allowed(READ_USERS)) return sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      answer = userDelta(state, req, res, url, tenant);
+      break;
+    default:
+      return sendGraphError(req, res, 400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/')[2] ?? ''}'.`);
+  }
+  if (!answer) return; // an error was sent
+  if (fault?.kind === 'reset') return sendTruncated(res, answer.status, answer.body, fault.afterBytes);
+  sendJson(res, answer.status, answer.body, { 'request-id': randomUUID(), 'client-request-id': headerOf(req, 'client-request-id') ?? randomUUID() });
+}
+
+/** Parses $select; undefined after answering 400 for an unknown property. */
+function parseSelect(req: IncomingMessage, res: ServerResponse, raw: string | null): string[] | undefined {
+  if (raw === null || raw.trim() === '') return DEFAULT_USER_PROPERTIES;
+  const selected: string[] = [];
+  for (const name of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const known = USER_PROPERTIES.find((p) => p.toLowerCase() === name.toLowerCase());
+    if (!known) {
+      sendGraphError(req, res, 400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${name}' on type 'microsoft.graph.user'.`);
+      return undefined;
+    }
+    if (!selected.includes(known)) selected.push(known);
+  }
+  return selected;
+}
+
+function project(user: User, properties: string[], alwaysId: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (alwaysId) out.id = user.id;
+  for (const property of properties) out[property] = (user as Record<string, unknown>)[property] ?? null;
+  return out;
+}
+
+function listUsers(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL, tenant: SimTenant): { status: number; body: unknown } | undefined {
+  const select = parseSelect(req, res, url.searchParams.get('$select'));
+  if (!select) return undefined;
+  const topRaw = url.searchParams.get('$top');
+  const top = topRaw === null ? tenant.defaultPageSize : Number(topRaw);
+  if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
+    sendGraphError(req, res, 400, 'Request_UnsupportedQuery', `Invalid page size specified: '${topRaw}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`);
+    return undefined;
+  }
+  const skipRaw = url.searchParams.get('$skiptoken');
+  const skip = decode<PageToken>(skipRaw);
+  if (skipRaw !== null && (!skip || skip.t !== tenant.tenantId || typeof skip.c !== 'number')) {
+    sendGraphError(req, res, 400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+    return undefined;
+  }
+  const page = skip?.p ?? 1;
+  const { users, next } = tenant.listUsers(skip?.c ?? 0, top);
+  const context = `${state.baseUrl}/v1.0/$metadata#users(${select.join(',')})`;
+  const body: Record<string, unknown> = { '@odata.context': context };
+  if (next !== undefined) {
+    const nextUrl = new URL(`${state.baseUrl}/v1.0/users`);
+    if (url.searchParams.has('$select')) nextUrl.searchParams.set('$select', url.searchParams.get('$select')!);
+    nextUrl.searchParams.set('$top', String(top));
+    nextUrl.searchParams.set('$skiptoken', encode({ t: tenant.tenantId, p: page + 1, c: next } satisfies PageToken));
+    body['@odata.nextLink'] = decodeURIComponent(nextUrl.toString());
+  }
+  body.value = users.map((user) => project(user, select, false));
+  return { status: 200, body };
+}
+
+function pageSizeOf(req: IncomingMessage, tenant: SimTenant): number {
+  const prefer = headerOf(req, 'prefer') ?? '';
+  const match = /odata\.maxpagesize=(\d+)/i.exec(prefer);
+  return Math.min(MAX_PAGE_SIZE, Math.max(1, match ? Number(match[1]) : tenant.defaultPageSize));
+}
+
+function userDelta(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL, tenant: SimTenant): { status: number; body: unknown } | undefined {
+  const gone = () => {
+    sendGraphError(req, res, 410, 'syncStateNotFound', 'The sync state generation is not found. Delta tokens are valid for a limited time; restart the sync with a full delta round.');
+    return undefined;
+  };
+  const skipRaw = url.searchParams.get('$skiptoken');
+  const deltaRaw = url.searchParams.get('$deltatoken');
+  const link = (params: Record<string, string>) => {
+    const target = new URL(`${state.baseUrl}/v1.0/users/delta`);
+    for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
+    return decodeURIComponent(target.toString());
+  };
+  let token: DeltaToken;
+  if (skipRaw !== null || (deltaRaw !== null && deltaRaw !== 'latest')) {
+    const decoded = decode<DeltaToken>(skipRaw ?? deltaRaw);
+    if (!decoded || decoded.t !== tenant.tenantId || decoded.e !== tenant.currentDeltaEpoch()) return gone();
+    token = decoded;
+    if (token.m === 'd') token = { t: token.t, e: token.e, s: token.s, m: 'c', since: token.since, until: tenant.currentVersion(), k: '', p: 1, n: pageSizeOf(req, tenant) };
+  } else {
+    const select = parseSelect(req, res, url.searchParams.get('$select'));
+    if (!select) return undefined;
+    const version = tenant.currentVersion();
+    if (deltaRaw === 'latest') {
+      return { status: 200, body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#users`, '@odata.deltaLink': link({ $deltatoken: encode({ t: tenant.tenantId, e: tenant.currentDeltaEpoch(), s: select, m: 'd', since: version }) }), value: [] } };
+    }
+    token = { t: tenant.tenantId, e: tenant.currentDeltaEpoch(), s: select, m: 'i', c: 0, until: version, p: 1, n: pageSizeOf(req, tenant) };
+  }
+  const size = token.n ?? pageSizeOf(req, tenant);
+  const body: Record<string, unknown> = { '@odata.context': `${state.baseUrl}/v1.0/$metadata#users(${token.s.join(',')})` };
+  let value: Record<string, unknown>[];
+  let nextToken: DeltaToken | undefined;
+  if (token.m === 'i') {
+    const { users, next } = tenant.listUsers(token.c ?? 0, size);
+    value = users.map((user) => project(user, token.s, true));
+    if (next !== undefined) nextToken = { ...token, c: next, p: (token.p ?? 1) + 1 };
+  } else {
+    const { items, more } = tenant.deltaChanges(token.since ?? 0, token.until ?? 0, token.k ?? '', size);
+    value = items.map((item) => (item.removed ? { id: item.removed.id, '@removed': { reason: item.removed.reason } } : project(item.user!, token.s, true)));
+    if (more) nextToken = { ...token, k: items[items.length - 1]!.key, p: (token.p ?? 1) + 1 };
+  }
+  if (nextToken) body['@odata.nextLink'] = link({ $skiptoken: encode(nextToken) });
+  else body['@odata.deltaLink'] = link({ $deltatoken: encode({ t: tenant.tenantId, e: token.e, s: token.s, m: 'd', since: token.until } satisfies DeltaToken) });
+  body.value = value;
+  return { status: 200, body };
+}
