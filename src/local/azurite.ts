@@ -60,9 +60,8 @@ async function waitForPort(port: number, child: ChildProcess, deadline: number):
 /** Starts Azurite (the npm package) as a child process and waits until all three services listen. */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const ports = options.ports ?? { blob: await freePort(), queue: await freePort(), table: await freePort() };
-  const bin = require.resolve('azurite/dist/src/azurite.js');
   const args = [
-    bin,
+    path.join(__dirname, 'azuriteChild.js'),
     '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--loose',
     '--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table),
   ];
@@ -72,7 +71,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   } else {
     args.push('--inMemoryPersistence');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // The IPC channel is only a lifeline (see azuriteChild.ts); it must not keep this process alive.
+  child.unref();
+  child.channel?.unref();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   try {

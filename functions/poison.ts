@@ -1,0 +1,26 @@
+import { getServices } from '../src/app/services';
+import { loadSettings } from '../src/config/settings';
+import { defineQueue } from '../src/host/registry';
+import { hostSettings } from '../src/runs/hostSettings';
+import { invocationLogger } from '../src/runs/log';
+import { runMessageSchema } from '../src/runs/message';
+import { failPoisonedRun } from '../src/runs/poison';
+import { poisonQueueName } from '../src/storage/clients';
+
+/** Run messages the host gave up on (the `-poison` queue): their runs become failed with the last error. */
+const settings = loadSettings();
+
+export const portalRunPoison = defineQueue({
+  name: 'portalRunPoison',
+  queueName: poisonQueueName(settings.queueName),
+  handler: async (message, context) => {
+    const parsed = runMessageSchema.safeParse(message);
+    if (!parsed.success) {
+      context.error('Dropped a malformed poisoned run message', { problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message) });
+      return;
+    }
+    const { portalId, runId } = parsed.data;
+    const services = await getServices();
+    await failPoisonedRun({ ...services, logger: invocationLogger(context, { portalId, runId }) }, parsed.data, hostSettings().queues.maxDequeueCount);
+  },
+});

@@ -1,0 +1,54 @@
+import type { Services } from '../app/services';
+import type { ErrorCode } from '../domain/errors';
+import { lastRunSchema, type RunRecord } from '../domain/records';
+import type { RunMessage } from './message';
+
+const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
+
+function gaveUpMessage(run: RunRecord, attempts: number): string {
+  const times = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  if (run.errorMessage) return `${run.errorMessage} (gave up after ${times})`;
+  return `The run gave up after ${times} without a recorded error: the worker stopped or timed out during each attempt. The next scheduled run tries again; a run that large may need a longer functionTimeout.`;
+}
+
+/**
+ * A run message the host moved to the poison queue (every attempt failed or the worker died each time): the run
+ * becomes `failed` with its last recorded error, so the failure shows in the portal's run history. A run that
+ * already finished is left alone (its message only reached the poison queue after the fact).
+ */
+export async function failPoisonedRun(
+  services: Services,
+  message: RunMessage,
+  maxDequeueCount: number,
+): Promise<RunRecord | undefined> {
+  const { ledger, logger } = services;
+  const ids = { portalId: message.portalId, runId: message.runId };
+  const run = await ledger.runs.get(message.portalId, message.runId);
+  if (!run) {
+    logger.warn('A poisoned run message names a run that does not exist; dropped', ids);
+    return undefined;
+  }
+  if (FINISHED.has(run.status)) {
+    logger.info(`A poisoned run message names a run that already ${run.status}; left as it is`, ids);
+    return run;
+  }
+
+  const attempts = Math.max(run.attempts, maxDequeueCount);
+  const errorCode: ErrorCode = (run.errorCode as ErrorCode | undefined) ?? 'internal_error';
+  const failed: RunRecord = {
+    ...run,
+    status: 'failed',
+    endedAt: services.now().toISOString(),
+    errorCode,
+    errorMessage: gaveUpMessage(run, attempts),
+  };
+  await ledger.runs.update(failed);
+
+  // The portal's last-run summary follows the run when it is this run (or older than this run).
+  const portal = await ledger.portals.get(message.portalId);
+  if (portal && (!portal.lastRun || portal.lastRun.id === run.id || portal.lastRun.queuedAt <= run.queuedAt)) {
+    await ledger.portals.update({ ...portal, lastRun: lastRunSchema.parse(failed) });
+  }
+  logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
+  return failed;
+}
