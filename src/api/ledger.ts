@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Services } from '../app/services';
+import { AppError } from '../domain/errors';
+import { normalizeAddress, type ConsumerRecord, type ContactRecord, type LicenseRecord, type RunRecord } from '../domain/records';
+import { NotFoundError } from '../ledger/types';
+
+/**
+ * The ledger's read and hand-edit use cases of the HTTP API: licenses, consumers, contacts and run history.
+ * The ledger repository enforces the rules (unique addresses, hand-made links only); these add the existence
+ * checks and the order a person expects.
+ */
+
+export async function listLicenses(services: Services, portalId?: string): Promise<LicenseRecord[]> {
+  const licenses = await services.ledger.ledger.listLicenses(portalId);
+  return licenses.sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id));
+}
+
+export async function getLicense(services: Services, licenseId: string): Promise<LicenseRecord> {
+  const license = await services.ledger.ledger.getLicense(licenseId);
+  if (!license) throw new NotFoundError(`License ${licenseId} does not exist.`);
+  return license;
+}
+
+export async function listConsumers(services: Services, licenseId: string): Promise<ConsumerRecord[]> {
+  await getLicense(services, licenseId);
+  return services.ledger.ledger.listConsumers(licenseId);
+}
+
+export function linkConsumer(services: Services, licenseId: string, contactId: string): Promise<ConsumerRecord> {
+  return services.ledger.ledger.addManualConsumer(licenseId, contactId, services.now().toISOString());
+}
+
+export function unlinkConsumer(services: Services, licenseId: string, contactId: string): Promise<void> {
+  return services.ledger.ledger.removeManualConsumer(licenseId, contactId);
+}
+
+export async function findContacts(services: Services, email: string): Promise<ContactRecord[]> {
+  const contact = await services.ledger.ledger.findContactByAddress(email);
+  return contact ? [contact] : [];
+}
+
+export interface NewContact {
+  email: string;
+  displayName: string;
+  aliases?: string[];
+}
+
+/** A contact made by hand; ConflictError when one of its addresses belongs to another contact. */
+export function createContact(services: Services, input: NewContact): Promise<ContactRecord> {
+  const primary = normalizeAddress(input.email);
+  const seen = new Set([primary]);
+  const aliases: string[] = [];
+  for (const alias of input.aliases ?? []) {
+    const key = normalizeAddress(alias);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    aliases.push(alias.trim());
+  }
+  const now = services.now().toISOString();
+  return services.ledger.ledger.createContact({
+    id: randomUUID(),
+    email: input.email.trim(),
+    aliases,
+    displayName: input.displayName,
+    origin: { kind: 'manual' },
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+/**
+ * Run history, newest first. A deleted portal's runs stay (unless purged) and stay readable; an id that never
+ * had a portal nor runs is 404.
+ */
+export async function listRuns(services: Services, portalId: string, limit: number): Promise<RunRecord[]> {
+  const runs = await services.ledger.runs.list(portalId, limit);
+  if (runs.length === 0 && !(await services.ledger.portals.get(portalId))) {
+    throw new AppError('portal_not_found');
+  }
+  return runs;
+}
+
+export async function getRun(services: Services, portalId: string, runId: string): Promise<RunRecord> {
+  const run = await services.ledger.runs.get(portalId, runId);
+  if (!run) throw new NotFoundError(`Run ${runId} of portal access ${portalId} does not exist.`);
+  return run;
+}

@@ -1,0 +1,239 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { z } from 'zod';
+import {
+  cloudSchema, conflictSchema, consumerRecordSchema, contactRecordSchema, licenseRecordSchema,
+  portalRecordSchema, runCountsSchema, runRecordSchema,
+} from '../domain/records';
+
+/**
+ * Every shape the HTTP API reads or writes, once. Handlers parse with these, responses are parsed through them
+ * (objects strip what a schema does not list, so internal fields never leave), and the OpenAPI document is
+ * generated from them (src/api/openapi.ts). `meta({ id })` names a schema in the document's components.
+ */
+
+/** Bodies larger than this are refused (413) before they are parsed; a certificate PEM is a few KB. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+// ---- ids and small values -------------------------------------------------------------------------------
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const idSchema = z.string().regex(ID, 'must be 1-64 letters, digits, - or _');
+/** `${portalId}.${skuId}` */
+export const licenseIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be <portalId>.<skuId>');
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const DOMAIN = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+const guidSchema = z.string().regex(GUID, 'must be a GUID');
+const tenantSchema = z
+  .string()
+  .refine((value) => GUID.test(value) || DOMAIN.test(value), 'must be the tenant GUID or a verified domain')
+  .meta({ description: 'The tenant GUID or one of its verified domains (e.g. contoso.onmicrosoft.com).' });
+const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(80, 'must be at most 80 characters')
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+  .meta({ description: 'Unique (case-insensitive); prefixes the names of the portal\'s licenses.' });
+const emailSchema = z.email('must be an e-mail address').max(320);
+
+// ---- errors -----------------------------------------------------------------------------------------------
+
+export const fieldErrorSchema = z
+  .object({
+    in: z.enum(['path', 'query', 'body']),
+    /** Dotted path of the failing field, e.g. `auth.clientSecret`; empty for the whole body. */
+    path: z.string(),
+    message: z.string(),
+  })
+  .meta({ id: 'FieldError' });
+export type FieldError = z.infer<typeof fieldErrorSchema>;
+
+export const errorResponseSchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string(),
+      message: z.string(),
+      fields: z.array(fieldErrorSchema).optional(),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every error: a stable code, a message a person can act on, and the failing fields of a 400.' });
+export type ErrorResponse = z.infer<typeof errorResponseSchema>;
+
+// ---- portals ----------------------------------------------------------------------------------------------
+
+function isUsablePem(pem: string): boolean {
+  try {
+    const key = createPrivateKey(pem);
+    return new X509Certificate(pem).checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+}
+
+export const portalAuthSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('clientSecret'),
+      clientSecret: z.string().min(1, 'must not be empty').max(1024),
+    }).meta({ id: 'ClientSecretAuth', description: 'App registration with a client secret (recommended).' }),
+    z.strictObject({
+      kind: z.literal('certificate'),
+      certificate: z
+        .string()
+        .max(32 * 1024)
+        .refine(isUsablePem, 'must be a PEM with the certificate and its unencrypted private key, matching each other'),
+    }).meta({ id: 'CertificateAuth', description: 'App registration with a certificate: PEM with the certificate and its private key (recommended).' }),
+    z.strictObject({
+      kind: z.literal('password'),
+      username: emailSchema,
+      password: z.string().min(1, 'must not be empty').max(256),
+    }).meta({ id: 'PasswordAuth', description: 'Legacy: a user\'s e-mail and password. Fails under MFA; Microsoft deprecates it.' }),
+  ])
+  .meta({ id: 'PortalAuth', description: 'Credentials; write-only (responses show hasSecret and secretSetAt only).' });
+export type PortalAuth = z.infer<typeof portalAuthSchema>;
+
+export const portalCreateSchema = z
+  .strictObject({
+    name: nameSchema,
+    tenantId: tenantSchema,
+    clientId: guidSchema.meta({ description: 'Application (client) id of the app registration.' }),
+    cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
+    active: z.boolean().default(true),
+    autoSync: z.boolean().default(true),
+    auth: portalAuthSchema,
+  })
+  .meta({ id: 'PortalCreate' });
+export type PortalCreate = z.infer<typeof portalCreateSchema>;
+
+export const portalChangeSchema = z
+  .strictObject({
+    name: nameSchema.optional(),
+    tenantId: tenantSchema.optional(),
+    clientId: guidSchema.optional(),
+    cloud: cloudSchema.optional(),
+    active: z.boolean().optional(),
+    autoSync: z.boolean().optional(),
+    auth: portalAuthSchema.optional(),
+  })
+  .refine((change) => Object.values(change).some((value) => value !== undefined), {
+    message: 'must change at least one field',
+    // Only for an otherwise valid body: unknown fields are reported as such, not as "nothing to change".
+    when: (payload) => payload.issues.length === 0,
+  })
+  .meta({ id: 'PortalChange', description: 'Only the fields to change. New credentials (auth) write a new secret version; switching the kind needs the new secret.' });
+export type PortalChange = z.infer<typeof portalChangeSchema>;
+
+export const portalSchema = portalRecordSchema
+  .omit({ deltaLink: true, lastFullReadAt: true })
+  .extend({
+    legacy: z.literal(true).optional().meta({ description: 'Set for the legacy password kind.' }),
+  })
+  .meta({ id: 'Portal', description: 'A portal access (one tenant login). Never shows a secret.' });
+export type PortalView = z.infer<typeof portalSchema>;
+
+export const portalListSchema = z.object({ items: z.array(portalSchema) }).meta({ id: 'PortalList' });
+
+export const tenantPlanSchema = z
+  .object({
+    skuId: z.string(),
+    skuPartNumber: z.string(),
+    capabilityStatus: z.string(),
+    appliesTo: z.string(),
+    consumedUnits: z.number().int(),
+    prepaidUnits: z.object({
+      enabled: z.number().int(),
+      warning: z.number().int(),
+      suspended: z.number().int(),
+      lockedOut: z.number().int(),
+    }),
+  })
+  .meta({ id: 'TenantPlan' });
+
+export const verifyResultSchema = z
+  .object({ portalId: z.string(), ok: z.literal(true), plans: z.array(tenantPlanSchema) })
+  .meta({ id: 'VerifyResult', description: 'The sign-in worked and these plans were read.' });
+
+// ---- runs and sync ----------------------------------------------------------------------------------------
+
+export const runSchema = runRecordSchema.meta({ id: 'Run' });
+export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'RunList' });
+export const syncQueuedSchema = z.object({ runId: z.string() }).meta({ id: 'SyncQueued' });
+
+export const licenseSchema = licenseRecordSchema.meta({ id: 'License' });
+export const licenseListSchema = z.object({ items: z.array(licenseSchema) }).meta({ id: 'LicenseList' });
+
+export const consumerSchema = consumerRecordSchema
+  .omit({ userFingerprint: true })
+  .meta({ id: 'Consumer', description: 'A contact linked to a license, owned by a portal\'s sync or made by hand.' });
+export const consumerListSchema = z.object({ items: z.array(consumerSchema) }).meta({ id: 'ConsumerList' });
+
+export const contactSchema = contactRecordSchema.meta({ id: 'Contact' });
+export const contactListSchema = z.object({ items: z.array(contactSchema) }).meta({ id: 'ContactList' });
+
+export const changePlanSchema = z
+  .object({
+    portalId: z.string(),
+    licenses: z.object({ create: z.array(licenseSchema), update: z.array(licenseSchema) }),
+    contacts: z.object({
+      create: z.array(contactSchema),
+      addAliases: z.array(z.object({ contactId: z.string(), addresses: z.array(z.string()) })),
+    }),
+    consumers: z.object({ add: z.array(consumerSchema), update: z.array(consumerSchema), remove: z.array(consumerSchema) }),
+    conflicts: z.array(conflictSchema),
+    counts: runCountsSchema,
+  })
+  .meta({ id: 'ChangePlan', description: 'What a sync would change in the ledger.' });
+
+export const syncPreviewSchema = z
+  .object({
+    runId: z.string(),
+    summary: z.object({ headline: z.string(), lines: z.array(z.string()) }),
+    plan: changePlanSchema,
+  })
+  .meta({ id: 'SyncPreview', description: 'A dry run: the plan of changes, written nowhere.' });
+
+// ---- contacts and consumers -------------------------------------------------------------------------------
+
+export const contactCreateSchema = z
+  .strictObject({
+    email: emailSchema,
+    displayName: z.string().trim().min(1, 'must not be empty').max(256),
+    aliases: z.array(emailSchema).max(50).optional(),
+  })
+  .meta({ id: 'ContactCreate' });
+export type ContactCreate = z.infer<typeof contactCreateSchema>;
+
+export const consumerLinkSchema = z.strictObject({ contactId: idSchema }).meta({ id: 'ConsumerLink' });
+
+export const openApiDocumentSchema = z
+  .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'OpenApiDocument', description: 'This document.' });
+
+// ---- path and query parameters ----------------------------------------------------------------------------
+
+const booleanQuery = z.enum(['true', 'false']).optional();
+
+export const portalParams = z.strictObject({ id: idSchema });
+export const runParams = z.strictObject({ id: idSchema, runId: idSchema });
+export const licenseParams = z.strictObject({ id: licenseIdSchema });
+export const consumerParams = z.strictObject({ id: licenseIdSchema, contactId: idSchema });
+
+export const deleteQuery = z.strictObject({
+  purge: booleanQuery.meta({ description: '`true` also deletes the portal\'s licenses, consumers and run history.' }),
+});
+export const syncQuery = z.strictObject({
+  dryRun: booleanQuery.meta({ description: '`true`: compute and return the plan of changes now, write nothing.' }),
+});
+export const runListQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
+    .refine((value) => Number(value) >= 1 && Number(value) <= 200, 'must be a number from 1 to 200')
+    .optional().meta({ description: 'At most this many runs (1-200, default 50).' }),
+});
+export const licenseListQuery = z.strictObject({ portalId: idSchema.optional() });
+export const contactFindQuery = z.strictObject({ email: emailSchema });
+export const emptyQuery = z.strictObject({});

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Services } from '../app/services';
+import { AppError } from '../domain/errors';
+import type { Cloud, PortalRecord } from '../domain/records';
+import { ConflictError } from '../ledger/types';
+import type { PortalSecret } from '../secrets/types';
+import { InvalidInputError } from './errors';
+
+/**
+ * The portal-access use cases behind the HTTP API. The secret goes to the secret store, never to the record:
+ * the record only says that there is one (hasSecret) and when it was set.
+ */
+
+export interface NewPortal {
+  name: string;
+  tenantId: string;
+  clientId: string;
+  cloud: Cloud;
+  active: boolean;
+  autoSync: boolean;
+  auth: PortalSecret;
+}
+
+export interface PortalChanges {
+  name?: string;
+  tenantId?: string;
+  clientId?: string;
+  cloud?: Cloud;
+  active?: boolean;
+  autoSync?: boolean;
+  /** New credentials: a new secret version; switching the kind needs them. */
+  auth?: PortalSecret;
+}
+
+export async function listPortals(services: Services): Promise<PortalRecord[]> {
+  const portals = await services.ledger.portals.list();
+  return portals.sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id));
+}
+
+export async function getPortal(services: Services, portalId: string): Promise<PortalRecord> {
+  const portal = await services.ledger.portals.get(portalId);
+  if (!portal) throw new AppError('portal_not_found');
+  return portal;
+}
+
+export async function createPortal(services: Services, input: NewPortal): Promise<PortalRecord> {
+  checkCloud(services, input.cloud);
+  // Checked before the secret is written, so a duplicate never leaves a secret behind; the repository's
+  // unique-name index still decides a race.
+  await assertNameFree(services, input.name);
+  const id = randomUUID();
+  const now = services.now().toISOString();
+  await services.secrets.set(id, input.auth);
+  const record = withoutUndefined<PortalRecord>({
+    id,
+    name: input.name,
+    tenantId: input.tenantId,
+    clientId: input.clientId,
+    cloud: input.cloud,
+    authKind: input.auth.kind,
+    username: input.auth.kind === 'password' ? input.auth.username : undefined,
+    active: input.active,
+    autoSync: input.autoSync,
+    hasSecret: true,
+    secretSetAt: now,
+    createdAt: now,
+    updatedAt: now,
+  });
+  try {
+    await services.ledger.portals.create(record);
+  } catch (error) {
+    await services.secrets.delete(id).catch((cleanup: unknown) =>
+      services.logger.error('could not remove the secret of a portal access that was not created', { portalId: id, error: errorName(cleanup) }));
+    throw error;
+  }
+  services.logger.info('portal access created', { portalId: id, authKind: record.authKind, cloud: record.cloud });
+  return record;
+}
+
+export async function changePortal(services: Services, portalId: string, changes: PortalChanges): Promise<PortalRecord> {
+  const current = await getPortal(services, portalId);
+  if (changes.cloud !== undefined) checkCloud(services, changes.cloud);
+  if (changes.name !== undefined && normalizeName(changes.name) !== normalizeName(current.name)) {
+    await assertNameFree(services, changes.name, portalId);
+  }
+  const now = services.now().toISOString();
+  const next: PortalRecord = { ...current, updatedAt: now };
+  for (const key of ['name', 'tenantId', 'clientId', 'cloud', 'active', 'autoSync'] as const) {
+    if (changes[key] !== undefined) (next as Record<string, unknown>)[key] = changes[key];
+  }
+  if (next.tenantId !== current.tenantId || next.cloud !== current.cloud || next.clientId !== current.clientId) {
+    // Graph's delta link belongs to the old tenant or app: the next run reads in full. History and ledger stay.
+    delete next.deltaLink;
+    delete next.lastFullReadAt;
+  }
+
+  let restore: (() => Promise<void>) | undefined;
+  if (changes.auth) {
+    const previous = await services.secrets.get(portalId);
+    await services.secrets.set(portalId, changes.auth);
+    restore = () => (previous ? services.secrets.set(portalId, previous) : services.secrets.delete(portalId));
+    next.authKind = changes.auth.kind;
+    if (changes.auth.kind === 'password') next.username = changes.auth.username;
+    else delete next.username;
+    next.hasSecret = true;
+    next.secretSetAt = now;
+  }
+  try {
+    await services.ledger.portals.update(next);
+  } catch (error) {
+    // The record still describes the old credentials: put the old secret back as the latest version.
+    await restore?.().catch((cleanup: unknown) =>
+      services.logger.error('could not restore the previous secret of a portal access', { portalId, error: errorName(cleanup) }));
+    throw error;
+  }
+  services.logger.info('portal access changed', {
+    portalId,
+    fields: Object.keys(changes).filter((key) => changes[key as keyof PortalChanges] !== undefined).join(','),
+  });
+  return next;
+}
+
+/** Deletes the portal and its secret. Its licenses, consumers and runs stay unless `purge`. */
+export async function deletePortal(services: Services, portalId: string, options: { purge: boolean }): Promise<void> {
+  await getPortal(services, portalId);
+  // The secret first: if this fails, the portal is still there and the delete can be repeated.
+  await services.secrets.delete(portalId);
+  await services.ledger.portals.delete(portalId);
+  if (options.purge) {
+    await services.ledger.ledger.purgePortal(portalId);
+    await services.ledger.runs.deleteAll(portalId);
+  }
+  services.logger.info('portal access deleted', { portalId, purge: options.purge });
+}
+
+function checkCloud(services: Services, cloud: Cloud): void {
+  if (cloud === 'simulated' && !services.settings.simulator) {
+    throw new InvalidInputError([{ path: 'cloud', message: 'simulated is only available in local runs (the built-in demo tenant)' }]);
+  }
+}
+
+function normalizeName(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+async function assertNameFree(services: Services, name: string, exceptId?: string): Promise<void> {
+  const key = normalizeName(name);
+  const taken = (await services.ledger.portals.list()).some((p) => p.id !== exceptId && normalizeName(p.name) === key);
+  if (taken) throw new ConflictError(`A portal access named "${name}" already exists (names are compared case-insensitively).`);
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Only the kind of error: a message from a secret store could in theory echo what it was given. */
+function errorName(error: unknown): string {
+  return (error as { name?: string } | undefined)?.name ?? 'Error';
+}
