@@ -73,7 +73,6 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   }
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   // The IPC channel is only a lifeline (see azuriteChild.ts); it must not keep this process alive.
-  child.unref();
   child.channel?.unref();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
