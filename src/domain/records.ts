@@ -134,10 +134,13 @@ export const licenseRecordSchema = z.object({
 });
 export type LicenseRecord = z.infer<typeof licenseRecordSchema>;
 
-export const contactOriginSchema = z.discriminatedUnion('kind', [
+/** Who made a contact, or owns a consumer: a person (by hand), or the sync of one portal. */
+export const originSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('manual') }),
   z.object({ kind: z.literal('sync'), portalId: z.string() }),
 ]);
+
+export const contactOriginSchema = originSchema;
 export type ContactOrigin = z.infer<typeof contactOriginSchema>;
 
 export const contactRecordSchema = z.object({
@@ -152,10 +155,7 @@ export const contactRecordSchema = z.object({
 });
 export type ContactRecord = z.infer<typeof contactRecordSchema>;
 
-export const consumerOwnerSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('manual') }),
-  z.object({ kind: z.literal('sync'), portalId: z.string() }),
-]);
+export const consumerOwnerSchema = originSchema;
 export type ConsumerOwner = z.infer<typeof consumerOwnerSchema>;
 
 /** What Microsoft says about one user's assignment of one plan (sync-owned consumers only). */
