@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Serves the admin page's files (the `web/` folder at the app root) from the function app itself. The files are
+ * not fingerprinted (no build step), so browsers revalidate them on every load with an ETag: cheap, and an
+ * update is never hidden behind a stale cache.
+ */
+
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+/** Only what the page itself needs: its own scripts, styles and API; no inline script, no framing. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export interface StaticResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+}
+
+export interface StaticRequest {
+  /** The catch-all route parameter: the path below the site root, as the host hands it over. */
+  path: string;
+  method?: string;
+  ifNoneMatch?: string | null;
+}
+
+/** The content type of a file the page may serve, or undefined for any other kind of file. */
+export function contentTypeOf(filePath: string): string | undefined {
+  return CONTENT_TYPES[path.extname(filePath).toLowerCase()];
+}
+
+/**
+ * Turns the requested path into a file path inside `root`, or undefined when it is not a servable file: `..`
+ * and `.` segments, hidden files, backslashes, NUL, bad escapes, and extensions not in CONTENT_TYPES are all
+ * refused before the file system is asked anything.
+ */
+export function resolveStaticPath(root: string, requestPath: string): string | undefined {
+  let decoded: string;
+  try {
+    // The host may hand over the path still percent-encoded; decoding twice is harmless for valid names and
+    // makes `%2e%2e` and `%2f` impossible to smuggle past the segment check.
+    decoded = decodeURIComponent(requestPath);
+    if (/%[0-9a-f]{2}/i.test(decoded)) decoded = decodeURIComponent(decoded);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
+  let relative = decoded.replace(/^\/+/, '');
+  if (relative === '' || relative.endsWith('/')) relative += 'index.html';
+  const segments = relative.split('/');
+  if (segments.some((segment) => segment === '' || segment.startsWith('.'))) return undefined;
+  if (!contentTypeOf(relative)) return undefined;
+  const base = path.resolve(root);
+  const resolved = path.resolve(base, ...segments);
+  if (!resolved.startsWith(base + path.sep)) return undefined;
+  return resolved;
+}
+
+/** Paths under /api that no API function matched end up here: answer like the API does, not with a page. */
+export function isApiPath(requestPath: string): boolean {
+  return /^\/*api(\/|$)/i.test(requestPath);
+}
+
+interface CachedFile {
+  mtimeMs: number;
+  size: number;
+  body: Buffer;
+  etag: string;
+}
+
+const cache = new Map<string, CachedFile>();
+
+async function readCached(filePath: string): Promise<CachedFile | undefined> {
+  let info;
+  try {
+    info = await stat(filePath);
+  } catch {
+    return undefined;
+  }
+  if (!info.isFile()) return undefined;
+  const hit = cache.get(filePath);
+  if (hit && hit.mtimeMs === info.mtimeMs && hit.size === info.size) return hit;
+  const body = await readFile(filePath);
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const file = { mtimeMs: info.mtimeMs, size: info.size, body, etag };
+  cache.set(filePath, file);
+  return file;
+}
+
+function baseHeaders(contentType: string): Record<string, string> {
+  return {
+    'Content-Type': contentType,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  };
+}
+
+function notFound(message: string): StaticResponse {
+  return {
+    status: 404,
+    headers: { ...baseHeaders('text/plain; charset=utf-8'), 'Cache-Control': 'no-store' },
+    body: message,
+  };
+}
+
+function etagMatches(ifNoneMatch: string | null | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const value = tag.trim().replace(/^W\//, '');
+    return value === '*' || value === etag;
+  });
+}
+
+export async function serveStatic(root: string, request: StaticRequest): Promise<StaticResponse> {
+  const method = (request.method ?? 'GET').toUpperCase();
+  if (isApiPath(request.path)) {
+    return {
+      status: 404,
+      headers: { ...baseHeaders('application/json; charset=utf-8'), 'Cache-Control': 'no-store' },
+      body: JSON.stringify({ error: { code: 'route_not_found', message: 'There is no such API route. GET /api/openapi.json lists them.' } }),
+    };
+  }
+  if (method !== 'GET' && method !== 'HEAD') {
+    return { status: 405, headers: { ...baseHeaders('text/plain; charset=utf-8'), Allow: 'GET, HEAD' }, body: 'Method not allowed' };
+  }
+  const filePath = resolveStaticPath(root, request.path);
+  if (!filePath) return notFound('Not found');
+  // A symbolic link inside web/ must not lead outside it.
+  let real: string;
+  let realRoot: string;
+  try {
+    [real, realRoot] = await Promise.all([realpath(filePath), realpath(root)]);
+  } catch {
+    return notFound('Not found');
+  }
+  if (!real.startsWith(realRoot + path.sep)) return notFound('Not found');
+  const file = await readCached(real);
+  if (!file) return notFound('Not found');
+
+  const contentType = contentTypeOf(filePath) as string;
+  const headers: Record<string, string> = {
+    ...baseHeaders(contentType),
+    // Not fingerprinted: always revalidate (a 304 when unchanged).
+    'Cache-Control': 'no-cache',
+    ETag: file.etag,
+  };
+  if (contentType.startsWith('text/html')) {
+    headers['Content-Security-Policy'] = CONTENT_SECURITY_POLICY;
+    headers['X-Frame-Options'] = 'DENY';
+  }
+  if (etagMatches(request.ifNoneMatch, file.etag)) return { status: 304, headers };
+  headers['Content-Length'] = String(file.body.length);
+  return { status: 200, headers, body: method === 'HEAD' ? undefined : file.body };
+}
+
+/**
+ * The app root (the folder holding host.json, where `web/` lives), found from a compiled or source file's
+ * folder: dist/functions in a build, functions/ when tests load the TypeScript directly.
+ */
+export function findWebRoot(fromDir: string): string {
+  let dir = path.resolve(fromDir);
+  for (;;) {
+    if (existsSync(path.join(dir, 'host.json')) && existsSync(path.join(dir, 'web'))) return path.join(dir, 'web');
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(fromDir, '../../web');
+    dir = parent;
+  }
+}
