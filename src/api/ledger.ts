@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Services } from '../app/services';
 import { AppError } from '../domain/errors';
 import { normalizeAddress, type ConsumerRecord, type ContactRecord, type LicenseRecord, type RunRecord } from '../domain/records';
+import { mapConcurrent } from '../ledger/tables';
 import { NotFoundError } from '../ledger/types';
 
 /**
@@ -21,9 +22,29 @@ export async function getLicense(services: Services, licenseId: string): Promise
   return license;
 }
 
-export async function listConsumers(services: Services, licenseId: string): Promise<ConsumerRecord[]> {
-  await getLicense(services, licenseId);
-  return services.ledger.ledger.listConsumers(licenseId);
+export interface ConsumerListItem extends ConsumerRecord {
+  contact: { id: string; email: string; displayName: string } | null;
+  lastSeen?: string;
+}
+
+const CONTACT_READ_CONCURRENCY = 16;
+
+/** A license's consumers with their contacts (point reads) and, for sync-owned ones, when the sync last saw them. */
+export async function listConsumers(services: Services, licenseId: string): Promise<ConsumerListItem[]> {
+  const license = await getLicense(services, licenseId);
+  const [consumers, portal] = await Promise.all([
+    services.ledger.ledger.listConsumers(licenseId),
+    services.ledger.portals.get(license.portalId),
+  ]);
+  const contacts = await mapConcurrent(consumers, CONTACT_READ_CONCURRENCY, (consumer) => services.ledger.ledger.getContact(consumer.contactId));
+  return consumers.map((consumer, i) => {
+    const contact = contacts[i];
+    return {
+      ...consumer,
+      contact: contact ? { id: contact.id, email: contact.email, displayName: contact.displayName } : null,
+      ...(consumer.owner.kind === 'sync' && portal?.lastSuccessAt ? { lastSeen: portal.lastSuccessAt } : {}),
+    };
+  });
 }
 
 export function linkConsumer(services: Services, licenseId: string, contactId: string): Promise<ConsumerRecord> {

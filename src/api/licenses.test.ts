@@ -59,6 +59,14 @@ describe('licenses, consumers and contacts over HTTP', () => {
       expect(res.body.items).toHaveLength(2);
       expect(res.body.items[0]).toMatchObject({ licenseId: e3.id, owner: { kind: 'sync', portalId } });
       expect(res.text).not.toContain('userFingerprint');
+      const portal = (await api.call('portalsGet', { params: { id: portalId } })).body;
+      for (const item of res.body.items) {
+        // Each consumer names its contact, and a sync-owned one when the sync last saw it.
+        expect(item.contact).toMatchObject({ id: item.contactId, email: expect.stringContaining('@') });
+        expect(item.contact.email.toLowerCase()).toBe(item.assignment.userPrincipalName.toLowerCase());
+        expect(portal.lastSuccessAt).toEqual(expect.any(String));
+        expect(item.lastSeen).toBe(portal.lastSuccessAt);
+      }
       expect((await api.call('consumersList', { params: { id: `${portalId}.nope` } })).status).toBe(404);
     });
 

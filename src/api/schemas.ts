@@ -168,7 +168,18 @@ export const licenseListSchema = z.object({ items: z.array(licenseSchema) }).met
 export const consumerSchema = consumerRecordSchema
   .omit({ userFingerprint: true })
   .meta({ id: 'Consumer', description: 'A contact linked to a license, owned by a portal\'s sync or made by hand.' });
-export const consumerListSchema = z.object({ items: z.array(consumerSchema) }).meta({ id: 'ConsumerList' });
+/** A consumer as listed: with its contact's address and name, and when the sync last saw it (sync-owned only). */
+export const consumerListItemSchema = consumerSchema
+  .extend({
+    contact: z
+      .object({ id: z.string(), email: z.string(), displayName: z.string() })
+      .nullable()
+      .meta({ description: 'The linked contact; null if it was deleted.' }),
+    lastSeen: z.string().datetime({ offset: true }).optional()
+      .meta({ description: 'Sync-owned: end of the portal\'s last successful run, which saw this assignment.' }),
+  })
+  .meta({ id: 'ConsumerListItem' });
+export const consumerListSchema = z.object({ items: z.array(consumerListItemSchema) }).meta({ id: 'ConsumerList' });
 
 export const contactSchema = contactRecordSchema.meta({ id: 'Contact' });
 export const contactListSchema = z.object({ items: z.array(contactSchema) }).meta({ id: 'ContactList' });
