@@ -105,6 +105,14 @@ export function createTenantReader(
       return result.value;
     },
 
+    async latestDeltaLink(): Promise<string> {
+      const page = await get<GraphPage<DeltaUser>>(() =>
+        client.api('/users/delta').select([...USER_SELECT]).query({ $deltatoken: 'latest' }).get());
+      const link = page['@odata.deltaLink'];
+      if (!link) throw new AppError('graph_error', { detail: 'the delta request for the latest state returned no delta link' });
+      return link;
+    },
+
     stats: () => ({ ...stats }),
   };
 }

@@ -61,6 +61,11 @@ export interface TenantReader {
    * delta link. Throws AppError('delta_expired')-like `DeltaExpiredError` when Graph says the link is gone.
    */
   readUserDelta(deltaLink: string | undefined): AsyncGenerator<UserDeltaPage, string, undefined>;
+  /**
+   * A delta link that starts from now (`/users/delta?$deltatoken=latest`: one request, no users), asked for
+   * before a full read so the next run can read just the changes. Optional: a reader without it never yields one.
+   */
+  latestDeltaLink?(): Promise<string>;
   stats(): GraphCallStats;
 }
 

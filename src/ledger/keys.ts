@@ -34,6 +34,16 @@ export function addressKeys(address: string): { partitionKey: string; rowKey: st
   return { partitionKey: addressBucket(normalized), rowKey: encodeKey(normalized), address: normalized };
 }
 
+/**
+ * Keys of a contact: 256 partitions named by the first two characters of its id (contact ids are UUIDs, so
+ * the buckets fill evenly), RowKey the id. A point read derives its bucket from the id; a first sync's new
+ * contacts batch 100 to a transaction per bucket instead of one request each.
+ */
+export function contactKeys(contactId: string): { partitionKey: string; rowKey: string } {
+  const rowKey = encodeKey(contactId);
+  return { partitionKey: rowKey.slice(0, 2).toLowerCase().padEnd(2, '_'), rowKey };
+}
+
 /** RowKey of a consumer within its portal's partition. */
 export function consumerRowKey(skuId: string, contactId: string): string {
   return `${encodeKey(skuId)}_${encodeKey(contactId)}`;

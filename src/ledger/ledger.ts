@@ -6,10 +6,10 @@ import {
 import type { ChangePlan } from '../reconcile/plan';
 import { AddressIndex, LOOKUP_CONCURRENCY, type Claim } from './addresses';
 import { consumerCodec, contactCodec, licenseCodec } from './entities';
-import { consumerRowKey, consumerRowKeyRange, encodeKey, odataString } from './keys';
+import { consumerRowKey, consumerRowKeyRange, contactKeys, decodeKey, encodeKey, odataString } from './keys';
 import {
   asStorageError, concurrentChange, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH, queryAll,
-  ScopedStats, type LedgerStats,
+  READ_CONCURRENCY, ScopedStats, WRITE_CONCURRENCY, type LedgerStats,
 } from './tables';
 import {
   ConflictError, NotFoundError,
@@ -26,7 +26,6 @@ export interface LedgerTables {
 /** How often a read-modify-write retries after losing an ETag race before it gives up (transient). */
 const MAX_ETAG_RETRIES = 10;
 
-const CONTACT_ROW = '';
 /** Rounds of creating the plan's contacts when a simultaneous writer made both sides give way. */
 const MAX_CONTACT_ATTEMPTS = 5;
 
@@ -59,28 +58,36 @@ function consumerEntity(consumer: ConsumerRecord): TableEntity<Record<string, un
 }
 
 function contactEntity(contact: ContactRecord): TableEntity<Record<string, unknown>> {
-  return contactCodec.toEntity(contact, encodeKey(contact.id), CONTACT_ROW);
+  const keys = contactKeys(contact.id);
+  return contactCodec.toEntity(contact, keys.partitionKey, keys.rowKey);
+}
+
+/**
+ * Rounds of transaction chunks: each chunk holds at most 100 actions of one partition, and no entity appears
+ * twice in a round, so the chunks of one round may go in parallel; an entity named again (e.g. a link removed
+ * and made anew) waits for the next round, which keeps the order of its actions.
+ */
+function transactionRounds(actions: TransactionAction[]): TransactionAction[][][] {
+  const seen = new Map<string, number>();
+  const rounds: TransactionAction[][] = [];
+  for (const action of actions) {
+    const key = `${action[1].partitionKey}\u0000${action[1].rowKey}`;
+    const round = seen.get(key) ?? 0;
+    seen.set(key, round + 1);
+    (rounds[round] ??= []).push(action);
+  }
+  return rounds.map((round) => {
+    const chunks: TransactionAction[][] = [];
+    for (const group of groupBy(round, (action) => action[1].partitionKey).values()) {
+      for (let i = 0; i < group.length; i += MAX_BATCH) chunks.push(group.slice(i, i + MAX_BATCH));
+    }
+    return chunks;
+  });
 }
 
 /** Chunks of at most 100 actions of one partition, never two actions on the same entity in one chunk. */
 function transactionChunks(actions: TransactionAction[]): TransactionAction[][] {
-  const chunks: TransactionAction[][] = [];
-  for (const group of groupBy(actions, (action) => action[1].partitionKey).values()) {
-    let chunk: TransactionAction[] = [];
-    let keys = new Set<string>();
-    for (const action of group) {
-      const rowKey = action[1].rowKey;
-      if (chunk.length === MAX_BATCH || keys.has(rowKey)) {
-        chunks.push(chunk);
-        chunk = [];
-        keys = new Set();
-      }
-      chunk.push(action);
-      keys.add(rowKey);
-    }
-    if (chunk.length > 0) chunks.push(chunk);
-  }
-  return chunks;
+  return transactionRounds(actions).flat();
 }
 
 /**
@@ -100,10 +107,19 @@ export class TableLedgerRepository implements LedgerRepository {
 
   async loadPortalState(portalId: string): Promise<PortalLedgerState> {
     const filter = partitionFilter(encodeKey(portalId));
-    const [licenseRows, consumerRows] = await Promise.all([
-      queryAll(this.tables.licenses, filter, this.stats),
-      queryAll(this.tables.consumers, filter, this.stats),
-    ]);
+    const licenseRows = await queryAll(this.tables.licenses, filter, this.stats);
+    // The consumer partition is read in RowKey ranges split at each license's prefix, several at once: the
+    // ranges together cover every key exactly once, and a large portal's state no longer waits on one long
+    // chain of 1,000-entity pages.
+    const prefixes = [...new Set(licenseRows.map((row) => consumerRowKeyRange(decodeKey(row.rowKey as string)).from))].sort();
+    const bounds = [undefined, ...prefixes, undefined];
+    const ranges: string[] = [];
+    for (let i = 0; i + 1 < bounds.length; i += 1) {
+      const from = bounds[i];
+      const to = bounds[i + 1];
+      ranges.push(`${filter}${from === undefined ? '' : ` and RowKey ge ${odataString(from)}`}${to === undefined ? '' : ` and RowKey lt ${odataString(to)}`}`);
+    }
+    const consumerRows = (await mapConcurrent(ranges, READ_CONCURRENCY, (range) => queryAll(this.tables.consumers, range, this.stats))).flat();
     const etags = new Map<string, string>();
     const licenses = licenseRows.map((row) => {
       const license = licenseCodec.fromEntity(row);
@@ -123,7 +139,8 @@ export class TableLedgerRepository implements LedgerRepository {
   }
 
   async getContact(contactId: string): Promise<ContactRecord | undefined> {
-    const row = await getOrUndefined(this.tables.contacts, encodeKey(contactId), CONTACT_ROW, this.stats);
+    const keys = contactKeys(contactId);
+    const row = await getOrUndefined(this.tables.contacts, keys.partitionKey, keys.rowKey, this.stats);
     return row && contactCodec.fromEntity(row);
   }
 
@@ -315,13 +332,26 @@ export class TableLedgerRepository implements LedgerRepository {
   private async tryCreateContacts(contacts: ContactRecord[], stats: LedgerStats): Promise<Map<string, string>> {
     const mergedInto = new Map<string, string>();
     // The contact first, then its addresses: the index never names a contact that does not exist.
-    await mapConcurrent(contacts, LOOKUP_CONCURRENCY, async (contact) => {
-      try {
-        await this.tables.contacts.createEntity(contactEntity(contact));
-        stats.entitiesWritten += 1;
-      } catch (error) {
-        // Already there: written by an earlier attempt of this same plan.
-        if (!isStatus(error, 409)) throw error;
+    const creates = contacts.map((contact): TransactionAction => ['create', contactEntity(contact)]);
+    await mapConcurrent(transactionChunks(creates), WRITE_CONCURRENCY, async (chunk) => {
+      if (chunk.length > 1) {
+        try {
+          await this.tables.contacts.submitTransaction(chunk);
+          stats.transactions += 1;
+          stats.entitiesWritten += chunk.length;
+          return;
+        } catch (error) {
+          // One of them exists already (an earlier attempt of this same plan): one at a time below.
+          if (!isStatus(error, 409, 400)) throw error;
+        }
+      }
+      for (const [, entity] of chunk) {
+        try {
+          await this.tables.contacts.createEntity(entity);
+          stats.entitiesWritten += 1;
+        } catch (error) {
+          if (!isStatus(error, 409)) throw error;
+        }
       }
     });
     const claims: Claim[] = contacts.flatMap((contact) => addressesOf(contact).map((address) => ({ address, contactId: contact.id })));
@@ -349,9 +379,9 @@ export class TableLedgerRepository implements LedgerRepository {
     const holders = await this.index.claim(wanted.map((address) => ({ address, contactId })), stats);
     const mine = wanted.filter((address) => holders.get(address) === contactId);
     if (mine.length === 0) return;
-    const partitionKey = encodeKey(contactId);
+    const keys = contactKeys(contactId);
     for (let attempt = 0; attempt < MAX_ETAG_RETRIES; attempt += 1) {
-      const row = await getOrUndefined(this.tables.contacts, partitionKey, CONTACT_ROW, stats);
+      const row = await getOrUndefined(this.tables.contacts, keys.partitionKey, keys.rowKey, stats);
       if (!row) return;
       const contact = contactCodec.fromEntity(row);
       const known = new Set(addressesOf(contact));
@@ -375,7 +405,8 @@ export class TableLedgerRepository implements LedgerRepository {
 
   private async deleteContact(contactId: string, stats: LedgerStats): Promise<void> {
     try {
-      await this.tables.contacts.deleteEntity(encodeKey(contactId), CONTACT_ROW);
+      const keys = contactKeys(contactId);
+      await this.tables.contacts.deleteEntity(keys.partitionKey, keys.rowKey);
       stats.entitiesWritten += 1;
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
@@ -415,17 +446,19 @@ export class TableLedgerRepository implements LedgerRepository {
   private async submit(
     table: TableClient, actions: TransactionAction[], what: string, stats: LedgerStats, createsMayExist = false,
   ): Promise<void> {
-    for (const chunk of transactionChunks(actions)) {
-      try {
-        await table.submitTransaction(chunk);
-        stats.transactions += 1;
-        stats.entitiesWritten += chunk.length;
-        continue;
-      } catch (error) {
-        if (isStatus(error, 412)) throw concurrentChange(what, error);
-        if (!isStatus(error, 404, 409)) throw error;
-      }
-      for (const action of chunk) await this.submitOne(table, action, what, stats, createsMayExist);
+    for (const round of transactionRounds(actions)) {
+      await mapConcurrent(round, WRITE_CONCURRENCY, async (chunk) => {
+        try {
+          await table.submitTransaction(chunk);
+          stats.transactions += 1;
+          stats.entitiesWritten += chunk.length;
+          return;
+        } catch (error) {
+          if (isStatus(error, 412)) throw concurrentChange(what, error);
+          if (!isStatus(error, 404, 409)) throw error;
+        }
+        for (const action of chunk) await this.submitOne(table, action, what, stats, createsMayExist);
+      });
     }
   }
 

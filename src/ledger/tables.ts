@@ -15,6 +15,10 @@ export function newStats(): LedgerStats {
 
 /** Table Storage takes at most 100 operations of one partition in a transaction. */
 export const MAX_BATCH = 100;
+/** Transactions (or point writes) in flight at once when a run writes many entities. */
+export const WRITE_CONCURRENCY = 16;
+/** Partition-range queries in flight at once when a run reads a large partition. */
+export const READ_CONCURRENCY = 4;
 /** Entities per page of a partition query (the service's maximum). */
 export const PAGE_SIZE = 1000;
 

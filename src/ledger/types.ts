@@ -12,7 +12,7 @@ import type { ChangePlan } from '../reconcile/plan';
  * | portals          | "name"                  | lower-cased name, encoded | unique-name index -> portalId             |
  * | licenses         | portalId                | skuId                     | one per portal x plan                     |
  * | consumers        | portalId                | `${skuId}_${contactId}`   | links, sync-owned and hand-made           |
- * | contacts         | contactId               | ""                        | contacts (shared by all portals)          |
+ * | contacts         | first 2 chars of the id | contactId                 | contacts (shared by all portals)          |
  * | contactaddresses | hash bucket of address  | encoded lower-case address| address index -> contactId (no scans)     |
  * | runs             | portalId                | runId (sorts newest first)| run records                               |
  * | leases           | "lease"                 | portalId                  | one running sync per portal (ETag-guarded)|

@@ -16,6 +16,12 @@ import { summarizePlan, type PlanSummary } from './summary';
 
 /** A lease outlives a crashed worker by at most this long; a live run renews it well before. */
 export const LEASE_TTL_MS = 5 * 60_000;
+/**
+ * A full read asks for a delta link only for a tenant this large (by its previous run): below it the full read
+ * is a few requests anyway, and reads every assignment state exactly. So a first sync is pages + 1 requests, and
+ * a large tenant's second full read gets the link that its later runs read changes from.
+ */
+export const DELTA_MIN_USERS = 5_000;
 /** Graph's delta does not track licenseAssignmentStates, so a full read happens at least this often. */
 export const FULL_READ_INTERVAL_MS = 24 * 60 * 60_000;
 
@@ -34,6 +40,8 @@ interface ReadResult {
   snapshot: TenantSnapshot;
   deltaLink?: string;
   fullRead: boolean;
+  /** The stored delta link was refused as expired (and no new one was obtained when deltaLink is unset). */
+  linkExpired?: boolean;
 }
 
 /** Maps anything thrown during a run to an AppError (a stable code, a message a person can act on, no secret). */
@@ -86,11 +94,21 @@ async function collectUsers(pages: AsyncIterable<TenantUser[]>): Promise<TenantU
   return users;
 }
 
-/** Reads the tenant: plans, then users by Graph's delta when a fresh delta link exists, else a full read. */
+/**
+ * Reads the tenant: plans, then users by Graph's delta when a fresh delta link exists, else a full read.
+ *
+ * A full read goes through `/users` (Graph's delta does not carry licenseAssignmentStates reliably). When the
+ * portal of a large tenant has no delta link yet (or it just expired), one request for `$deltatoken=latest` is made alongside the
+ * plans and before the users, so a change made while the users are read shows up in the next delta round (at
+ * worst twice, which the reconciliation takes in its stride). A portal that has a link keeps it through a full
+ * read: the next delta round replays the changes since that link, which the full read already saw.
+ */
 async function readTenant(reader: TenantReader, portal: PortalRecord, now: Date, allowDelta: boolean): Promise<ReadResult> {
-  const plans: TenantPlan[] = await reader.readPlans();
+  const plansRead = reader.readPlans();
+  plansRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
   const fullReadDue =
     !portal.lastFullReadAt || now.getTime() - Date.parse(portal.lastFullReadAt) >= FULL_READ_INTERVAL_MS;
+  let linkExpired = false;
   if (allowDelta && portal.deltaLink && !fullReadDue) {
     try {
       const users: TenantUser[] = [];
@@ -98,18 +116,23 @@ async function readTenant(reader: TenantReader, portal: PortalRecord, now: Date,
       const rounds = reader.readUserDelta(portal.deltaLink);
       let step = await rounds.next();
       while (!step.done) {
-        users.push(...step.value.users);
-        removed.push(...step.value.removedObjectIds);
+        for (const user of step.value.users) users.push(user);
+        for (const id of step.value.removedObjectIds) removed.push(id);
         step = await rounds.next();
       }
+      const plans = await plansRead;
       return { snapshot: { mode: 'delta', plans, users, removedObjectIds: removed }, deltaLink: step.value, fullRead: false };
     } catch (error) {
       if (!(error instanceof DeltaExpiredError)) throw error;
       // The link expired (410 / syncStateNotFound): fall back to a full read below.
+      linkExpired = true;
     }
   }
+  const large = (portal.lastRun?.counts?.usersRead ?? 0) >= DELTA_MIN_USERS;
+  const wantLink = allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
+  const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
   const users = await collectUsers(reader.readUsers());
-  return { snapshot: { mode: 'full', plans, users }, fullRead: true };
+  return { snapshot: { mode: 'full', plans, users }, deltaLink, fullRead: true, linkExpired };
 }
 
 interface Computed {
@@ -211,7 +234,7 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       {
         lastSuccessAt: services.now().toISOString(),
         ...(read.fullRead ? { lastFullReadAt: startedAt.toISOString() } : {}),
-        ...(read.deltaLink ? { deltaLink: read.deltaLink } : {}),
+        ...(read.deltaLink ? { deltaLink: read.deltaLink } : read.linkExpired ? { deltaLink: undefined } : {}),
       },
     );
     logger.info('run succeeded', { ...log, ...plan.counts, graphRequests: stats.graphRequests, throttledRetries: stats.throttledRetries, entitiesWritten: applied.entitiesWritten, readMode: read.snapshot.mode });
