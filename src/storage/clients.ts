@@ -72,6 +72,20 @@ export function newTableClient(settings: Pick<Settings, 'storage' | 'tablePrefix
   return new TableClient(storage.tableServiceUri, name, storageCredential(storage));
 }
 
+/**
+ * Creates a storage resource once per process and key, sharing the pending creation with concurrent callers.
+ * A failed creation (storage down) must not stick: the next caller tries again.
+ */
+function createdOnce<T>(cache: Map<string, Promise<T>>, key: string, create: () => Promise<T>): Promise<T> {
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = create();
+    pending.catch(() => cache.delete(key));
+    cache.set(key, pending);
+  }
+  return pending;
+}
+
 const tables = new Map<string, Promise<TableClient>>();
 
 function storageKey(storage: StorageSettings, service: 'table' | 'queue' | 'blob'): string {
@@ -81,19 +95,11 @@ function storageKey(storage: StorageSettings, service: 'table' | 'queue' | 'blob
 
 /** The table `tablePrefix + base`, created if missing (once per process and table). */
 export function getTableClient(settings: Pick<Settings, 'storage' | 'tablePrefix'>, base: TableBaseName): Promise<TableClient> {
-  const key = `${storageKey(settings.storage, 'table')}|${tableName(settings, base)}`;
-  let pending = tables.get(key);
-  if (!pending) {
-    pending = (async () => {
-      const client = newTableClient(settings, base);
-      await client.createTable();
-      return client;
-    })();
-    // A failed creation (storage down) must not stick: the next caller tries again.
-    pending.catch(() => tables.delete(key));
-    tables.set(key, pending);
-  }
-  return pending;
+  return createdOnce(tables, `${storageKey(settings.storage, 'table')}|${tableName(settings, base)}`, async () => {
+    const client = newTableClient(settings, base);
+    await client.createTable();
+    return client;
+  });
 }
 
 function queueService(storage: StorageSettings): QueueServiceClient {
@@ -112,18 +118,11 @@ const queues = new Map<string, Promise<QueueClient>>();
 
 /** The queue of portal runs (or its poison queue), created if missing (once per process and queue). */
 export function getQueueClient(settings: Pick<Settings, 'storage' | 'queueName'>, which: 'runs' | 'poison' = 'runs'): Promise<QueueClient> {
-  const key = `${storageKey(settings.storage, 'queue')}|${settings.queueName}|${which}`;
-  let pending = queues.get(key);
-  if (!pending) {
-    pending = (async () => {
-      const client = newQueueClient(settings, which);
-      await client.createIfNotExists();
-      return client;
-    })();
-    pending.catch(() => queues.delete(key));
-    queues.set(key, pending);
-  }
-  return pending;
+  return createdOnce(queues, `${storageKey(settings.storage, 'queue')}|${settings.queueName}|${which}`, async () => {
+    const client = newQueueClient(settings, which);
+    await client.createIfNotExists();
+    return client;
+  });
 }
 
 function blobService(storage: StorageSettings): BlobServiceClient {
@@ -136,16 +135,9 @@ const containers = new Map<string, Promise<ContainerClient>>();
 
 /** The app's blob container (`license-sync` unless told otherwise), created if missing (once per process). */
 export function getBlobContainerClient(settings: Pick<Settings, 'storage'>, containerName: string = BLOB_CONTAINER): Promise<ContainerClient> {
-  const key = `${storageKey(settings.storage, 'blob')}|${containerName}`;
-  let pending = containers.get(key);
-  if (!pending) {
-    pending = (async () => {
-      const client = blobService(settings.storage).getContainerClient(containerName);
-      await client.createIfNotExists();
-      return client;
-    })();
-    pending.catch(() => containers.delete(key));
-    containers.set(key, pending);
-  }
-  return pending;
+  return createdOnce(containers, `${storageKey(settings.storage, 'blob')}|${containerName}`, async () => {
+    const client = blobService(settings.storage).getContainerClient(containerName);
+    await client.createIfNotExists();
+    return client;
+  });
 }
