@@ -19,7 +19,7 @@ export const scheduledSync = defineTimer({
     // The output binding sends one message per array element once the function returns.
     context.extraOutputs.set(runQueue, result.messages);
     context.info('Scheduled sync fanned out', {
-      queued: result.queued.length,
+      queued: result.messages.length,
       skipped: result.skipped.length,
       isPastDue: timer.isPastDue,
     });

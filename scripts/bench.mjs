@@ -78,7 +78,7 @@ const env = {
   AzureWebJobsStorage: azurite.connectionString,
 };
 
-const child = spawn(process.execPath, ['--expose-gc', path.join(root, 'bench/run.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env, cwd: root });
+const child = spawn(process.execPath, ['--expose-gc', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(root, 'bench/run.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env, cwd: root });
 let lastLine = '';
 let buffered = '';
 child.stdout.setEncoding('utf8');

@@ -127,7 +127,7 @@ export const portalChangeSchema = z
 export type PortalChange = z.infer<typeof portalChangeSchema>;
 
 export const portalSchema = portalRecordSchema
-  .omit({ deltaLink: true, lastFullReadAt: true })
+  .omit({ deltaLink: true, lastFullReadAt: true, userLinksAt: true })
   .extend({
     legacy: z.literal(true).optional().meta({ description: 'Set for the legacy password kind.' }),
   })
@@ -192,7 +192,15 @@ export const changePlanSchema = z
       create: z.array(contactSchema),
       addAliases: z.array(z.object({ contactId: z.string(), addresses: z.array(z.string()) })),
     }),
-    consumers: z.object({ add: z.array(consumerSchema), update: z.array(consumerSchema), remove: z.array(consumerSchema) }),
+    consumers: z.object({
+      add: z.array(consumerSchema),
+      update: z.array(consumerSchema.pick({ licenseId: true, portalId: true, skuId: true, contactId: true, assignment: true, updatedAt: true })
+        .meta({ description: 'The new assignment of a sync-owned consumer.' })),
+      remove: z.array(z.object({
+        licenseId: z.string(), portalId: z.string(), skuId: z.string(), contactId: z.string(),
+        objectId: z.string().optional(), userPrincipalName: z.string().optional(),
+      }).meta({ description: 'A sync-owned consumer to unlink, and the account it stood for.' })),
+    }),
     conflicts: z.array(conflictSchema),
     counts: runCountsSchema,
   })

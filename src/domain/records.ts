@@ -103,6 +103,8 @@ export const portalRecordSchema = z.object({
   /** Internal sync state (never in an API response): Graph's delta link and the last full read. */
   deltaLink: z.string().optional(),
   lastFullReadAt: isoDate.optional(),
+  /** Since when the sync keeps its per-user links for this portal (written by a full read): delta runs need them. */
+  userLinksAt: isoDate.optional(),
 });
 export type PortalRecord = z.infer<typeof portalRecordSchema>;
 

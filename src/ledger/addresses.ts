@@ -2,7 +2,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { normalizeAddress } from '../domain/records';
 import { addressKeys, decodeKey } from './keys';
 import {
-  concurrentChange, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH, queryAll, type LedgerStats,
+  concurrentChange, forEachPage, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH, queryAll, type LedgerStats,
 } from './tables';
 
 interface AddressEntity {
@@ -54,6 +54,15 @@ export class AddressIndex {
       const holder = holders[i];
       if (holder) found.set(address, holder);
     });
+    return found;
+  }
+
+  /** Every row of the index: address -> contactId. */
+  async loadAll(stats: LedgerStats): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    await forEachPage<AddressEntity>(this.table, undefined, stats, (rows) => {
+      for (const row of rows) found.set(decodeKey(row.rowKey as string), row.contactId);
+    }, ['RowKey', 'contactId']);
     return found;
   }
 

@@ -1,5 +1,5 @@
 import type { TableEntity } from '@azure/data-tables';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import {
   consumerRecordSchema, contactRecordSchema, licenseRecordSchema, portalRecordSchema, runRecordSchema,
@@ -87,6 +87,10 @@ export const runCodec = makeCodec<RunRecord>(runRecordSchema, ['counts', 'confli
 export const licenseCodec = makeCodec<LicenseRecord>(licenseRecordSchema, [], 'license');
 export const contactCodec = makeCodec<ContactRecord>(contactRecordSchema, ['aliases', 'origin'], 'contact');
 export const consumerCodec = makeCodec<ConsumerRecord>(consumerRecordSchema, ['owner', 'assignment'], 'consumer');
+/** One bucket of the sync's user links (checked in full by the ledger). */
+export const userLinkBucketCodec = makeCodec<{ links: Record<string, unknown> }>(
+  z.object({ links: z.record(z.string(), z.unknown()) }), ['links'], 'user link bucket',
+);
 
 /** An entity's stored size is at most 1 MiB; stay well below it (strings count two bytes a character). */
 export const MAX_JSON_CHARS = 300_000;

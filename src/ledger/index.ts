@@ -24,7 +24,7 @@ export interface LedgerOptions {
 /** The ledger in Azure Table Storage; its tables are created on first use in this process. */
 export async function createLedger(settings: Pick<Settings, 'storage' | 'tablePrefix'>, options: LedgerOptions = {}): Promise<TableLedger> {
   const now = options.now ?? Date.now;
-  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses] = await Promise.all([
+  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks] = await Promise.all([
     getTableClient(settings, TABLES.portals),
     getTableClient(settings, TABLES.runs),
     getTableClient(settings, TABLES.leases),
@@ -32,6 +32,7 @@ export async function createLedger(settings: Pick<Settings, 'storage' | 'tablePr
     getTableClient(settings, TABLES.consumers),
     getTableClient(settings, TABLES.contacts),
     getTableClient(settings, TABLES.contactAddresses),
+    getTableClient(settings, TABLES.userLinks),
   ]);
   const stats = newStats();
   return {
@@ -39,6 +40,6 @@ export async function createLedger(settings: Pick<Settings, 'storage' | 'tablePr
     portals: new TablePortalRepository(portals, stats),
     runs: new TableRunRepository(runs, stats),
     leases: new TableLeaseRepository(leases, stats, now),
-    ledger: new TableLedgerRepository({ licenses, consumers, contacts, contactAddresses }, stats, now),
+    ledger: new TableLedgerRepository({ licenses, consumers, contacts, contactAddresses, userLinks }, stats, now),
   };
 }

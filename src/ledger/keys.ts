@@ -49,6 +49,25 @@ export function consumerRowKey(skuId: string, contactId: string): string {
   return `${encodeKey(skuId)}_${encodeKey(contactId)}`;
 }
 
+/**
+ * RowKey ranges that together cover every key of a partition exactly once, split before each of the given
+ * prefixes (sorted): a large partition is then read by several queries at once.
+ */
+export function rowKeyRanges(splits: readonly string[]): { from?: string; to?: string }[] {
+  const bounds: (string | undefined)[] = [undefined, ...[...new Set(splits)].sort(), undefined];
+  const ranges: { from?: string; to?: string }[] = [];
+  for (let i = 0; i + 1 < bounds.length; i += 1) ranges.push({ from: bounds[i], to: bounds[i + 1] });
+  return ranges;
+}
+
+/** Rows a portal's user links are spread over: three hex digits of a hash of the objectId. */
+export const USER_LINK_BUCKETS = 4096;
+
+/** The bucket row (RowKey) of a user's link. */
+export function userLinkBucket(objectId: string): string {
+  return createHash('sha256').update(objectId).digest('hex').slice(0, 3);
+}
+
 /** RowKey range [from, to) of one license's consumers within the portal's partition. */
 export function consumerRowKeyRange(skuId: string): { from: string; to: string } {
   const prefix = `${encodeKey(skuId)}_`;

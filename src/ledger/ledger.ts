@@ -3,17 +3,23 @@ import {
   licenseIdOf, normalizeAddress, parseLicenseId,
   type ConsumerRecord, type ContactRecord, type LicenseRecord,
 } from '../domain/records';
+import { z } from 'zod';
+import { AppError } from '../domain/errors';
 import type { ChangePlan } from '../reconcile/plan';
+import { assignmentDigest, fingerprintDigest } from '../reconcile/reconcile';
 import { AddressIndex, LOOKUP_CONCURRENCY, type Claim } from './addresses';
-import { consumerCodec, contactCodec, licenseCodec } from './entities';
-import { consumerRowKey, consumerRowKeyRange, contactKeys, decodeKey, encodeKey, odataString } from './keys';
+import { consumerCodec, contactCodec, licenseCodec, userLinkBucketCodec } from './entities';
 import {
-  asStorageError, concurrentChange, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH, queryAll,
-  READ_CONCURRENCY, ScopedStats, WRITE_CONCURRENCY, type LedgerStats,
+  consumerRowKey, consumerRowKeyRange, contactKeys, decodeKey, encodeKey, odataString, rowKeyRanges, userLinkBucket,
+} from './keys';
+import {
+  asStorageError, concurrentChange, forEachPage, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH,
+  queryAll, READ_CONCURRENCY, ScopedStats, WRITE_CONCURRENCY, type LedgerStats,
 } from './tables';
 import {
-  ConflictError, NotFoundError,
-  type ApplyResult, type LedgerRepository, type PortalLedgerState,
+  ConflictError, consumerKey, NotFoundError,
+  type ApplyCarry, type ApplyResult, type ConsumerState, type LedgerRepository, type PortalLedgerState,
+  type UserLinkState,
 } from './types';
 
 export interface LedgerTables {
@@ -21,6 +27,7 @@ export interface LedgerTables {
   consumers: TableClient;
   contacts: TableClient;
   contactAddresses: TableClient;
+  userLinks: TableClient;
 }
 
 /** How often a read-modify-write retries after losing an ETag race before it gives up (transient). */
@@ -36,10 +43,6 @@ function resolve(mergedInto: Map<string, string>, contactId: string): string {
   return end;
 }
 
-export function consumerEtagKey(licenseId: string, contactId: string): string {
-  return `${licenseId}|${contactId}`;
-}
-
 /** Every address of a contact, lower-cased, primary first, without duplicates. */
 export function addressesOf(contact: Pick<ContactRecord, 'email' | 'aliases'>): string[] {
   return [...new Set([contact.email, ...contact.aliases].map(normalizeAddress))].filter((a) => a.length > 0);
@@ -49,12 +52,62 @@ function partitionFilter(partitionKey: string): string {
   return `PartitionKey eq ${odataString(partitionKey)}`;
 }
 
+function rangeFilter(filter: string, range: { from?: string; to?: string }): string {
+  return `${filter}${range.from === undefined ? '' : ` and RowKey ge ${odataString(range.from)}`}${range.to === undefined ? '' : ` and RowKey lt ${odataString(range.to)}`}`;
+}
+
 function licenseEntity(license: LicenseRecord): TableEntity<Record<string, unknown>> {
   return licenseCodec.toEntity(license, encodeKey(license.portalId), encodeKey(license.skuId));
 }
 
 function consumerEntity(consumer: ConsumerRecord): TableEntity<Record<string, unknown>> {
   return consumerCodec.toEntity(consumer, encodeKey(consumer.portalId), consumerRowKey(consumer.skuId, consumer.contactId));
+}
+
+/**
+ * The sync's user links of a portal live in USER_LINK_BUCKETS rows (a hash of the objectId picks the row), each a
+ * JSON map objectId -> [contactId, comma-separated skuIds]: a full read loads a few thousand rows instead of one
+ * per user, and a delta run point-reads the buckets of the users it names.
+ */
+const userLinkBucketSchema = z.record(z.string(), z.tuple([z.string().min(1), z.string()]));
+
+function userLinkBucketEntity(partitionKey: string, bucket: string, links: Iterable<[string, UserLinkState]>): TableEntity<Record<string, unknown>> {
+  const content: Record<string, [string, string]> = {};
+  for (const [objectId, link] of links) content[objectId] = [link.contactId, link.skuIds.join(',')];
+  return userLinkBucketCodec.toEntity({ links: content }, partitionKey, bucket);
+}
+
+function addUserLinksFromEntity(row: Record<string, unknown>, into: Map<string, UserLinkState>): void {
+  const parsed = userLinkBucketSchema.safeParse(userLinkBucketCodec.fromEntity(row).links);
+  if (!parsed.success) {
+    throw new AppError('internal_error', { detail: `a stored user link bucket (${String(row.partitionKey)}/${String(row.rowKey)}) is not valid` });
+  }
+  for (const [objectId, [contactId, skuIds]] of Object.entries(parsed.data)) {
+    into.set(objectId, { contactId, skuIds: skuIds ? skuIds.split(',') : [] });
+  }
+}
+
+/** One copy of each of a portal's few skuIds for its many consumers. */
+type Interned = Map<string, string>;
+
+function intern(strings: Interned, value: string): string {
+  const known = strings.get(value);
+  if (known !== undefined) return known;
+  strings.set(value, value);
+  return value;
+}
+
+/** A stored consumer as the sync keeps it in memory (the whole record is checked against its schema first). */
+function consumerStateFromEntity(row: Record<string, unknown> & { etag?: string }, portalId: string, skuIds: Interned = new Map()): [string, ConsumerState] {
+  const consumer = consumerCodec.fromEntity(row);
+  const sync = consumer.owner.kind === 'sync' && consumer.owner.portalId === portalId;
+  const state: ConsumerState = { skuId: intern(skuIds, consumer.skuId), contactId: consumer.contactId, sync, etag: row.etag };
+  if (sync && consumer.assignment) {
+    state.objectId = consumer.assignment.objectId;
+    state.digest = assignmentDigest(consumer.assignment);
+    if (consumer.userFingerprint !== undefined) state.fingerprintDigest = fingerprintDigest(consumer.userFingerprint);
+  }
+  return [consumerKey(consumer.skuId, consumer.contactId), state];
 }
 
 function contactEntity(contact: ContactRecord): TableEntity<Record<string, unknown>> {
@@ -90,6 +143,12 @@ function transactionChunks(actions: TransactionAction[]): TransactionAction[][] 
   return transactionRounds(actions).flat();
 }
 
+/** A write of one partition whose entity is made only when its transaction goes out. */
+interface LazyAction {
+  rowKey: string;
+  make: () => TransactionAction;
+}
+
 /**
  * Licenses, consumers and contacts. A portal's licenses and consumers live in partitions named after the
  * portal, so its whole state is two partition queries and its writes batch 100 to a transaction.
@@ -107,31 +166,71 @@ export class TableLedgerRepository implements LedgerRepository {
 
   async loadPortalState(portalId: string): Promise<PortalLedgerState> {
     const filter = partitionFilter(encodeKey(portalId));
-    const licenseRows = await queryAll(this.tables.licenses, filter, this.stats);
+    const [{ licenses, licenseEtags }, userLinks] = await Promise.all([
+      this.loadLicenses(portalId),
+      this.loadUserLinks(portalId),
+    ]);
     // The consumer partition is read in RowKey ranges split at each license's prefix, several at once: the
     // ranges together cover every key exactly once, and a large portal's state no longer waits on one long
-    // chain of 1,000-entity pages.
-    const prefixes = [...new Set(licenseRows.map((row) => consumerRowKeyRange(decodeKey(row.rowKey as string)).from))].sort();
-    const bounds = [undefined, ...prefixes, undefined];
-    const ranges: string[] = [];
-    for (let i = 0; i + 1 < bounds.length; i += 1) {
-      const from = bounds[i];
-      const to = bounds[i + 1];
-      ranges.push(`${filter}${from === undefined ? '' : ` and RowKey ge ${odataString(from)}`}${to === undefined ? '' : ` and RowKey lt ${odataString(to)}`}`);
+    // chain of 1,000-entity pages. Each page is turned into compact state as it comes.
+    const ranges = rowKeyRanges(licenses.map((license) => consumerRowKeyRange(license.skuId).from)).map((range) => rangeFilter(filter, range));
+    const consumers = new Map<string, ConsumerState>();
+    const skuIds: Interned = new Map();
+    await mapConcurrent(ranges, READ_CONCURRENCY, (range) => forEachPage(this.tables.consumers, range, this.stats, (rows) => {
+      for (const row of rows) {
+        const [key, state] = consumerStateFromEntity(row, portalId, skuIds);
+        consumers.set(key, state);
+      }
+    }));
+    return { licenses, licenseEtags, consumers, userLinks, scope: 'full' };
+  }
+
+  async loadUsersState(portalId: string, objectIds: Iterable<string>): Promise<PortalLedgerState> {
+    const partitionKey = encodeKey(portalId);
+    const ids = [...new Set(objectIds)];
+    const buckets = [...new Set(ids.map(userLinkBucket))];
+    const [{ licenses, licenseEtags }, rows] = await Promise.all([
+      this.loadLicenses(portalId),
+      mapConcurrent(buckets, LOOKUP_CONCURRENCY, (bucket) => getOrUndefined(this.tables.userLinks, partitionKey, bucket, this.stats)),
+    ]);
+    // Every link of the buckets read (the state must hold whole buckets, which are rewritten whole).
+    const userLinks = new Map<string, UserLinkState>();
+    for (const row of rows) if (row) addUserLinksFromEntity(row, userLinks);
+    const keys = ids.flatMap((objectId) => {
+      const link = userLinks.get(objectId);
+      return link ? link.skuIds.map((skuId) => consumerRowKey(skuId, link.contactId)) : [];
+    });
+    const consumerRows = await mapConcurrent([...new Set(keys)], LOOKUP_CONCURRENCY, (rowKey) => getOrUndefined(this.tables.consumers, partitionKey, rowKey, this.stats));
+    const consumers = new Map<string, ConsumerState>();
+    for (const row of consumerRows) {
+      if (!row) continue;
+      const [key, state] = consumerStateFromEntity(row, portalId);
+      consumers.set(key, state);
     }
-    const consumerRows = (await mapConcurrent(ranges, READ_CONCURRENCY, (range) => queryAll(this.tables.consumers, range, this.stats))).flat();
-    const etags = new Map<string, string>();
-    const licenses = licenseRows.map((row) => {
+    return { licenses, licenseEtags, consumers, userLinks, scope: 'partial' };
+  }
+
+  async loadAddressIndex(): Promise<Map<string, string>> {
+    return this.index.loadAll(this.stats);
+  }
+
+  private async loadLicenses(portalId: string): Promise<Pick<PortalLedgerState, 'licenses' | 'licenseEtags'>> {
+    const rows = await queryAll(this.tables.licenses, partitionFilter(encodeKey(portalId)), this.stats);
+    const licenseEtags = new Map<string, string>();
+    const licenses = rows.map((row) => {
       const license = licenseCodec.fromEntity(row);
-      etags.set(license.id, row.etag);
+      licenseEtags.set(license.skuId, row.etag);
       return license;
     });
-    const consumers = consumerRows.map((row) => {
-      const consumer = consumerCodec.fromEntity(row);
-      etags.set(consumerEtagKey(consumer.licenseId, consumer.contactId), row.etag);
-      return consumer;
+    return { licenses, licenseEtags };
+  }
+
+  private async loadUserLinks(portalId: string): Promise<Map<string, UserLinkState>> {
+    const links = new Map<string, UserLinkState>();
+    await forEachPage(this.tables.userLinks, partitionFilter(encodeKey(portalId)), this.stats, (rows) => {
+      for (const row of rows) addUserLinksFromEntity(row, links);
     });
-    return { licenses, consumers, etags };
+    return links;
   }
 
   async findContactIdsByAddress(addresses: Iterable<string>): Promise<Map<string, string>> {
@@ -195,6 +294,13 @@ export class TableLedgerRepository implements LedgerRepository {
     return rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
   }
 
+  async getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined> {
+    const parts = parseLicenseId(licenseId);
+    if (!parts) return undefined;
+    const row = await getOrUndefined(this.tables.consumers, encodeKey(parts.portalId), consumerRowKey(parts.skuId, contactId), this.stats);
+    return row && consumerCodec.fromEntity(row);
+  }
+
   async addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord> {
     const license = await this.getLicense(licenseId);
     if (!license) throw new NotFoundError(`License ${licenseId} does not exist.`);
@@ -246,40 +352,61 @@ export class TableLedgerRepository implements LedgerRepository {
     throw concurrentChange(`The link of contact ${contactId} to license ${licenseId}`);
   }
 
-  async applyPlan(plan: ChangePlan, state: PortalLedgerState): Promise<ApplyResult> {
+  async applyPlan(plan: ChangePlan, state: PortalLedgerState, carry: ApplyCarry = { mergedInto: new Map() }): Promise<ApplyResult> {
     const stats = new ScopedStats(this.stats);
     let contactsMerged = 0;
+    const partitionKey = encodeKey(plan.portalId);
     try {
       // Licenses first, so a consumer never names a license that is not there yet.
       await this.submit(this.tables.licenses, [
         ...plan.licenses.create.map((license): TransactionAction => ['create', licenseEntity(license)]),
         ...plan.licenses.update.map((license): TransactionAction => [
-          'update', licenseEntity(license), 'Replace', { etag: state.etags.get(license.id) ?? '*' },
+          'update', licenseEntity(license), 'Replace', { etag: state.licenseEtags.get(license.skuId) ?? '*' },
         ]),
       ], 'A license', stats);
 
-      const mergedInto = await this.createContacts(plan.contacts.create, stats);
-      contactsMerged = mergedInto.size;
-      await mapConcurrent(plan.contacts.addAliases, LOOKUP_CONCURRENCY, (change) => this.addAliases(change.contactId, change.addresses, stats));
+      const merged = await this.createContacts(plan.contacts.create, stats);
+      contactsMerged = merged.size;
+      for (const [planned, target] of merged) carry.mergedInto.set(planned, target);
+      const contactOf = (contactId: string): string => resolve(carry.mergedInto, contactId);
+      await mapConcurrent(plan.contacts.addAliases, LOOKUP_CONCURRENCY, (change) => this.addAliases(contactOf(change.contactId), change.addresses, stats));
 
-      const removed = new Set(plan.consumers.remove.map((c) => consumerEtagKey(c.licenseId, c.contactId)));
-      const existing = new Set(state.consumers.map((c) => consumerEtagKey(c.licenseId, c.contactId)).filter((k) => !removed.has(k)));
+      const removed = new Set(plan.consumers.remove.map((c) => consumerKey(c.skuId, c.contactId)));
       const adds = new Map<string, ConsumerRecord>();
       for (const planned of plan.consumers.add) {
-        const contactId = mergedInto.get(planned.contactId) ?? planned.contactId;
-        const key = consumerEtagKey(planned.licenseId, contactId);
+        const contactId = contactOf(planned.contactId);
+        const key = consumerKey(planned.skuId, contactId);
         // A merged contact may already hold this license (by hand or through another user): leave that link.
-        if (existing.has(key) || adds.has(key)) continue;
+        if ((state.consumers.has(key) && !removed.has(key)) || adds.has(key)) continue;
         adds.set(key, contactId === planned.contactId ? planned : { ...planned, contactId });
       }
-      await this.submit(this.tables.consumers, [
-        ...plan.consumers.remove.map((consumer): TransactionAction => ['delete', consumerEntity(consumer)]),
-        ...plan.consumers.update.map((consumer): TransactionAction => [
-          'update', consumerEntity(consumer), 'Replace',
-          { etag: state.etags.get(consumerEtagKey(consumer.licenseId, consumer.contactId)) ?? '*' },
-        ]),
-        ...[...adds.values()].map((consumer): TransactionAction => ['create', consumerEntity(consumer)]),
-      ], 'A consumer', stats, true);
+      // Entities are made as their transaction goes out, not all at once: a first sync adds 150,000 of them.
+      const consumerKeyOf = (skuId: string, contactId: string) => consumerRowKey(skuId, contactId);
+      const actions: LazyAction[] = [
+        ...plan.consumers.remove.map((consumer): LazyAction => {
+          const rowKey = consumerKeyOf(consumer.skuId, consumer.contactId);
+          return { rowKey, make: () => ['delete', { partitionKey, rowKey }] };
+        }),
+        ...plan.consumers.update.map((change): LazyAction => {
+          const rowKey = consumerKeyOf(change.skuId, change.contactId);
+          return {
+            rowKey,
+            make: () => [
+              'update',
+              { partitionKey, rowKey, assignment: JSON.stringify(change.assignment), userFingerprint: change.userFingerprint, updatedAt: change.updatedAt },
+              'Merge',
+              { etag: state.consumers.get(consumerKey(change.skuId, change.contactId))?.etag ?? '*' },
+            ],
+          };
+        }),
+        ...[...adds.values()].map((consumer): LazyAction => ({
+          rowKey: consumerKeyOf(consumer.skuId, consumer.contactId),
+          make: () => ['create', consumerEntity(consumer)],
+        })),
+      ];
+      await this.submitLazy(this.tables.consumers, actions, 'A consumer', stats, true);
+      // The sync's user links last: they describe the consumers written above. A bucket is rewritten whole.
+      await this.submitLazy(this.tables.userLinks, this.userLinkWrites(plan, state, contactOf), 'A user link', stats);
     } catch (error) {
       throw asStorageError(error);
     }
@@ -288,7 +415,7 @@ export class TableLedgerRepository implements LedgerRepository {
 
   async purgePortal(portalId: string): Promise<void> {
     const partitionKey = encodeKey(portalId);
-    await Promise.all([this.tables.licenses, this.tables.consumers].map(async (table) => {
+    await Promise.all([this.tables.licenses, this.tables.consumers, this.tables.userLinks].map(async (table) => {
       const rows = await queryAll(table, partitionFilter(partitionKey), this.stats, ['RowKey']);
       const actions = rows.map((row): TransactionAction => ['delete', { partitionKey, rowKey: row.rowKey as string }]);
       for (const chunk of transactionChunks(actions)) {
@@ -447,18 +574,60 @@ export class TableLedgerRepository implements LedgerRepository {
     table: TableClient, actions: TransactionAction[], what: string, stats: LedgerStats, createsMayExist = false,
   ): Promise<void> {
     for (const round of transactionRounds(actions)) {
-      await mapConcurrent(round, WRITE_CONCURRENCY, async (chunk) => {
-        try {
-          await table.submitTransaction(chunk);
-          stats.transactions += 1;
-          stats.entitiesWritten += chunk.length;
-          return;
-        } catch (error) {
-          if (isStatus(error, 412)) throw concurrentChange(what, error);
-          if (!isStatus(error, 404, 409)) throw error;
-        }
-        for (const action of chunk) await this.submitOne(table, action, what, stats, createsMayExist);
-      });
+      await mapConcurrent(round, WRITE_CONCURRENCY, (chunk) => this.submitChunk(table, chunk, what, stats, createsMayExist));
+    }
+  }
+
+  /** One transaction; when an entity was created or deleted meanwhile, its actions one by one. */
+  private async submitChunk(
+    table: TableClient, chunk: TransactionAction[], what: string, stats: LedgerStats, createsMayExist: boolean,
+  ): Promise<void> {
+    try {
+      await table.submitTransaction(chunk);
+      stats.transactions += 1;
+      stats.entitiesWritten += chunk.length;
+      return;
+    } catch (error) {
+      if (isStatus(error, 412)) throw concurrentChange(what, error);
+      if (!isStatus(error, 404, 409)) throw error;
+    }
+    for (const action of chunk) await this.submitOne(table, action, what, stats, createsMayExist);
+  }
+
+  /** The bucket rows to rewrite (or delete, once empty) for the plan's user link changes. */
+  private userLinkWrites(plan: ChangePlan, state: PortalLedgerState, contactOf: (id: string) => string): LazyAction[] {
+    const partitionKey = encodeKey(plan.portalId);
+    const touched = new Map<string, Map<string, UserLinkState>>();
+    for (const objectId of [...plan.userLinks.remove, ...plan.userLinks.put.map((link) => link.objectId)]) touched.set(userLinkBucket(objectId), new Map());
+    if (touched.size === 0) return [];
+    for (const [objectId, link] of state.userLinks) touched.get(userLinkBucket(objectId))?.set(objectId, link);
+    for (const objectId of plan.userLinks.remove) touched.get(userLinkBucket(objectId))?.delete(objectId);
+    for (const link of plan.userLinks.put) {
+      touched.get(userLinkBucket(link.objectId))?.set(link.objectId, { contactId: contactOf(link.contactId), skuIds: link.skuIds });
+    }
+    return [...touched].map(([bucket, links]): LazyAction => ({
+      rowKey: bucket,
+      make: () => (links.size === 0 ? ['delete', { partitionKey, rowKey: bucket }] : ['upsert', userLinkBucketEntity(partitionKey, bucket, links), 'Replace']),
+    }));
+  }
+
+  /** Like submit, for actions of ONE partition whose entities are made chunk by chunk as they go out. */
+  private async submitLazy(
+    table: TableClient, actions: LazyAction[], what: string, stats: LedgerStats, createsMayExist = false,
+  ): Promise<void> {
+    // Rounds: an entity named again (e.g. a link removed and made anew) waits for the next round.
+    const seen = new Map<string, number>();
+    const rounds: LazyAction[][] = [];
+    for (const action of actions) {
+      const round = seen.get(action.rowKey) ?? 0;
+      seen.set(action.rowKey, round + 1);
+      (rounds[round] ??= []).push(action);
+    }
+    for (const round of rounds) {
+      const starts: number[] = [];
+      for (let i = 0; i < round.length; i += MAX_BATCH) starts.push(i);
+      await mapConcurrent(starts, WRITE_CONCURRENCY, (start) =>
+        this.submitChunk(table, round.slice(start, start + MAX_BATCH).map((action) => action.make()), what, stats, createsMayExist));
     }
   }
 
@@ -475,6 +644,8 @@ export class TableLedgerRepository implements LedgerRepository {
     } catch (error) {
       if (kind === 'create' && createsMayExist && isStatus(error, 409)) return;
       if (kind === 'delete' && isStatus(error, 404)) return;
+      // A link the plan updates was unlinked meanwhile: gone is what the next run finds too.
+      if (kind === 'update' && action[2] === 'Merge' && isStatus(error, 404)) return;
       if (isStatus(error, 404, 409, 412)) throw concurrentChange(what, error);
       throw error;
     }

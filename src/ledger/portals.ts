@@ -2,12 +2,14 @@ import type { TableClient } from '@azure/data-tables';
 import type { PortalRecord } from '../domain/records';
 import { portalCodec } from './entities';
 import { encodeKey, nameKey, odataString } from './keys';
-import { getOrUndefined, isStatus, queryAll, type LedgerStats } from './tables';
+import { concurrentChange, getOrUndefined, isStatus, queryAll, type LedgerStats } from './tables';
 import { ConflictError, NotFoundError, type PortalRepository } from './types';
 
 const PORTAL = 'portal';
 /** A name row younger than this may belong to a create in progress (its portal row follows right after). */
 const NAME_GRACE_MS = 60_000;
+/** Reads and writes of one modify before it gives up on a record that keeps changing under it. */
+export const MODIFY_ATTEMPTS = 5;
 
 function isStale(timestamp: string | undefined): boolean {
   const written = timestamp ? Date.parse(timestamp) : NaN;
@@ -46,22 +48,53 @@ export class TablePortalRepository implements PortalRepository {
     return entities.map((entity) => portalCodec.fromEntity(entity));
   }
 
+  /** Last writer wins: `portal` replaces whatever is stored (see modify for a change of what is stored). */
   async update(portal: PortalRecord): Promise<PortalRecord> {
-    const current = await this.get(portal.id);
-    if (!current) throw new NotFoundError(`Portal access ${portal.id} does not exist.`);
-    const renamed = nameKey(current.name) !== nameKey(portal.name);
-    if (renamed) await this.claimName(portal.name, portal.id);
-    try {
-      // '*': the record must exist (a concurrent delete wins), whatever its version.
-      await this.table.updateEntity(portalCodec.toEntity(portal, PORTAL, encodeKey(portal.id)), 'Replace', { etag: '*' });
-      this.stats.entitiesWritten += 1;
-    } catch (error) {
-      if (renamed) await this.releaseName(portal.name, portal.id);
-      if (isStatus(error, 404)) throw new NotFoundError(`Portal access ${portal.id} does not exist.`);
-      throw error;
-    }
-    if (renamed) await this.releaseName(current.name, portal.id);
+    const written = await this.modify(portal.id, () => portal);
+    if (!written) throw new NotFoundError(`Portal access ${portal.id} does not exist.`);
     return portal;
+  }
+
+  async modify(portalId: string, change: (current: PortalRecord) => PortalRecord | undefined): Promise<PortalRecord | undefined> {
+    const rowKey = encodeKey(portalId);
+    // A name this call claimed for a rename whose write then lost to another writer: released unless still wanted.
+    let claimed: string | undefined;
+    try {
+      for (let attempt = 0; attempt < MODIFY_ATTEMPTS; attempt += 1) {
+        const entity = await getOrUndefined(this.table, PORTAL, rowKey, this.stats);
+        if (!entity) return undefined;
+        const current = portalCodec.fromEntity(entity);
+        const next = change(current);
+        // The other writer renamed the record to that very name: the row is the record's now, not ours to release.
+        if (claimed !== undefined && nameKey(claimed) === nameKey(current.name)) claimed = undefined;
+        if (claimed !== undefined && (!next || nameKey(claimed) !== nameKey(next.name))) {
+          await this.releaseName(claimed, portalId);
+          claimed = undefined;
+        }
+        if (!next) return current;
+        if (next.id !== portalId) throw new Error(`A change of portal access ${portalId} must not change its id (got ${next.id}).`);
+        const renamed = nameKey(current.name) !== nameKey(next.name);
+        if (renamed) {
+          await this.claimName(next.name, portalId);
+          claimed = next.name;
+        }
+        try {
+          // The ETag that was read: a write of anyone else in between fails this one (412), which then starts over.
+          await this.table.updateEntity(portalCodec.toEntity(next, PORTAL, rowKey), 'Replace', { etag: entity.etag });
+          this.stats.entitiesWritten += 1;
+        } catch (error) {
+          if (isStatus(error, 412)) continue;
+          if (isStatus(error, 404)) return undefined;
+          throw error;
+        }
+        claimed = undefined;
+        if (renamed) await this.releaseName(current.name, portalId);
+        return next;
+      }
+      throw concurrentChange(`Portal access ${portalId}`);
+    } finally {
+      if (claimed !== undefined) await this.releaseName(claimed, portalId);
+    }
   }
 
   /** Deletes the record and its name row; nothing to do when it is already gone. */

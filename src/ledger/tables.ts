@@ -79,6 +79,17 @@ export async function queryAll<T extends object>(
   return out;
 }
 
+/** Hands each page of a query to `visit` as it arrives, so a large partition is never held whole. */
+export async function forEachPage<T extends object>(
+  client: TableClient, filter: string | undefined, stats: LedgerStats, visit: (rows: TableEntityResult<T>[]) => void, select?: string[],
+): Promise<void> {
+  const queryOptions = { ...(filter ? { filter } : {}), ...(select ? { select } : {}) };
+  for await (const page of client.listEntities<T>({ queryOptions }).byPage({ maxPageSize: PAGE_SIZE })) {
+    stats.entitiesRead += page.length;
+    visit(page);
+  }
+}
+
 /** Submits actions of ONE partition in transactions of up to 100. */
 export async function submitInBatches(client: TableClient, actions: TransactionAction[], stats: LedgerStats): Promise<void> {
   for (let i = 0; i < actions.length; i += MAX_BATCH) {

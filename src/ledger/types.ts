@@ -21,12 +21,57 @@ import type { ChangePlan } from '../reconcile/plan';
  * of up to 100 entities per partition; only changed entities are written; updates use the ETag that was read.
  */
 
+/** One consumer row of a portal as the sync needs it: compact, so a 150,000-consumer portal stays small. */
+export interface ConsumerState {
+  skuId: string;
+  contactId: string;
+  /** Owned by this portal's sync (else made by hand, which the sync never touches). */
+  sync: boolean;
+  /** Sync-owned: the Entra object id of the user it stands for. */
+  objectId?: string;
+  /** Sync-owned: assignmentDigest of the stored assignment. */
+  digest?: string;
+  /** Sync-owned: fingerprintDigest of the stored userFingerprint. */
+  fingerprintDigest?: string;
+  etag?: string;
+}
+
+/** A stored user link (see UserLink), with its ETag. */
+export interface UserLinkState {
+  contactId: string;
+  skuIds: string[];
+  etag?: string;
+}
+
 export interface PortalLedgerState {
   licenses: LicenseRecord[];
-  /** Every consumer of this portal's licenses, sync-owned and hand-made. */
-  consumers: ConsumerRecord[];
-  /** ETags of the entities above as read (key: licenseId, or `${licenseId}|${contactId}`), for guarded updates. */
-  etags: Map<string, string>;
+  /** ETags of the licenses as read, by skuId. */
+  licenseEtags: Map<string, string>;
+  /** By consumerKey(skuId, contactId). */
+  consumers: Map<string, ConsumerState>;
+  /** The sync's user links, by objectId. */
+  userLinks: Map<string, UserLinkState>;
+  /**
+   * `full`: every consumer and user link of the portal. `partial`: only those of the users a delta run names
+   * (the licenses are always all there).
+   */
+  scope: 'full' | 'partial';
+}
+
+/** Key of a consumer in PortalLedgerState.consumers. */
+export function consumerKey(skuId: string, contactId: string): string {
+  return `${skuId}|${contactId}`;
+}
+
+export function splitConsumerKey(key: string): { skuId: string; contactId: string } {
+  const bar = key.indexOf('|');
+  return { skuId: key.slice(0, bar), contactId: key.slice(bar + 1) };
+}
+
+/** What the ledger carries from one part of a plan to the next within one run (a full run applies by page). */
+export interface ApplyCarry {
+  /** Planned contact id -> the contact that replaced it (another writer had claimed one of its addresses). */
+  mergedInto: Map<string, string>;
 }
 
 export interface ApplyResult {
@@ -55,8 +100,20 @@ export interface PortalRepository {
   create(portal: PortalRecord): Promise<PortalRecord>;
   get(portalId: string): Promise<PortalRecord | undefined>;
   list(): Promise<PortalRecord[]>;
-  /** Writes the whole record; a rename moves the unique-name index entry (ConflictError on a taken name). */
+  /**
+   * Writes the whole record over whatever is stored (last writer wins: a change made since the caller read is
+   * lost; prefer modify); a rename moves the unique-name index entry (ConflictError on a taken name).
+   */
   update(portal: PortalRecord): Promise<PortalRecord>;
+  /**
+   * Read-modify-write without lost updates: reads the record with its ETag, applies `change` and writes the
+   * result only if nobody wrote the record meanwhile; otherwise reads it again and applies `change` to that (so
+   * `change` may run more than once and must only derive the new record from the one it is given). Gives up with
+   * a transient storage_error AppError when the record keeps changing. `change` answers undefined to write
+   * nothing. A rename moves the unique-name index entry (ConflictError on a taken name).
+   * Answers the record as stored afterwards, or undefined when the portal does not exist (or was deleted meanwhile).
+   */
+  modify(portalId: string, change: (current: PortalRecord) => PortalRecord | undefined): Promise<PortalRecord | undefined>;
   delete(portalId: string): Promise<void>;
 }
 
@@ -81,7 +138,12 @@ export interface LeaseRepository {
 }
 
 export interface LedgerRepository {
+  /** The portal's whole state: licenses, every consumer (compact) and every user link. */
   loadPortalState(portalId: string): Promise<PortalLedgerState>;
+  /** The licenses, and the user links and consumers of just these users (a delta run). */
+  loadUsersState(portalId: string, objectIds: Iterable<string>): Promise<PortalLedgerState>;
+  /** The whole contact address index (a first sync of a large tenant looks up every address). */
+  loadAddressIndex(): Promise<Map<string, string>>;
   /**
    * Finds which contact holds each address (lower-cased). Point reads of the address index, or one scan of it
    * when there are very many addresses (a first sync of a large tenant).
@@ -95,12 +157,16 @@ export interface LedgerRepository {
   listLicenses(portalId?: string): Promise<LicenseRecord[]>;
   getLicense(licenseId: string): Promise<LicenseRecord | undefined>;
   listConsumers(licenseId: string): Promise<ConsumerRecord[]>;
+  getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;
   /** Links by hand; ConflictError when the contact is already linked to the license. Updates `assigned`. */
   addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord>;
   /** Unlinks a hand-made consumer; NotFoundError when there is none; ConflictError when it is sync-owned. */
   removeManualConsumer(licenseId: string, contactId: string): Promise<void>;
-  /** Applies a reconciliation plan of one portal. */
-  applyPlan(plan: ChangePlan, state: PortalLedgerState): Promise<ApplyResult>;
+  /**
+   * Applies a reconciliation plan of one portal, or one part of it: a run that applies in parts passes the
+   * same `carry` to each part.
+   */
+  applyPlan(plan: ChangePlan, state: PortalLedgerState, carry?: ApplyCarry): Promise<ApplyResult>;
   /** Deletes the portal's licenses and consumers (portal delete with ?purge=true). Contacts stay. */
   purgePortal(portalId: string): Promise<void>;
 }

@@ -84,39 +84,58 @@ export async function changePortal(services: Services, portalId: string, changes
     await assertNameFree(services, changes.name, portalId);
   }
   const now = services.now().toISOString();
-  const next: PortalRecord = { ...current, updatedAt: now };
-  for (const key of ['name', 'tenantId', 'clientId', 'cloud', 'active', 'autoSync'] as const) {
-    if (changes[key] !== undefined) (next as Record<string, unknown>)[key] = changes[key];
-  }
-  if (next.tenantId !== current.tenantId || next.cloud !== current.cloud || next.clientId !== current.clientId) {
-    // Graph's delta link belongs to the old tenant or app: the next run reads in full. History and ledger stay.
-    delete next.deltaLink;
-    delete next.lastFullReadAt;
-  }
 
   let restore: (() => Promise<void>) | undefined;
   if (changes.auth) {
     const previous = await services.secrets.get(portalId);
     await services.secrets.set(portalId, changes.auth);
     restore = () => (previous ? services.secrets.set(portalId, previous) : services.secrets.delete(portalId));
-    next.authKind = changes.auth.kind;
-    if (changes.auth.kind === 'password') next.username = changes.auth.username;
-    else delete next.username;
-    next.hasSecret = true;
-    next.secretSetAt = now;
   }
+  let changed: PortalRecord | undefined;
   try {
-    await services.ledger.portals.update(next);
+    // Applied to the record as stored at the write (ETag-guarded): what a run wrote meanwhile (its last-run
+    // fields) stays, and only the fields this request names change.
+    changed = await services.ledger.portals.modify(portalId, (stored) => withChanges(stored, changes, now));
   } catch (error) {
     // The record still describes the old credentials: put the old secret back as the latest version.
     await restore?.().catch((cleanup: unknown) =>
       services.logger.error('could not restore the previous secret of a portal access', { portalId, error: errorName(cleanup) }));
     throw error;
   }
+  if (!changed) {
+    // Deleted meanwhile (the delete removed the secret first): a secret set above must not outlive it.
+    if (changes.auth) {
+      await services.secrets.delete(portalId).catch((cleanup: unknown) =>
+        services.logger.error('could not remove the secret of a portal access deleted meanwhile', { portalId, error: errorName(cleanup) }));
+    }
+    throw new AppError('portal_not_found');
+  }
   services.logger.info('portal access changed', {
     portalId,
     fields: Object.keys(changes).filter((key) => changes[key as keyof PortalChanges] !== undefined).join(','),
   });
+  return changed;
+}
+
+/** The stored record with the requested changes (may run more than once: derives everything from `stored`). */
+function withChanges(stored: PortalRecord, changes: PortalChanges, now: string): PortalRecord {
+  const next: PortalRecord = { ...stored, updatedAt: now };
+  for (const key of ['name', 'tenantId', 'clientId', 'cloud', 'active', 'autoSync'] as const) {
+    if (changes[key] !== undefined) (next as Record<string, unknown>)[key] = changes[key];
+  }
+  if (next.tenantId !== stored.tenantId || next.cloud !== stored.cloud || next.clientId !== stored.clientId) {
+    // Graph's delta link belongs to the old tenant or app: the next run reads in full. History and ledger stay.
+    delete next.deltaLink;
+    delete next.lastFullReadAt;
+    delete next.userLinksAt;
+  }
+  if (changes.auth) {
+    next.authKind = changes.auth.kind;
+    if (changes.auth.kind === 'password') next.username = changes.auth.username;
+    else delete next.username;
+    next.hasSecret = true;
+    next.secretSetAt = now;
+  }
   return next;
 }
 

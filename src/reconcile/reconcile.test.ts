@@ -1,8 +1,10 @@
-import type { ConsumerRecord, LicenseRecord } from '../domain/records';
+import type { LicenseRecord } from '../domain/records';
 import type { TenantPlan, TenantUser } from '../graph/types';
-import type { PortalLedgerState } from '../ledger/types';
-import { addressesToLookUp, reconcile, userFingerprint, type ReconcileInput, type TenantSnapshot } from './reconcile';
-import type { ChangePlan } from './plan';
+import { consumerKey, type PortalLedgerState } from '../ledger/types';
+import {
+  addressesToLookUp, assignmentDigest, fingerprintDigest, reconcile, Reconciliation, userFingerprint, type ReconcileInput, type TenantSnapshot,
+} from './reconcile';
+import { appendPlan, type ChangePlan } from './plan';
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
 const E1 = '18181a46-0d4e-45cd-891e-60aabd171b4e';
@@ -24,7 +26,9 @@ function user(id: string, mail: string, skus: string[], extra: Partial<TenantUse
   };
 }
 
-const emptyState = (): PortalLedgerState => ({ licenses: [], consumers: [], etags: new Map() });
+const emptyState = (): PortalLedgerState => ({
+  licenses: [], licenseEtags: new Map(), consumers: new Map(), userLinks: new Map(), scope: 'full',
+});
 
 let contactSeq = 0;
 function run(snapshot: Partial<TenantSnapshot>, state: PortalLedgerState, lookup: Record<string, string> = {}, at = now): ChangePlan {
@@ -41,16 +45,28 @@ function run(snapshot: Partial<TenantSnapshot>, state: PortalLedgerState, lookup
 function applyToState(state: PortalLedgerState, p: ChangePlan): PortalLedgerState {
   const licenses = new Map(state.licenses.map((l) => [l.skuId, l]));
   for (const l of [...p.licenses.create, ...p.licenses.update]) licenses.set(l.skuId, l);
-  const key = (c: ConsumerRecord) => `${c.skuId}|${c.contactId}`;
-  const consumers = new Map(state.consumers.map((c) => [key(c), c]));
-  for (const c of [...p.consumers.add, ...p.consumers.update]) consumers.set(key(c), c);
-  for (const c of p.consumers.remove) consumers.delete(key(c));
-  return { licenses: [...licenses.values()], consumers: [...consumers.values()], etags: new Map() };
+  const consumers = new Map(state.consumers);
+  for (const c of p.consumers.add) {
+    consumers.set(consumerKey(c.skuId, c.contactId), {
+      skuId: c.skuId, contactId: c.contactId, sync: c.owner.kind === 'sync', objectId: c.assignment?.objectId,
+      digest: c.assignment && assignmentDigest(c.assignment), fingerprintDigest: c.userFingerprint && fingerprintDigest(c.userFingerprint),
+    });
+  }
+  for (const c of p.consumers.update) {
+    const key = consumerKey(c.skuId, c.contactId);
+    consumers.set(key, { ...consumers.get(key)!, objectId: c.assignment.objectId, digest: assignmentDigest(c.assignment), fingerprintDigest: fingerprintDigest(c.userFingerprint) });
+  }
+  for (const c of p.consumers.remove) consumers.delete(consumerKey(c.skuId, c.contactId));
+  const userLinks = new Map(state.userLinks);
+  for (const link of p.userLinks.put) userLinks.set(link.objectId, { contactId: link.contactId, skuIds: link.skuIds });
+  for (const objectId of p.userLinks.remove) userLinks.delete(objectId);
+  return { ...state, licenses: [...licenses.values()], consumers, userLinks };
 }
 
-const manual = (skuId: string, contactId: string): ConsumerRecord => ({
-  licenseId: `p1.${skuId}`, portalId: 'p1', skuId, contactId, owner: { kind: 'manual' }, createdAt: now, updatedAt: now,
-});
+/** A person's link of a contact to a license. */
+function addManual(state: PortalLedgerState, skuId: string, contactId: string): void {
+  state.consumers.set(consumerKey(skuId, contactId), { skuId, contactId, sync: false });
+}
 
 describe('reconcile', () => {
   test('a first run creates a license per plan with available = enabled units and links each user', () => {
@@ -120,7 +136,7 @@ describe('reconcile', () => {
   test('removes sync-owned consumers whose license was taken away, and leaves hand-made ones', () => {
     const first = run({ plans: [plan(E3, 'X', 2, 2)], users: [user('u1', 'ann@contoso.com', [E3]), user('u2', 'bob@contoso.com', [E3])] }, emptyState());
     const state = applyToState(emptyState(), first);
-    state.consumers.push(manual(E3, 'hand-made-contact'));
+    addManual(state, E3, 'hand-made-contact');
     const p = run({ plans: [plan(E3, 'X', 2, 1)], users: [user('u1', 'ann@contoso.com', [E3]), user('u2', 'bob@contoso.com', [])] }, state, {}, later);
     expect(p.consumers.remove.map((c) => c.contactId)).toEqual([first.contacts.create[1]!.id]);
     expect(p.licenses.update[0]).toMatchObject({ consumedUnits: 1, assigned: 2 });
@@ -128,7 +144,7 @@ describe('reconcile', () => {
 
   test('a person\'s link of the same contact to the same license is left alone', () => {
     const state = emptyState();
-    state.consumers.push(manual(E3, 'c-ann'));
+    addManual(state, E3, 'c-ann');
     const p = run({ plans: [plan(E3, 'X', 2, 1)], users: [user('u1', 'ann@contoso.com', [E3])] }, state, { 'ann@contoso.com': 'c-ann' });
     expect(p.consumers.add).toHaveLength(0);
     expect(p.consumers.update).toHaveLength(0);
@@ -166,7 +182,7 @@ describe('reconcile', () => {
     const full = run({ plans: [plan(E3, 'X', 5, 2)], users: [user('u1', 'ann@contoso.com', [E3]), user('u2', 'bob@contoso.com', [E3])] }, emptyState());
     const state = applyToState(emptyState(), full);
     const delta = run({ mode: 'delta', plans: [plan(E3, 'X', 5, 2)], users: [], removedObjectIds: ['u2'] }, state, {}, later);
-    expect(delta.consumers.remove.map((c) => c.assignment?.objectId)).toEqual(['u2']);
+    expect(delta.consumers.remove.map((c) => c.objectId)).toEqual(['u2']);
     const untouched = run({ mode: 'delta', plans: [plan(E3, 'X', 5, 2)], users: [user('u3', 'cy@contoso.com', [E3])] }, state, {}, later);
     expect(untouched.consumers.remove).toHaveLength(0);
     expect(untouched.consumers.add).toHaveLength(1);
@@ -179,9 +195,72 @@ describe('reconcile', () => {
       lockedOut: 0, consumedUnits: 0, assigned: 0, capabilityStatus: 'Enabled', appliesTo: 'User', overAssigned: false, status: 'current', createdAt: now, updatedAt: now,
     };
     state.licenses.push(existing);
-    state.consumers.push(manual(E3, 'c1'));
+    addManual(state, E3, 'c1');
     const p = run({ plans: [plan(E3, 'X', 5, 0)], users: [] }, state);
     expect(p.licenses.update).toEqual([{ ...existing, assigned: 1, updatedAt: now }]);
     expect(p.consumers.remove).toHaveLength(0);
+  });
+
+  test('users fed a page at a time give the same plan as all at once', () => {
+    const plans = [plan(E3, 'ENTERPRISEPACK', 10, 4), plan(E1, 'STANDARDPACK', 5, 1)];
+    const users = [
+      user('u1', 'ann@contoso.com', [E3]), user('u2', 'bob@contoso.com', [E3, E1]),
+      // shares an address with u1 (made on the first page): the same contact, one link
+      user('u3', 'ann-admin@contoso.com', [E3], { addresses: ['ann-admin@contoso.com', 'ann@contoso.com'] }),
+      user('u4', 'dee@contoso.com', []),
+    ];
+    const before = applyToState(emptyState(), run({ plans, users: [user('u9', 'gone@contoso.com', [E1])] }, emptyState()));
+    let seq = 0;
+    const setup = { portal, plans, mode: 'full' as const, state: before, planNames: names, now: later, newContactId: () => `n${++seq}` };
+    const paged = new Reconciliation(setup);
+    const whole = paged.addUsers(users.slice(0, 2), new Map());
+    appendPlan(whole, paged.addUsers(users.slice(2), new Map()));
+    appendPlan(whole, paged.finish());
+    seq = 0;
+    const once = reconcile({ portal, state: before, now: later, planNames: names, snapshot: { mode: 'full', plans, users }, contactIdsByAddress: new Map(), newContactId: () => `n${++seq}` });
+    expect(paged.currentCounts()).toEqual(once.counts);
+    expect(whole.contacts.create.map((c) => c.email)).toEqual(['ann@contoso.com', 'bob@contoso.com']);
+    expect(whole.consumers.add.map((c) => [c.skuId, c.contactId])).toEqual(once.consumers.add.map((c) => [c.skuId, c.contactId]));
+    expect(whole.consumers.remove.map((c) => c.objectId)).toEqual(['u9']);
+    // E3: u1 and u3 are one contact, plus u2; E1: u9's link went, u2's came, so its license stays as it was.
+    expect(whole.licenses.create).toEqual([]);
+    expect(whole.licenses.update.map((l) => [l.skuId, l.assigned])).toEqual([[E3, 2]]);
+    expect(() => paged.addUsers([], new Map())).toThrow(/finished/);
+  });
+
+  test('keeps one user link per linked user, written only when its contact or plans change', () => {
+    const plans = [plan(E3, 'X', 5, 2), plan(E1, 'Y', 5, 1)];
+    const first = run({ plans, users: [user('u1', 'ann@contoso.com', [E3, E1]), user('u2', 'bob@contoso.com', [E3]), user('u3', 'cy@contoso.com', [])] }, emptyState());
+    const ann = first.contacts.create[0]!.id;
+    expect(first.userLinks.put.map((l) => [l.objectId, l.contactId === ann, l.skuIds])).toEqual([
+      ['u1', true, [E1, E3].sort()], ['u2', false, [E3]],
+    ]);
+    const state = applyToState(emptyState(), first);
+    const same = run({ plans, users: [user('u1', 'ann@contoso.com', [E3, E1]), user('u2', 'bob@contoso.com', [E3])] }, state, {}, later);
+    expect(same.userLinks).toEqual({ put: [], remove: [] });
+    const changed = run({ plans, users: [user('u1', 'ann@contoso.com', [E3]), user('u2', 'bob@contoso.com', [])] }, state, {}, later);
+    expect(changed.userLinks.put).toEqual([{ objectId: 'u1', contactId: ann, skuIds: [E3] }]);
+    expect(changed.userLinks.remove).toEqual(['u2']);
+  });
+
+  test('a delta run on the state of just the users it names moves the stored counts by what it changed', () => {
+    const plans = [plan(E3, 'X', 50, 40)];
+    const full = run({ plans, users: [user('u1', 'ann@contoso.com', [E3]), user('u2', 'bob@contoso.com', [E3])] }, emptyState());
+    const after = applyToState(emptyState(), full);
+    // The license says 40 assigned (most consumers are not in this partial state); u2 loses E3, u5 gets it.
+    const partial: PortalLedgerState = {
+      ...after, scope: 'partial',
+      licenses: after.licenses.map((l) => ({ ...l, assigned: 40 })),
+      consumers: new Map([...after.consumers].filter(([, c]) => c.objectId === 'u2')),
+      userLinks: new Map([...after.userLinks].filter(([objectId]) => objectId === 'u2')),
+    };
+    const delta = run({ mode: 'delta', plans, users: [user('u2', 'bob@contoso.com', []), user('u5', 'eve@contoso.com', [E3])] }, partial, {}, later);
+    expect(delta.consumers.remove.map((c) => c.objectId)).toEqual(['u2']);
+    expect(delta.consumers.add.map((c) => c.assignment?.objectId)).toEqual(['u5']);
+    expect(delta.licenses.update.map((l) => l.assigned)).toEqual([]); // 40 - 1 + 1: unchanged
+    expect(delta.userLinks.remove).toEqual(['u2']);
+    expect(delta.userLinks.put.map((l) => l.objectId)).toEqual(['u5']);
+    const gained = run({ mode: 'delta', plans, users: [user('u6', 'fay@contoso.com', [E3])] }, partial, {}, later);
+    expect(gained.licenses.update.map((l) => l.assigned)).toEqual([41]);
   });
 });

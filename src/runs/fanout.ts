@@ -1,14 +1,16 @@
 import type { Services } from '../app/services';
-import type { PortalRecord, RunRecord } from '../domain/records';
-import { mapConcurrent } from '../ledger/tables';
+import type { LastRun, RunRecord } from '../domain/records';
+import { newRunId } from '../ledger/keys';
 import { newQueuedRun } from '../sync/runSync';
 import { hostSettings } from './hostSettings';
 import type { RunMessage } from './message';
 
-/** What the timer does at a scheduled run: one message per portal to sync, and the skips it recorded. */
+/**
+ * What the timer does at a scheduled run: one message per portal to sync (the caller sends them), and the skips
+ * it recorded. A queued scheduled run has no run record yet: the worker creates it from its message.
+ */
 export interface FanoutResult {
   messages: RunMessage[];
-  queued: RunRecord[];
   skipped: RunRecord[];
 }
 
@@ -31,50 +33,44 @@ export function defaultStaleAfterMs(): number {
   return (functionTimeoutMs ?? AZURE_DEFAULT_FUNCTION_TIMEOUT_MS) + queues.visibilityTimeoutMs + HOST_MESSAGE_LEASE_MS;
 }
 
-function isWaiting(run: RunRecord): boolean {
-  return run.status === 'queued' || run.status === 'running';
-}
-
-/** Why this portal's scheduled run is skipped, or undefined when it is due. */
-async function skipReason(services: Services, portal: PortalRecord, staleAfterMs: number): Promise<string | undefined> {
-  const { ledger } = services;
-  const holder = await ledger.leases.holder(portal.id);
-  if (holder) return `The previous run ${holder} is still running.`;
-  // The newest real run (not a dry run, not an earlier skip) says whether one is still waiting for a worker.
-  const recent = await ledger.runs.list(portal.id, 20);
-  const previous = recent.find((run) => run.trigger !== 'dryRun' && run.status !== 'skipped');
-  if (!previous || !isWaiting(previous)) return undefined;
-  const since = Date.parse(previous.startedAt ?? previous.queuedAt);
-  if (services.now().getTime() - since >= staleAfterMs) return undefined;
-  return `The previous run ${previous.id} is still ${previous.status}.`;
+/**
+ * Why this portal's scheduled run is skipped, or undefined when it is due. Decided from the portal record alone
+ * (the worker writes the run's start and end there), so a fan-out over any number of portals reads one query.
+ */
+function skipReason(lastRun: LastRun | undefined, now: Date, staleAfterMs: number): string | undefined {
+  if (!lastRun || (lastRun.status !== 'queued' && lastRun.status !== 'running')) return undefined;
+  const since = Date.parse(lastRun.startedAt ?? lastRun.queuedAt);
+  if (now.getTime() - since >= staleAfterMs) return undefined;
+  return `The previous run ${lastRun.id} is still ${lastRun.status}.`;
 }
 
 /**
- * The timer's use case: every active portal with automatic sync gets a queued run and a message, unless its
- * previous run is still running or waiting; that portal gets a `skipped` run saying why, so the skip shows in
- * its run history. The caller sends the messages (the timer's queue output binding).
+ * The timer's use case: every active portal with automatic sync gets a message with a fresh run id, unless its
+ * last run is still running or waiting (and not stale); that portal gets a `skipped` run saying why, so the skip
+ * shows in its run history. Storage calls: the portal list, plus one write per portal skipped (rare). No run record
+ * is written for a queued run: the worker creates it, with the message's queuedAt, when it picks the message up.
+ * The caller sends the messages (the timer's queue output binding).
  */
 export async function fanOutScheduledRuns(services: Services, options: FanoutOptions = {}): Promise<FanoutResult> {
   const staleAfterMs = options.staleAfterMs ?? defaultStaleAfterMs();
   const due = (await services.ledger.portals.list()).filter((portal) => portal.active && portal.autoSync);
   const now = services.now();
-  const decisions = await mapConcurrent(due, 8, async (portal) => ({ portal, reason: await skipReason(services, portal, staleAfterMs) }));
+  const queuedAt = now.toISOString();
 
-  const queued: RunRecord[] = [];
+  const messages: RunMessage[] = [];
   const skipped: RunRecord[] = [];
-  for (const { portal, reason } of decisions) {
+  for (const portal of due) {
+    const reason = skipReason(portal.lastRun, now, staleAfterMs);
     if (reason) {
-      skipped.push({ ...newQueuedRun(portal.id, 'schedule', now), status: 'skipped', endedAt: now.toISOString(), skippedReason: reason });
+      skipped.push({ ...newQueuedRun(portal.id, 'schedule', now), status: 'skipped', endedAt: queuedAt, skippedReason: reason });
     } else {
-      queued.push(newQueuedRun(portal.id, 'schedule', now));
+      messages.push({ portalId: portal.id, runId: newRunId(now), trigger: 'schedule', queuedAt });
     }
   }
-  // Runs are recorded before any message exists, so a worker always finds the run its message names.
-  if (queued.length + skipped.length > 0) await services.ledger.runs.createMany([...queued, ...skipped]);
+  if (skipped.length > 0) await services.ledger.runs.createMany(skipped);
   for (const run of skipped) {
     services.logger.warn('Skipped the scheduled run of a portal', { portalId: run.portalId, runId: run.id, reason: run.skippedReason });
   }
-  for (const run of queued) services.logger.info('Queued a scheduled run', { portalId: run.portalId, runId: run.id });
-  const messages = queued.map((run): RunMessage => ({ portalId: run.portalId, runId: run.id, trigger: 'schedule' }));
-  return { messages, queued, skipped };
+  for (const message of messages) services.logger.info('Queued a scheduled run', { portalId: message.portalId, runId: message.runId });
+  return { messages, skipped };
 }

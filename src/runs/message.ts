@@ -7,6 +7,11 @@ export const runMessageSchema = z
     portalId: z.string().min(1).max(64),
     runId: z.string().min(1).max(64),
     trigger: runTriggerSchema.exclude(['dryRun']),
+    /**
+     * When the run was queued. The timer writes no run record for a scheduled run (the worker creates it when it
+     * picks the message up), so the message carries the time; older messages without it stay valid.
+     */
+    queuedAt: z.string().datetime({ offset: true }).optional(),
   })
   .strict();
 export type RunMessage = z.infer<typeof runMessageSchema>;

@@ -1,6 +1,7 @@
 import type { Services } from '../app/services';
 import type { ErrorCode } from '../domain/errors';
 import { lastRunSchema, type RunRecord } from '../domain/records';
+import { newQueuedRun } from '../sync/runSync';
 import type { RunMessage } from './message';
 
 const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
@@ -23,7 +24,12 @@ export async function failPoisonedRun(
 ): Promise<RunRecord | undefined> {
   const { ledger, logger } = services;
   const ids = { portalId: message.portalId, runId: message.runId };
-  const run = await ledger.runs.get(message.portalId, message.runId);
+  let run = await ledger.runs.get(message.portalId, message.runId);
+  if (!run && message.queuedAt && (await ledger.portals.get(message.portalId))) {
+    // A scheduled run is recorded by its worker: every attempt failed before that (storage unreachable...).
+    run = newQueuedRun(message.portalId, message.trigger, new Date(message.queuedAt), message.runId);
+    await ledger.runs.create(run);
+  }
   if (!run) {
     logger.warn('A poisoned run message names a run that does not exist; dropped', ids);
     return undefined;
@@ -44,11 +50,11 @@ export async function failPoisonedRun(
   };
   await ledger.runs.update(failed);
 
-  // The portal's last-run summary follows the run when it is this run (or older than this run).
-  const portal = await ledger.portals.get(message.portalId);
-  if (portal && (!portal.lastRun || portal.lastRun.id === run.id || portal.lastRun.queuedAt <= run.queuedAt)) {
-    await ledger.portals.update({ ...portal, lastRun: lastRunSchema.parse(failed) });
-  }
+  // The portal's last-run summary follows the run when it is this run (or older than this run). Only that field
+  // changes, on the record as stored at the write: an admin's change made meanwhile stays.
+  const lastRun = lastRunSchema.parse(failed);
+  await ledger.portals.modify(message.portalId, (portal) =>
+    !portal.lastRun || portal.lastRun.id === run.id || portal.lastRun.queuedAt <= run.queuedAt ? { ...portal, lastRun } : undefined);
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
   return failed;
 }

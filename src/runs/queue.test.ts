@@ -1,6 +1,7 @@
 import { QueueClient } from '@azure/storage-queue';
 import { testSettings } from '../../test/support/env';
 import { parseHostJson, parseTimeSpan } from './hostSettings';
+import { runMessageSchema } from './message';
 import { createRunQueue, decodeQueueMessage, encodeQueueMessage } from './queue';
 
 describe('run queue messages', () => {
@@ -25,6 +26,22 @@ describe('run queue messages', () => {
     expect(receivedMessageItems).toHaveLength(1);
     expect(decodeQueueMessage(receivedMessageItems[0]!.messageText)).toEqual({ portalId: 'p1', runId: 'r1', trigger: 'manual' });
     await client.delete();
+  });
+});
+
+describe('the run message schema', () => {
+  it('takes a scheduled message with its queuedAt, and an older message without it', () => {
+    const scheduled = { portalId: 'p1', runId: 'r1', trigger: 'schedule', queuedAt: '2030-01-02T03:04:05.000Z' };
+    expect(runMessageSchema.parse(scheduled)).toEqual(scheduled);
+    expect(runMessageSchema.parse({ portalId: 'p1', runId: 'r1', trigger: 'schedule' })).toEqual({ portalId: 'p1', runId: 'r1', trigger: 'schedule' });
+  });
+
+  it('refuses a queuedAt that is not an ISO date and time, and fields it does not know', () => {
+    const base = { portalId: 'p1', runId: 'r1', trigger: 'schedule' };
+    expect(runMessageSchema.safeParse({ ...base, queuedAt: 'yesterday' }).success).toBe(false);
+    expect(runMessageSchema.safeParse({ ...base, queuedAt: '2030-01-02' }).success).toBe(false);
+    expect(runMessageSchema.safeParse({ ...base, queuedAt: 1_700_000_000_000 }).success).toBe(false);
+    expect(runMessageSchema.safeParse({ ...base, status: 'queued' }).success).toBe(false);
   });
 });
 

@@ -17,6 +17,7 @@ export const TABLES = {
   consumers: 'consumers',
   contacts: 'contacts',
   contactAddresses: 'contactaddresses',
+  userLinks: 'userlinks',
   runs: 'runs',
   leases: 'leases',
 } as const;

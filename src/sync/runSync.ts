@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../app/services';
+import type { PlanNames, Services } from '../app/services';
 import { AppError, isAppError } from '../domain/errors';
 import {
-  emptyCounts, type LastRun, type PortalRecord, type RunRecord, type RunTrigger,
+  emptyCounts, type Conflict, type LastRun, type PortalRecord, type RunCounts, type RunRecord, type RunTrigger,
 } from '../domain/records';
 import type { TenantPlan, TenantReader, TenantUser } from '../graph/types';
 import { DeltaExpiredError } from '../graph/types';
 import { newRunId } from '../ledger/keys';
-import type { PortalLedgerState } from '../ledger/types';
-import type { ChangePlan } from '../reconcile/plan';
-import { addressesToLookUp, reconcile, type TenantSnapshot } from '../reconcile/reconcile';
+import { isStatus, mapConcurrent } from '../ledger/tables';
+import type { ApplyCarry, PortalLedgerState } from '../ledger/types';
+import { appendPlan, emptyPlan, type ChangePlan } from '../reconcile/plan';
+import { Reconciliation } from '../reconcile/reconcile';
 import type { RunMessage } from '../runs/message';
 import type { PortalSecret } from '../secrets/types';
 import { summarizePlan, type PlanSummary } from './summary';
@@ -32,17 +33,40 @@ export interface DeliveryAttempt {
 
 export interface SyncPreview {
   runId: string;
-  plan: ChangePlan;
+  /** The plan without the sync's own bookkeeping (its user links). */
+  plan: Omit<ChangePlan, 'userLinks'>;
   summary: PlanSummary;
 }
 
-interface ReadResult {
-  snapshot: TenantSnapshot;
+/** What one reconciliation of a portal did (or, in a dry run, would do). */
+interface Outcome {
+  counts: RunCounts;
+  /** The first MAX_CONFLICTS_KEPT conflicts. */
+  conflicts: Conflict[];
+  readMode: 'full' | 'delta';
+  /** A new delta link to keep. */
   deltaLink?: string;
-  fullRead: boolean;
   /** The stored delta link was refused as expired (and no new one was obtained when deltaLink is unset). */
   linkExpired?: boolean;
+  /** The whole plan: only when not applied (a dry run). */
+  plan?: ChangePlan;
+  entitiesWritten: number;
 }
+
+/** A dry run names the account of at most this many of the links it would remove. */
+const MAX_REMOVALS_NAMED = 500;
+/** Conflicts a run record keeps (the count says how many there were). */
+const MAX_CONFLICTS_KEPT = 100;
+/**
+ * A full run reconciles and writes this many users at a time: the run holds at most this many users and their
+ * changes (plus the compact ledger state), while new contacts still batch about 100 to a transaction per
+ * contact partition.
+ */
+export const APPLY_BATCH_USERS = 25_000;
+/** Graph pages read ahead while a part is written. */
+const READ_AHEAD_PAGES = 2;
+/** Above this many addresses to look up, the run reads the whole address index once instead of point reads. */
+const ADDRESS_SCAN_THRESHOLD = 5_000;
 
 /** Maps anything thrown during a run to an AppError (a stable code, a message a person can act on, no secret). */
 export function toAppError(error: unknown): AppError {
@@ -60,16 +84,31 @@ function lastRunOf(run: RunRecord): LastRun {
   return { id, trigger, status, queuedAt, startedAt, endedAt, counts, errorCode, errorMessage };
 }
 
-/** Writes only the run fields of the portal, re-read just before, so an admin's concurrent change survives. */
-async function recordOnPortal(services: Services, portalId: string, patch: Partial<PortalRecord>): Promise<void> {
-  const current = await services.ledger.portals.get(portalId);
-  if (!current) return;
-  await services.ledger.portals.update({ ...current, ...patch });
+/**
+ * Writes the sync's own fields that `patch` names (lastRun, lastSuccessAt, ...; one given as undefined is removed)
+ * onto the record as stored at the write, ETag-guarded (see PortalRepository.modify): an admin's change made
+ * meanwhile survives, and nothing else of the record is written back. Nothing when the portal is gone.
+ */
+/** The sync's read state on a portal: it belongs to the tenant, app and cloud the run read. */
+const READ_STATE_FIELDS = ['deltaLink', 'lastFullReadAt', 'userLinksAt'] as const;
+
+/**
+ * Writes the run's fields onto the freshest portal record. When an admin pointed the portal at another tenant,
+ * app or cloud while the run read the old one (`readFrom`), the run's read state (delta link...) is not kept.
+ */
+async function recordOnPortal(services: Services, portalId: string, patch: Partial<PortalRecord>, readFrom?: PortalRecord): Promise<void> {
+  await services.ledger.portals.modify(portalId, (current) => {
+    const next: PortalRecord = { ...current, ...patch, id: current.id };
+    const moved = readFrom && (readFrom.tenantId !== current.tenantId || readFrom.clientId !== current.clientId || readFrom.cloud !== current.cloud);
+    if (moved) for (const field of READ_STATE_FIELDS) (next as Record<string, unknown>)[field] = current[field];
+    return next;
+  });
 }
 
-export function newQueuedRun(portalId: string, trigger: RunTrigger, now: Date): RunRecord {
+/** A queued run at `now`; `id` is given when the run's message already named it (a scheduled run). */
+export function newQueuedRun(portalId: string, trigger: RunTrigger, now: Date, id: string = newRunId(now)): RunRecord {
   return {
-    id: newRunId(now),
+    id,
     portalId,
     trigger,
     status: 'queued',
@@ -88,77 +127,167 @@ async function loadSecret(services: Services, portal: PortalRecord): Promise<Por
   return secret;
 }
 
-async function collectUsers(pages: AsyncIterable<TenantUser[]>): Promise<TenantUser[]> {
+/** Yields the pages of `source`, reading up to `depth` pages ahead of the consumer. */
+async function* readAhead<T>(source: AsyncIterable<T>, depth: number): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const queue: Promise<IteratorResult<T>>[] = [];
+  const fill = (): void => {
+    while (queue.length < depth) {
+      const next = iterator.next();
+      next.catch(() => undefined); // awaited in turn below; this only keeps a failure from going unhandled meanwhile
+      queue.push(next);
+    }
+  };
+  try {
+    for (;;) {
+      fill();
+      const step = await (queue.shift() as Promise<IteratorResult<T>>);
+      if (step.done) return;
+      yield step.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+interface DeltaRead {
+  users: TenantUser[];
+  removedObjectIds: string[];
+  deltaLink: string;
+}
+
+async function readDelta(reader: TenantReader, deltaLink: string): Promise<DeltaRead> {
   const users: TenantUser[] = [];
-  for await (const page of pages) for (const user of page) users.push(user);
-  return users;
+  const removedObjectIds: string[] = [];
+  const rounds = reader.readUserDelta(deltaLink);
+  let step = await rounds.next();
+  while (!step.done) {
+    for (const user of step.value.users) users.push(user);
+    for (const id of step.value.removedObjectIds) removedObjectIds.push(id);
+    step = await rounds.next();
+  }
+  return { users, removedObjectIds, deltaLink: step.value };
+}
+
+interface ReconcileOptions {
+  /** May read by Graph's delta (a dry run must not consume the portal's delta link). */
+  allowDelta: boolean;
+  /** Write the changes (else return the plan: a dry run). */
+  apply: boolean;
 }
 
 /**
- * Reads the tenant: plans, then users by Graph's delta when a fresh delta link exists, else a full read.
+ * Reads the tenant and reconciles the ledger with it: by Graph's delta when a fresh delta link exists (and the
+ * ledger has the sync's user links to read just the changed users from), else a full read.
  *
  * A full read goes through `/users` (Graph's delta does not carry licenseAssignmentStates reliably). When the
- * portal of a large tenant has no delta link yet (or it just expired), one request for `$deltatoken=latest` is made alongside the
- * plans and before the users, so a change made while the users are read shows up in the next delta round (at
- * worst twice, which the reconciliation takes in its stride). A portal that has a link keeps it through a full
- * read: the next delta round replays the changes since that link, which the full read already saw.
+ * portal of a large tenant has no delta link yet (or it just expired), one request for `$deltatoken=latest` is
+ * made alongside the plans and before the users, so a change made while the users are read shows up in the next
+ * delta round (at worst twice, which the reconciliation takes in its stride). A portal that has a link keeps it
+ * through a full read: the next delta round replays the changes since that link, which the full read already saw.
+ *
+ * A full read is reconciled and written APPLY_BATCH_USERS users at a time; removals and license counts wait for
+ * the end of the read, so a read that fails midway removes nothing.
  */
-async function readTenant(reader: TenantReader, portal: PortalRecord, now: Date, allowDelta: boolean): Promise<ReadResult> {
+async function reconcilePortal(
+  services: Services, portal: PortalRecord, reader: TenantReader, now: Date, options: ReconcileOptions,
+): Promise<Outcome> {
+  const { ledger } = services.ledger;
   const plansRead = reader.readPlans();
   plansRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+  const namesRead = services.planNames();
+  namesRead.catch(() => undefined);
   const fullReadDue =
     !portal.lastFullReadAt || now.getTime() - Date.parse(portal.lastFullReadAt) >= FULL_READ_INTERVAL_MS;
+  const setupOf = (plans: TenantPlan[], names: PlanNames, state: PortalLedgerState, mode: 'full' | 'delta', removedObjectIds?: string[]) =>
+    new Reconciliation({
+      portal: { id: portal.id, name: portal.name }, plans, mode, removedObjectIds, state, planNames: names,
+      now: now.toISOString(), newContactId: randomUUID,
+    });
+
   let linkExpired = false;
-  if (allowDelta && portal.deltaLink && !fullReadDue) {
+  if (options.allowDelta && portal.deltaLink && portal.userLinksAt && !fullReadDue) {
+    let delta: DeltaRead | undefined;
     try {
-      const users: TenantUser[] = [];
-      const removed: string[] = [];
-      const rounds = reader.readUserDelta(portal.deltaLink);
-      let step = await rounds.next();
-      while (!step.done) {
-        for (const user of step.value.users) users.push(user);
-        for (const id of step.value.removedObjectIds) removed.push(id);
-        step = await rounds.next();
-      }
-      const plans = await plansRead;
-      return { snapshot: { mode: 'delta', plans, users, removedObjectIds: removed }, deltaLink: step.value, fullRead: false };
+      delta = await readDelta(reader, portal.deltaLink);
     } catch (error) {
       if (!(error instanceof DeltaExpiredError)) throw error;
       // The link expired (410 / syncStateNotFound): fall back to a full read below.
       linkExpired = true;
     }
+    if (delta) {
+      const mentioned = [...delta.users.map((user) => user.objectId), ...delta.removedObjectIds];
+      const [plans, names, state] = await Promise.all([plansRead, namesRead, ledger.loadUsersState(portal.id, mentioned)]);
+      const reconciliation = setupOf(plans, names, state, 'delta', delta.removedObjectIds);
+      const lookup = reconciliation.addressesToLookUp(delta.users);
+      const found = lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>();
+      const plan = reconciliation.addUsers(delta.users, found);
+      appendPlan(plan, reconciliation.finish());
+      plan.counts = reconciliation.currentCounts();
+      const applied = options.apply ? await ledger.applyPlan(plan, state) : undefined;
+      return {
+        counts: plan.counts, conflicts: plan.conflicts.slice(0, MAX_CONFLICTS_KEPT), readMode: 'delta',
+        deltaLink: delta.deltaLink, plan: options.apply ? undefined : plan, entitiesWritten: applied?.entitiesWritten ?? 0,
+      };
+    }
   }
+
   const large = (portal.lastRun?.counts?.usersRead ?? 0) >= DELTA_MIN_USERS;
-  const wantLink = allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
+  const wantLink = options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
+  const stateRead = ledger.loadPortalState(portal.id);
+  stateRead.catch(() => undefined);
   const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
-  const users = await collectUsers(reader.readUsers());
-  return { snapshot: { mode: 'full', plans, users }, deltaLink, fullRead: true, linkExpired };
-}
+  const pages = readAhead(reader.readUsers(), READ_AHEAD_PAGES);
+  const [state, names] = await Promise.all([stateRead, namesRead]);
+  const reconciliation = setupOf(plans, names, state, 'full');
+  const preview = options.apply ? undefined : emptyPlan(portal.id, reconciliation.currentCounts());
+  const conflicts: Conflict[] = [];
+  const carry: ApplyCarry = { mergedInto: new Map() };
+  let entitiesWritten = 0;
+  const write = async (part: ChangePlan): Promise<void> => {
+    for (const conflict of part.conflicts) if (conflicts.length < MAX_CONFLICTS_KEPT) conflicts.push(conflict);
+    if (preview) appendPlan(preview, part);
+    else entitiesWritten += (await ledger.applyPlan(part, state, carry)).entitiesWritten;
+  };
 
-interface Computed {
-  plan: ChangePlan;
-  state: PortalLedgerState;
-  read: ReadResult;
-}
+  // Licenses of new plans first (their counts come at the end), so no consumer names a missing license.
+  const newLicenses = options.apply ? reconciliation.newLicenses() : [];
+  if (newLicenses.length > 0) {
+    const part = emptyPlan(portal.id, reconciliation.currentCounts());
+    part.licenses.create = newLicenses;
+    await write(part);
+  }
+  let addressIndex: Map<string, string> | undefined;
+  let buffer: TenantUser[] = [];
+  const flush = async (): Promise<void> => {
+    if (buffer.length === 0) return;
+    const users = buffer;
+    buffer = [];
+    const lookup = reconciliation.addressesToLookUp(users);
+    // Many addresses (a first sync of a large tenant): one read of the whole index serves the rest of the run;
+    // what this run creates meanwhile the reconciliation remembers itself.
+    if (!addressIndex && lookup.size > ADDRESS_SCAN_THRESHOLD) addressIndex = await ledger.loadAddressIndex();
+    const found = addressIndex ?? (lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>());
+    await write(reconciliation.addUsers(users, found));
+  };
+  for await (const page of pages) {
+    for (const user of page) buffer.push(user);
+    if (buffer.length >= APPLY_BATCH_USERS) await flush();
+  }
+  await flush();
 
-async function computePlan(services: Services, portal: PortalRecord, reader: TenantReader, now: Date, allowDelta: boolean): Promise<Computed> {
-  const [read, names, state] = await Promise.all([
-    readTenant(reader, portal, now, allowDelta),
-    services.planNames(),
-    services.ledger.ledger.loadPortalState(portal.id),
-  ]);
-  const lookup = addressesToLookUp(read.snapshot, state, portal.id);
-  const contactIdsByAddress = lookup.size > 0 ? await services.ledger.ledger.findContactIdsByAddress(lookup) : new Map<string, string>();
-  const plan = reconcile({
-    portal: { id: portal.id, name: portal.name },
-    snapshot: read.snapshot,
-    state,
-    contactIdsByAddress,
-    planNames: names,
-    now: now.toISOString(),
-    newContactId: randomUUID,
-  });
-  return { plan, state, read };
+  const last = reconciliation.finish();
+  if (!preview) {
+    // The new licenses exist already: their final values (with counts) replace them.
+    const created = new Set(newLicenses.map((license) => license.skuId));
+    last.licenses.update = [...last.licenses.create.filter((license) => created.has(license.skuId)), ...last.licenses.update];
+    last.licenses.create = last.licenses.create.filter((license) => !created.has(license.skuId));
+  }
+  await write(last);
+  if (preview) preview.counts = reconciliation.currentCounts();
+  return {
+    counts: reconciliation.currentCounts(), conflicts, readMode: 'full', deltaLink, linkExpired, plan: preview, entitiesWritten,
+  };
 }
 
 /**
@@ -170,19 +299,41 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
   const { ledger, logger } = services;
   const log = { portalId: message.portalId, runId: message.runId, trigger: message.trigger };
   const startedAt = services.now();
-  let run = (await ledger.runs.get(message.portalId, message.runId)) ?? {
-    ...newQueuedRun(message.portalId, message.trigger, startedAt),
-    id: message.runId,
-  };
+  const stored = await ledger.runs.get(message.portalId, message.runId);
+  // A scheduled run has no record until here (the timer writes none): it is made from the message.
+  const queuedAt = message.queuedAt ? new Date(message.queuedAt) : startedAt;
+  let run = stored ?? newQueuedRun(message.portalId, message.trigger, queuedAt, message.runId);
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'skipped') {
     logger.info('run already finished; duplicate delivery ignored', { ...log, status: run.status });
     return run;
   }
+  let recorded = stored !== undefined;
+  /** Writes the run: creates its record on the first write when the message came without one. */
+  const save = async (): Promise<void> => {
+    if (recorded) return ledger.runs.update(run);
+    try {
+      await ledger.runs.create(run);
+    } catch (error) {
+      // Another delivery of this message created it meanwhile.
+      if (!isStatus(error, 409)) throw error;
+      await ledger.runs.update(run);
+    }
+    recorded = true;
+  };
 
-  const finish = async (patch: Partial<RunRecord>, portalPatch: Partial<PortalRecord> = {}): Promise<RunRecord> => {
+  const finish = async (patch: Partial<RunRecord>, portalPatch: Partial<PortalRecord> = {}, readFrom?: PortalRecord): Promise<RunRecord> => {
     run = { ...run, ...patch, endedAt: services.now().toISOString() };
-    await ledger.runs.update(run);
-    await recordOnPortal(services, run.portalId, { lastRun: lastRunOf(run), ...portalPatch });
+    await save();
+    await recordOnPortal(services, run.portalId, { lastRun: lastRunOf(run), ...portalPatch }, readFrom);
+    return run;
+  };
+  /**
+   * A skip that leaves the portal's last run alone: it names the run that holds the portal (or the one that
+   * already synced it), which the next scheduled fan-out decides on.
+   */
+  const skip = async (skippedReason: string): Promise<RunRecord> => {
+    run = { ...run, status: 'skipped', skippedReason, endedAt: services.now().toISOString() };
+    await save();
     return run;
   };
 
@@ -198,12 +349,33 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     logger.info('run skipped', { ...log, reason: 'deactivated' });
     return finish({ status: 'skipped', skippedReason: 'The portal access is deactivated.' });
   }
+  // A backlog of scheduled messages of one portal syncs it once: a run that started after this one was queued
+  // and has finished already read everything this one would.
+  const last = portal.lastRun;
+  if (
+    message.trigger === 'schedule' && message.queuedAt && last && last.id !== run.id && last.startedAt
+    && (last.status === 'succeeded' || last.status === 'failed')
+    && Date.parse(last.startedAt) >= Date.parse(message.queuedAt)
+  ) {
+    logger.info('run skipped', { ...log, reason: 'synced since queued', syncedByRunId: last.id });
+    return skip('A run that started after this one was queued has already synced this portal access.');
+  }
 
   const holder = message.runId;
   if (!(await ledger.leases.acquire(portal.id, holder, LEASE_TTL_MS))) {
     const other = await ledger.leases.holder(portal.id);
     logger.info('run skipped', { ...log, reason: 'overlap', runningRunId: other });
-    return finish({ status: 'skipped', skippedReason: `Another run of this portal access was in progress${other ? ` (run ${other})` : ''}.` });
+    // The portal's last run stays the one in progress (the next fan-out must see the portal busy).
+    return skip(`Another run of this portal access was in progress${other ? ` (run ${other})` : ''}.`);
+  }
+  // The run is recorded as running before it reads anything (a scheduled run's record is made by this first
+  // write); should that fail, the lease goes too and the host retries.
+  run = { ...run, status: 'running', startedAt: startedAt.toISOString(), attempts: attempt.dequeueCount, errorCode: undefined, errorMessage: undefined };
+  try {
+    await save();
+  } catch (error) {
+    await ledger.leases.release(portal.id, holder).catch(() => undefined);
+    throw toAppError(error);
   }
   const renew = setInterval(() => {
     ledger.leases.renew(portal.id, holder, LEASE_TTL_MS).catch((error: unknown) =>
@@ -213,31 +385,31 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
 
   let reader: TenantReader | undefined;
   try {
-    run = { ...run, status: 'running', startedAt: startedAt.toISOString(), attempts: attempt.dequeueCount, errorCode: undefined, errorMessage: undefined };
-    await ledger.runs.update(run);
     await recordOnPortal(services, portal.id, { lastRun: lastRunOf(run) });
     logger.info('run started', { ...log, attempt: attempt.dequeueCount });
 
     reader = services.openTenant(portal, await loadSecret(services, portal));
-    const { plan, state, read } = await computePlan(services, portal, reader, startedAt, true);
-    const applied = await ledger.ledger.applyPlan(plan, state);
+    const outcome = await reconcilePortal(services, portal, reader, startedAt, { allowDelta: true, apply: true });
     const stats = reader.stats();
+    const fullRead = outcome.readMode === 'full';
     const done = await finish(
       {
         status: 'succeeded',
-        counts: plan.counts,
-        conflicts: plan.conflicts.slice(0, 100),
+        counts: outcome.counts,
+        conflicts: outcome.conflicts,
         graphRequests: stats.graphRequests,
         throttledRetries: stats.throttledRetries,
-        readMode: read.snapshot.mode,
+        readMode: outcome.readMode,
       },
       {
         lastSuccessAt: services.now().toISOString(),
-        ...(read.fullRead ? { lastFullReadAt: startedAt.toISOString() } : {}),
-        ...(read.deltaLink ? { deltaLink: read.deltaLink } : read.linkExpired ? { deltaLink: undefined } : {}),
+        // A full read wrote every user link: from now on a delta round can read just the changed users' state.
+        ...(fullRead ? { lastFullReadAt: startedAt.toISOString(), userLinksAt: portal.userLinksAt ?? startedAt.toISOString() } : {}),
+        ...(outcome.deltaLink ? { deltaLink: outcome.deltaLink } : outcome.linkExpired ? { deltaLink: undefined } : {}),
       },
+      portal,
     );
-    logger.info('run succeeded', { ...log, ...plan.counts, graphRequests: stats.graphRequests, throttledRetries: stats.throttledRetries, entitiesWritten: applied.entitiesWritten, readMode: read.snapshot.mode });
+    logger.info('run succeeded', { ...log, ...outcome.counts, graphRequests: stats.graphRequests, throttledRetries: stats.throttledRetries, entitiesWritten: outcome.entitiesWritten, readMode: outcome.readMode });
     return done;
   } catch (caught) {
     const error = toAppError(caught);
@@ -270,11 +442,18 @@ export async function previewSync(services: Services, portalId: string): Promise
   try {
     reader = services.openTenant(portal, await loadSecret(services, portal));
     // A preview always reads in full: it must not consume the portal's delta link.
-    const { plan } = await computePlan(services, portal, reader, now, false);
+    const outcome = await reconcilePortal(services, portal, reader, now, { allowDelta: false, apply: false });
+    const plan = outcome.plan as ChangePlan;
     const stats = reader.stats();
-    run = { ...run, status: 'succeeded', counts: plan.counts, conflicts: plan.conflicts.slice(0, 100), readMode: 'full', ...stats, endedAt: services.now().toISOString() };
+    run = { ...run, status: 'succeeded', counts: plan.counts, conflicts: plan.conflicts.slice(0, MAX_CONFLICTS_KEPT), readMode: 'full', ...stats, endedAt: services.now().toISOString() };
     await services.ledger.runs.update(run);
-    return { runId: run.id, plan, summary: summarizePlan(plan) };
+    // The run keeps only a digest of each consumer: the accounts of the links it would remove are read back.
+    await mapConcurrent(plan.consumers.remove.slice(0, MAX_REMOVALS_NAMED), 16, async (removal) => {
+      const stored = await services.ledger.ledger.getConsumer(removal.licenseId, removal.contactId);
+      if (stored?.assignment) removal.userPrincipalName = stored.assignment.userPrincipalName;
+    });
+    const { userLinks: _bookkeeping, ...shown } = plan;
+    return { runId: run.id, plan: shown, summary: summarizePlan(plan) };
   } catch (caught) {
     const error = toAppError(caught);
     const stats = reader?.stats() ?? { graphRequests: 0, throttledRetries: 0 };

@@ -48,7 +48,7 @@ export function summarizePlan(plan: ChangePlan): PlanSummary {
   add(plan.contacts.addAliases.map((a) => `Add ${a.addresses.join(', ')} as aliases of contact ${a.contactId}.`));
   add(plan.consumers.add.map((x) => `Link ${who(x.contactId, x.assignment?.userPrincipalName)} to "${lic(x.skuId)}".`));
   add(plan.consumers.update.map((x) => `Update the link of ${who(x.contactId, x.assignment?.userPrincipalName)} to "${lic(x.skuId)}".`));
-  add(plan.consumers.remove.map((x) => `Unlink ${who(x.contactId, x.assignment?.userPrincipalName)} from "${lic(x.skuId)}" (license taken away).`));
+  add(plan.consumers.remove.map((x) => `Unlink ${who(x.contactId, x.userPrincipalName)} from "${lic(x.skuId)}" (license taken away).`));
   add(plan.conflicts.map((k) => `Conflict: ${k.userPrincipalName} matches ${k.contactIds.length} contacts (${k.addresses.join(', ')}); nothing linked.`));
   return { headline, lines };
 }

@@ -55,7 +55,7 @@ export async function startSyncHarness(): Promise<SyncHarness> {
   const services = await createServices(settings, logger);
 
   const tables: TableClient[] = await Promise.all(
-    (['licenses', 'consumers', 'contacts', 'contactaddresses'] as const).map((name) => getTableClient(settings, name)),
+    (['licenses', 'consumers', 'contacts', 'contactaddresses', 'userlinks'] as const).map((name) => getTableClient(settings, name)),
   );
 
   return {

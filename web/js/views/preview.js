@@ -109,7 +109,7 @@ export async function previewView(ctx) {
     const licenseName = (licenseId) => licenseById.get(licenseId)?.name ?? licenseId;
     const who = (consumer) => {
       const contact = newContacts.get(consumer.contactId) ?? consumer.contact;
-      const upn = consumer.assignment?.userPrincipalName;
+      const upn = consumer.assignment?.userPrincipalName ?? consumer.userPrincipalName;
       return h('span', null, contact?.displayName ? [h('strong', null, contact.displayName), h('br')] : null, contact?.email ?? upn ?? consumer.contactId);
     };
 
