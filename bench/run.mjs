@@ -146,7 +146,7 @@ async function measure(services, work) {
 const ratio = (a, b) => (b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
 
 // ---- main -----------------------------------------------------------------------------------------------------
-const result = { users: USERS, plans: PLANS };
+const result = { users: USERS, plans: PLANS, heapMb: opts.heapMb ?? 0 };
 try {
   const tls = { cert: readFileSync(process.env.LICENSE_SYNC_BENCH_CERT, 'utf8'), key: readFileSync(process.env.LICENSE_SYNC_BENCH_KEY, 'utf8') };
   const { url } = await sim('start', tls);
@@ -197,7 +197,7 @@ try {
     // Floor: read this portal's ledger state alone.
     floors.ledgerRead = await measure(services, async () => {
       const state = await services.ledger.ledger.loadPortalState(portal.id);
-      return { consumers: state.consumers.length };
+      return { consumers: state.consumers.size, userLinks: state.userLinks.size };
     });
 
     if (SCENARIOS.has('noChange')) {
@@ -299,7 +299,7 @@ const rows = [];
 const row = (name, r, note = '') => r && rows.push([name, r.seconds, r.graphRequests ?? '', r.entitiesRead, r.entitiesWritten, r.transactions, r.storageCalls ?? '', r.peakRssMb, note]);
 row('floor: Graph read', result.floors?.graphRead, `${result.floors?.graphRead?.users ?? ''} users`);
 row('floor: write', result.floors?.write, '100-entity transactions');
-row('floor: ledger read', result.floors?.ledgerRead, `${result.floors?.ledgerRead?.consumers ?? ''} consumers`);
+row('floor: ledger read', result.floors?.ledgerRead, `${result.floors?.ledgerRead?.consumers ?? ''} consumers, ${result.floors?.ledgerRead?.userLinks ?? ''} user links`);
 row('full sync', result.full, result.full && `${result.full.readMode}; ${result.full.ratioToFloor} x floor (${result.full.floorSeconds}s)`);
 row('no change (full read)', result.noChange, result.noChange && `${result.noChange.readMode}; ${result.noChange.ratioToFloor} x floor (${result.noChange.floorSeconds}s)`);
 row('no change (delta)', result.noChangeDelta, result.noChangeDelta?.readMode);
@@ -310,7 +310,7 @@ row('provider: worker', result.provider?.worker, result.provider && `concurrency
 const header = ['scenario', 'seconds', 'graph req', 'ent read', 'ent written', 'transactions', 'storage calls', 'peak RSS MB', 'notes'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
 const line = (cells) => cells.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ');
-console.log(`\nm365-license-sync benchmark: ${USERS} users, ${PLANS} plans; provider ${PORTALS} portals x ${PORTAL_USERS} users`);
+console.log(`\nm365-license-sync benchmark: ${USERS} users, ${PLANS} plans; provider ${PORTALS} portals x ${PORTAL_USERS} users; heap cap ${opts.heapMb ? `${opts.heapMb} MB` : 'none'}`);
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));

@@ -460,6 +460,9 @@ var appSettings = union(
     LICENSE_SYNC_KEY_VAULT_URL: vault.properties.vaultUri
     LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
     LICENSE_SYNC_QUEUE_NAME: runQueueName
+    // The worker's JavaScript heap fits the instance (512 MB instance: 320 MB, as `npm run bench` measures): V8
+    // collects garbage before the process outgrows the instance, instead of growing into memory it does not have.
+    NODE_OPTIONS: '--max-old-space-size=${instanceMemoryMB * 5 / 8}'
   },
   // Optional settings are left out when empty: the code's defaults apply (an empty value would not be valid).
   empty(tablePrefix) ? {} : { LICENSE_SYNC_TABLE_PREFIX: tablePrefix },

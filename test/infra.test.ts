@@ -154,7 +154,8 @@ const NOT_IN_AZURE: Record<string, string> = {
 };
 
 /** Settings the Functions host (not our code) reads, which the app needs all the same. */
-const READ_BY_THE_HOST = ['AzureWebJobsStorage__credential', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'];
+// NODE_OPTIONS is read by node itself: it caps the worker's heap to fit the instance's memory.
+const READ_BY_THE_HOST = ['AzureWebJobsStorage__credential', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'NODE_OPTIONS'];
 
 function sourceFiles(dir: string): string[] {
   const full = path.join(root, dir);
