@@ -26,6 +26,14 @@ interface GraphPage<T> {
 
 type DeltaUser = User & { '@removed'?: { reason?: string } };
 
+/** Graph's limit of values in one `$filter=id in (...)`. */
+const USERS_BY_ID_PER_REQUEST = 15;
+
+/** A delta item with every property the sync reads (null counts: Graph sends null for an empty value). */
+function isComplete(user: DeltaUser): boolean {
+  return USER_SELECT.every((property) => property in user);
+}
+
 const DELTA_GONE_CODES = new Set(['syncStateNotFound', 'syncStateInvalid', 'resyncRequired', 'ResyncRequired']);
 
 /** Reads one tenant for one run: plans, then users a page at a time (full or delta). Counts its own requests. */
@@ -67,6 +75,18 @@ export function createTenantReader(
     }
   }
 
+  /** Users by id, with every property the sync reads (Graph takes at most 15 ids in one `in` filter). */
+  async function readUsersById(ids: string[]): Promise<Map<string, User>> {
+    const found = new Map<string, User>();
+    for (let i = 0; i < ids.length; i += USERS_BY_ID_PER_REQUEST) {
+      const chunk = ids.slice(i, i + USERS_BY_ID_PER_REQUEST);
+      const filter = `id in (${chunk.map((id) => `'${id.replace(/'/g, "''")}'`).join(',')})`;
+      const page = await get<GraphPage<User>>(() => client.api('/users').filter(filter).select([...USER_SELECT]).get());
+      for (const user of page.value ?? []) if (user.id) found.set(user.id.toLowerCase(), user);
+    }
+    return found;
+  }
+
   return {
     async readPlans(): Promise<TenantPlan[]> {
       const page = await get<GraphPage<SubscribedSku>>(() => client.api('/subscribedSkus').get());
@@ -92,10 +112,18 @@ export function createTenantReader(
       try {
         while (!(result = await deltaPages.next()).done) {
           const value = result.value.value ?? [];
-          yield {
-            users: value.filter((user) => !user['@removed']).map(toTenantUser),
-            removedObjectIds: value.filter((user) => user['@removed'] && user.id).map((user) => user.id!.toLowerCase()),
-          };
+          const changed = value.filter((user) => !user['@removed']);
+          const removed = value.filter((user) => user['@removed'] && user.id).map((user) => user.id!.toLowerCase());
+          // Graph may send a changed user with only the properties that changed: those users are read whole.
+          const partial = changed.filter((user) => !isComplete(user) && user.id).map((user) => user.id!);
+          const whole = partial.length > 0 ? await readUsersById(partial) : new Map<string, User>();
+          const users: TenantUser[] = [];
+          for (const user of changed) {
+            if (isComplete(user)) users.push(toTenantUser(user));
+            else if (user.id && whole.has(user.id.toLowerCase())) users.push(toTenantUser(whole.get(user.id.toLowerCase())!));
+            else if (user.id) removed.push(user.id.toLowerCase()); // gone since the delta round saw it
+          }
+          yield { users, removedObjectIds: removed };
         }
       } catch (error) {
         if (isDeltaGone(error)) throw new DeltaExpiredError();

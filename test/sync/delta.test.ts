@@ -146,4 +146,38 @@ describe('delta runs', () => {
     expect((await portalNow(portal)).userLinksAt).toBeDefined();
     expect((await h.sync(portal)).readMode).toBe('delta');
   });
+
+  test('changed users that Graph sends with only some properties are read whole, so no license is lost', async () => {
+    const domain = `p${randomUUID().slice(0, 8)}.example.com`;
+    const tenant = tenantOf(domain);
+    const portal = await h.addPortal(tenant);
+    await h.sync(portal);
+    await lookLarge(portal);
+    await h.sync(portal);
+    const before = await h.consumers(portal);
+
+    tenant.deltaChangedPropertiesOnly = true;
+    // A rename (the licenses stay), a license taken away, and a user renamed then deleted before the run.
+    tenant.updateUser(userId(7), { displayName: 'User Seven Renamed' });
+    tenant.removeLicense(userId(9), 'STANDARDPACK');
+    tenant.updateUser(userId(10), { displayName: 'Soon Gone' });
+    const run = await h.sync(portal);
+
+    expect(run).toMatchObject({ status: 'succeeded', readMode: 'delta' });
+    // Plans, the delta page, and one request for the 3 users that came without their licenses.
+    expect(run.graphRequests).toBe(3);
+    expect(run.counts).toMatchObject({ usersRead: 3, consumersRemoved: 1, consumersAdded: 0 });
+    const after = await h.consumers(portal);
+    expect(after.filter((c) => c.assignment?.objectId === userId(7))).toHaveLength(1);
+    expect(after.filter((c) => c.assignment?.objectId === userId(9))).toHaveLength(1);
+    expect(after).toHaveLength(before.length - 1);
+    await expectMatchesFullRead(portal);
+
+    // A user changed and then deleted before the run comes as removed.
+    tenant.updateUser(userId(11), { displayName: 'Deleted Soon' });
+    tenant.removeUser(userId(11));
+    const gone = await h.sync(portal);
+    expect(gone.counts.consumersRemoved).toBe(1);
+    expect((await h.consumers(portal)).some((c) => c.assignment?.objectId === userId(11))).toBe(false);
+  });
 });

@@ -155,6 +155,24 @@ function listUsers(state: SimState, req: IncomingMessage, res: ServerResponse, u
     sendGraphError(req, res, 400, 'Request_UnsupportedQuery', `Invalid page size specified: '${topRaw}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`);
     return undefined;
   }
+  const filter = url.searchParams.get('$filter');
+  if (filter !== null) {
+    // Only the form the sync uses: id in ('...', ...), at most 15 values, as Graph allows.
+    const match = /^id in \((.*)\)$/.exec(filter.trim());
+    const ids = match ? [...match[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!.toLowerCase()) : [];
+    if (!match || ids.length === 0 || ids.length > 15) {
+      sendGraphError(req, res, 400, 'Request_UnsupportedQuery', 'Unsupported or invalid query filter clause specified for property \'id\' of resource \'User\'.');
+      return undefined;
+    }
+    const found = ids.flatMap((id) => {
+      try {
+        return [tenant.graphUser(id)];
+      } catch {
+        return [];
+      }
+    });
+    return { status: 200, body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#users(${select.join(',')})`, value: found.map((user) => project(user, select, false)) } };
+  }
   const skipRaw = url.searchParams.get('$skiptoken');
   const skip = decode<PageToken>(skipRaw);
   if (skipRaw !== null && (!skip || skip.t !== tenant.tenantId || typeof skip.c !== 'number')) {
@@ -219,7 +237,9 @@ function userDelta(state: SimState, req: IncomingMessage, res: ServerResponse, u
     if (next !== undefined) nextToken = { ...token, c: next, p: (token.p ?? 1) + 1 };
   } else {
     const { items, more } = tenant.deltaChanges(token.since ?? 0, token.until ?? 0, token.k ?? '', size);
-    value = items.map((item) => (item.removed ? { id: item.removed.id, '@removed': { reason: item.removed.reason } } : project(item.user!, token.s, true)));
+    const partial = new Set(['displayName', 'userPrincipalName']);
+    const properties = tenant.deltaChangedPropertiesOnly ? token.s.filter((p) => partial.has(p)) : token.s;
+    value = items.map((item) => (item.removed ? { id: item.removed.id, '@removed': { reason: item.removed.reason } } : project(item.user!, properties, true)));
     if (more) nextToken = { ...token, k: items[items.length - 1]!.key, p: (token.p ?? 1) + 1 };
   }
   if (nextToken) body['@odata.nextLink'] = link({ $skiptoken: encode(nextToken) });

@@ -149,6 +149,11 @@ export interface SimTenantInput {
   generated?: SimGeneratedInput;
   /** Page size of /users without $top and of /users/delta without a Prefer: odata.maxpagesize. Default 100. */
   defaultPageSize?: number;
+  /**
+   * Changed users in a delta round carry only some of the selected properties, as Graph may answer ("at least
+   * the properties that have been updated"): here id, displayName and userPrincipalName, never the licenses.
+   */
+  deltaChangedPropertiesOnly?: boolean;
 }
 
 export interface UserPage {
@@ -180,6 +185,8 @@ export class SimTenant {
   readonly displayName: string;
   readonly domains: string[];
   readonly defaultPageSize: number;
+  /** See SimTenantInput.deltaChangedPropertiesOnly (tests may switch it). */
+  deltaChangedPropertiesOnly: boolean;
 
   private version = 0;
   private deltaEpoch = 0;
@@ -203,6 +210,7 @@ export class SimTenant {
     const slug = this.displayName.toLowerCase().replace(/[^a-z0-9]+/g, '').slice(0, 20) || 'tenant';
     this.domains = (input.domains ?? [`${slug}${this.tenantId.replace(/-/g, '').slice(0, 10)}.onmicrosoft.com`]).map(lower);
     this.defaultPageSize = input.defaultPageSize ?? 100;
+    this.deltaChangedPropertiesOnly = input.deltaChangedPropertiesOnly ?? false;
     for (const app of input.apps ?? []) this.addApp(app);
     for (const user of input.passwordUsers ?? []) this.addPasswordUser(user);
     for (const plan of input.plans ?? []) this.addPlan(plan);
