@@ -211,6 +211,8 @@ export const syncPreviewSchema = z
     runId: z.string(),
     summary: z.object({ headline: z.string(), lines: z.array(z.string()) }),
     plan: changePlanSchema,
+    truncated: z.boolean().optional()
+      .meta({ description: 'true: each list of the plan holds only its first 1,000 changes; the counts cover all of them.' }),
   })
   .meta({ id: 'SyncPreview', description: 'A dry run: the plan of changes, written nowhere.' });
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { normalizeAddress } from '../domain/records';
 
 /**
@@ -42,6 +42,24 @@ export function addressKeys(address: string): { partitionKey: string; rowKey: st
 export function contactKeys(contactId: string): { partitionKey: string; rowKey: string } {
   const rowKey = encodeKey(contactId);
   return { partitionKey: rowKey.slice(0, 2).toLowerCase().padEnd(2, '_'), rowKey };
+}
+
+/**
+ * New contact ids for one run: random UUIDs (v4), `perPartition` at a time sharing their first two characters,
+ * so they share a contact partition and a run's new contacts go 100 to a transaction even when it makes only a
+ * few. Over many runs the partitions still fill evenly.
+ */
+export function contactIdsByPartition(perPartition = 100): () => string {
+  let prefix = '';
+  let left = 0;
+  return () => {
+    if (left === 0) {
+      prefix = randomUUID().slice(0, 2);
+      left = perPartition;
+    }
+    left -= 1;
+    return `${prefix}${randomUUID().slice(2)}`;
+  };
 }
 
 /** RowKey of a consumer within its portal's partition. */

@@ -74,11 +74,21 @@ export function emptyPlan(portalId: string, counts: RunCounts): ChangePlan {
   };
 }
 
-/** Appends the changes of `part` to `plan` (the counts stay the plan's). */
-export function appendPlan(plan: ChangePlan, part: ChangePlan): void {
+/**
+ * Appends the changes of `part` to `plan` (the counts stay the plan's), each list up to `limit` items. Returns
+ * whether something was left out.
+ */
+export function appendPlan(plan: ChangePlan, part: ChangePlan, limit = Number.POSITIVE_INFINITY): boolean {
+  let truncated = false;
   // A loop, not push(...items): a part may hold more items than a call may take arguments.
   const append = <T>(to: T[], from: readonly T[]): void => {
-    for (const item of from) to.push(item);
+    for (const item of from) {
+      if (to.length >= limit) {
+        truncated = true;
+        return;
+      }
+      to.push(item);
+    }
   };
   append(plan.licenses.create, part.licenses.create);
   append(plan.licenses.update, part.licenses.update);
@@ -90,6 +100,7 @@ export function appendPlan(plan: ChangePlan, part: ChangePlan): void {
   append(plan.userLinks.put, part.userLinks.put);
   append(plan.userLinks.remove, part.userLinks.remove);
   append(plan.conflicts, part.conflicts);
+  return truncated;
 }
 
 export function isEmptyPlan(plan: ChangePlan): boolean {

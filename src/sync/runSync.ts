@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { PlanNames, Services } from '../app/services';
 import { AppError, isAppError } from '../domain/errors';
 import {
@@ -6,13 +5,14 @@ import {
 } from '../domain/records';
 import type { TenantPlan, TenantReader, TenantUser } from '../graph/types';
 import { DeltaExpiredError } from '../graph/types';
-import { newRunId } from '../ledger/keys';
-import { isStatus, mapConcurrent } from '../ledger/tables';
+import { contactIdsByPartition, newRunId } from '../ledger/keys';
+import { isStatus, mapConcurrent, MAX_BATCH } from '../ledger/tables';
 import type { ApplyCarry, PortalLedgerState } from '../ledger/types';
 import { appendPlan, emptyPlan, type ChangePlan } from '../reconcile/plan';
 import { Reconciliation } from '../reconcile/reconcile';
 import type { RunMessage } from '../runs/message';
 import type { PortalSecret } from '../secrets/types';
+import { LARGE_TENANT_USERS, largeReadSlots } from './memoryBudget';
 import { summarizePlan, type PlanSummary } from './summary';
 
 /** A lease outlives a crashed worker by at most this long; a live run renews it well before. */
@@ -35,6 +35,8 @@ export interface SyncPreview {
   runId: string;
   /** The plan without the sync's own bookkeeping (its user links). */
   plan: Omit<ChangePlan, 'userLinks'>;
+  /** The plan lists only the first PREVIEW_MAX_ITEMS changes of each kind; its counts cover all of them. */
+  truncated?: boolean;
   summary: PlanSummary;
 }
 
@@ -48,11 +50,18 @@ interface Outcome {
   deltaLink?: string;
   /** The stored delta link was refused as expired (and no new one was obtained when deltaLink is unset). */
   linkExpired?: boolean;
-  /** The whole plan: only when not applied (a dry run). */
+  /** The whole plan: only when not applied (a dry run); at most PREVIEW_MAX_ITEMS of each kind of change. */
   plan?: ChangePlan;
+  /** The dry run's plan lists only the first PREVIEW_MAX_ITEMS changes of a kind (the counts are all). */
+  truncated?: boolean;
   entitiesWritten: number;
 }
 
+/**
+ * A dry run returns at most this many changes of each kind (the counts cover all): a preview of a large tenant's
+ * first sync must not hold (or send) 150,000 links.
+ */
+export const PREVIEW_MAX_ITEMS = 1_000;
 /** A dry run names the account of at most this many of the links it would remove. */
 const MAX_REMOVALS_NAMED = 500;
 /** Conflicts a run record keeps (the count says how many there were). */
@@ -199,10 +208,11 @@ async function reconcilePortal(
   namesRead.catch(() => undefined);
   const fullReadDue =
     !portal.lastFullReadAt || now.getTime() - Date.parse(portal.lastFullReadAt) >= FULL_READ_INTERVAL_MS;
+  const newContactId = contactIdsByPartition(MAX_BATCH);
   const setupOf = (plans: TenantPlan[], names: PlanNames, state: PortalLedgerState, mode: 'full' | 'delta', removedObjectIds?: string[]) =>
     new Reconciliation({
       portal: { id: portal.id, name: portal.name }, plans, mode, removedObjectIds, state, planNames: names,
-      now: now.toISOString(), newContactId: randomUUID,
+      now: now.toISOString(), newContactId,
     });
 
   let linkExpired = false;
@@ -232,62 +242,71 @@ async function reconcilePortal(
     }
   }
 
-  const large = (portal.lastRun?.counts?.usersRead ?? 0) >= DELTA_MIN_USERS;
-  const wantLink = options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
-  const stateRead = ledger.loadPortalState(portal.id);
-  stateRead.catch(() => undefined);
-  const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
-  const pages = readAhead(reader.readUsers(), READ_AHEAD_PAGES);
-  const [state, names] = await Promise.all([stateRead, namesRead]);
-  const reconciliation = setupOf(plans, names, state, 'full');
-  const preview = options.apply ? undefined : emptyPlan(portal.id, reconciliation.currentCounts());
-  const conflicts: Conflict[] = [];
-  const carry: ApplyCarry = { mergedInto: new Map() };
-  let entitiesWritten = 0;
-  const write = async (part: ChangePlan): Promise<void> => {
-    for (const conflict of part.conflicts) if (conflicts.length < MAX_CONFLICTS_KEPT) conflicts.push(conflict);
-    if (preview) appendPlan(preview, part);
-    else entitiesWritten += (await ledger.applyPlan(part, state, carry)).entitiesWritten;
-  };
+  const usersLastRun = portal.lastRun?.counts?.usersRead ?? 0;
+  const large = usersLastRun >= DELTA_MIN_USERS;
+  // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts).
+  const release = usersLastRun >= LARGE_TENANT_USERS ? await largeReadSlots().acquire() : () => undefined;
+  try {
+    const wantLink = options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
+    const stateRead = ledger.loadPortalState(portal.id);
+    stateRead.catch(() => undefined);
+    const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
+    const pages = readAhead(reader.readUsers(), READ_AHEAD_PAGES);
+    const [state, names] = await Promise.all([stateRead, namesRead]);
+    const reconciliation = setupOf(plans, names, state, 'full');
+    const preview = options.apply ? undefined : emptyPlan(portal.id, reconciliation.currentCounts());
+    const conflicts: Conflict[] = [];
+    let truncated = false;
+    const carry: ApplyCarry = { mergedInto: new Map() };
+    let entitiesWritten = 0;
+    const write = async (part: ChangePlan): Promise<void> => {
+      for (const conflict of part.conflicts) if (conflicts.length < MAX_CONFLICTS_KEPT) conflicts.push(conflict);
+      if (preview) truncated = appendPlan(preview, part, PREVIEW_MAX_ITEMS) || truncated;
+      else entitiesWritten += (await ledger.applyPlan(part, state, carry)).entitiesWritten;
+    };
 
-  // Licenses of new plans first (their counts come at the end), so no consumer names a missing license.
-  const newLicenses = options.apply ? reconciliation.newLicenses() : [];
-  if (newLicenses.length > 0) {
-    const part = emptyPlan(portal.id, reconciliation.currentCounts());
-    part.licenses.create = newLicenses;
-    await write(part);
-  }
-  let addressIndex: Map<string, string> | undefined;
-  let buffer: TenantUser[] = [];
-  const flush = async (): Promise<void> => {
-    if (buffer.length === 0) return;
-    const users = buffer;
-    buffer = [];
-    const lookup = reconciliation.addressesToLookUp(users);
-    // Many addresses (a first sync of a large tenant): one read of the whole index serves the rest of the run;
-    // what this run creates meanwhile the reconciliation remembers itself.
-    if (!addressIndex && lookup.size > ADDRESS_SCAN_THRESHOLD) addressIndex = await ledger.loadAddressIndex();
-    const found = addressIndex ?? (lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>());
-    await write(reconciliation.addUsers(users, found));
-  };
-  for await (const page of pages) {
-    for (const user of page) buffer.push(user);
-    if (buffer.length >= APPLY_BATCH_USERS) await flush();
-  }
-  await flush();
+    // Licenses of new plans first (their counts come at the end), so no consumer names a missing license.
+    const newLicenses = options.apply ? reconciliation.newLicenses() : [];
+    if (newLicenses.length > 0) {
+      const part = emptyPlan(portal.id, reconciliation.currentCounts());
+      part.licenses.create = newLicenses;
+      await write(part);
+    }
+    let addressIndex: Map<string, string> | undefined;
+    let buffer: TenantUser[] = [];
+    const flush = async (): Promise<void> => {
+      if (buffer.length === 0) return;
+      const users = buffer;
+      buffer = [];
+      const lookup = reconciliation.addressesToLookUp(users);
+      // Many addresses (a first sync of a large tenant): one read of the whole index serves the rest of the run;
+      // what this run creates meanwhile the reconciliation remembers itself.
+      if (!addressIndex && lookup.size > ADDRESS_SCAN_THRESHOLD) addressIndex = await ledger.loadAddressIndex();
+      const found = addressIndex ?? (lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>());
+      await write(reconciliation.addUsers(users, found));
+    };
+    for await (const page of pages) {
+      for (const user of page) buffer.push(user);
+      if (buffer.length >= APPLY_BATCH_USERS) await flush();
+    }
+    await flush();
 
-  const last = reconciliation.finish();
-  if (!preview) {
-    // The new licenses exist already: their final values (with counts) replace them.
-    const created = new Set(newLicenses.map((license) => license.skuId));
-    last.licenses.update = [...last.licenses.create.filter((license) => created.has(license.skuId)), ...last.licenses.update];
-    last.licenses.create = last.licenses.create.filter((license) => !created.has(license.skuId));
+    const last = reconciliation.finish();
+    if (!preview) {
+      // The new licenses exist already: their final values (with counts) replace them.
+      const created = new Set(newLicenses.map((license) => license.skuId));
+      last.licenses.update = [...last.licenses.create.filter((license) => created.has(license.skuId)), ...last.licenses.update];
+      last.licenses.create = last.licenses.create.filter((license) => !created.has(license.skuId));
+    }
+    await write(last);
+    if (preview) preview.counts = reconciliation.currentCounts();
+    return {
+      counts: reconciliation.currentCounts(), conflicts, readMode: 'full', deltaLink, linkExpired, plan: preview, entitiesWritten,
+      ...(truncated ? { truncated } : {}),
+    };
+  } finally {
+    release();
   }
-  await write(last);
-  if (preview) preview.counts = reconciliation.currentCounts();
-  return {
-    counts: reconciliation.currentCounts(), conflicts, readMode: 'full', deltaLink, linkExpired, plan: preview, entitiesWritten,
-  };
 }
 
 /**
@@ -453,7 +472,7 @@ export async function previewSync(services: Services, portalId: string): Promise
       if (stored?.assignment) removal.userPrincipalName = stored.assignment.userPrincipalName;
     });
     const { userLinks: _bookkeeping, ...shown } = plan;
-    return { runId: run.id, plan: shown, summary: summarizePlan(plan) };
+    return { runId: run.id, plan: shown, summary: summarizePlan(plan), ...(outcome.truncated ? { truncated: true } : {}) };
   } catch (caught) {
     const error = toAppError(caught);
     const stats = reader?.stats() ?? { graphRequests: 0, throttledRetries: 0 };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ContactRecord } from '../../src/domain/records';
 import type { SimTenant } from '../../src/local/simulator';
-import { previewSync } from '../../src/sync/runSync';
+import { LARGE_TENANT_USERS, setLargeReadSlots, Slots } from '../../src/sync/memoryBudget';
+import { PREVIEW_MAX_ITEMS, previewSync } from '../../src/sync/runSync';
 import { APP_SECRET, startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
 
 let h: SyncHarness;
@@ -249,5 +250,43 @@ describe('syncing a tenant into the ledger', () => {
     expect(await h.licenses(portal)).toHaveLength(0);
     const [run] = await h.services.ledger.runs.list(portal.id);
     expect(run).toMatchObject({ trigger: 'dryRun', status: 'succeeded' });
+  });
+});
+
+describe('a dry run of a large tenant', () => {
+  test('lists at most PREVIEW_MAX_ITEMS changes of a kind and counts them all', async () => {
+    const tenant = tenantWithApp(h.sim, { generated: { users: 1_500, plans: 3, seed: 11 } });
+    const portal = await h.addPortal(tenant);
+    const preview = await previewSync(h.services, portal.id);
+    expect(preview.truncated).toBe(true);
+    expect(preview.plan.counts.usersRead).toBe(1_500);
+    expect(preview.plan.counts.consumersAdded).toBeGreaterThan(PREVIEW_MAX_ITEMS);
+    expect(preview.plan.consumers.add).toHaveLength(PREVIEW_MAX_ITEMS);
+    expect(preview.plan.contacts.create).toHaveLength(PREVIEW_MAX_ITEMS);
+    expect(preview.summary.headline).toContain(`${preview.plan.counts.consumersAdded} consumers to link`);
+    expect(await h.licenses(portal)).toHaveLength(0);
+  });
+});
+
+describe('full reads of large tenants', () => {
+  test('take turns for the process\'s large-read slots; small tenants never wait', async () => {
+    const slots = new Slots(1);
+    setLargeReadSlots(slots);
+    try {
+      const portals = await Promise.all([smallTenant(), smallTenant(), smallTenant()].map((tenant) => h.addPortal(tenant)));
+      for (const portal of portals) expect((await h.sync(portal)).status).toBe('succeeded');
+      expect(slots.taken).toBe(0); // small (and first) runs take no slot
+      // The first two now look large (their last run read LARGE_TENANT_USERS users).
+      for (const portal of portals.slice(0, 2)) {
+        const current = (await h.services.ledger.portals.get(portal.id))!;
+        await h.services.ledger.portals.update({ ...current, lastRun: { ...current.lastRun!, counts: { ...current.lastRun!.counts, usersRead: LARGE_TENANT_USERS } } });
+      }
+      const runs = await Promise.all(portals.map((portal) => h.sync(portal)));
+      expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+      expect(slots.taken).toBe(2);
+      expect(slots.peak).toBe(1);
+    } finally {
+      setLargeReadSlots(new Slots(4));
+    }
   });
 });

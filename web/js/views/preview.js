@@ -114,14 +114,15 @@ export async function previewView(ctx) {
     };
 
     const c = plan.counts ?? {};
+    // The counts cover every change; a large tenant's plan lists only the first changes of each kind.
     const totals = [
-      [plan.licenses?.create?.length ?? 0, 'license to create', 'licenses to create'],
-      [plan.licenses?.update?.length ?? 0, 'license to change', 'licenses to change'],
-      [plan.contacts?.create?.length ?? 0, 'contact to create', 'contacts to create'],
-      [plan.consumers?.add?.length ?? 0, 'consumer to add', 'consumers to add'],
-      [plan.consumers?.update?.length ?? 0, 'consumer to change', 'consumers to change'],
-      [plan.consumers?.remove?.length ?? 0, 'consumer to remove', 'consumers to remove'],
-      [plan.conflicts?.length ?? 0, 'conflict', 'conflicts'],
+      [c.licensesCreated ?? plan.licenses?.create?.length ?? 0, 'license to create', 'licenses to create'],
+      [c.licensesUpdated ?? plan.licenses?.update?.length ?? 0, 'license to change', 'licenses to change'],
+      [c.contactsCreated ?? plan.contacts?.create?.length ?? 0, 'contact to create', 'contacts to create'],
+      [c.consumersAdded ?? plan.consumers?.add?.length ?? 0, 'consumer to add', 'consumers to add'],
+      [c.consumersUpdated ?? plan.consumers?.update?.length ?? 0, 'consumer to change', 'consumers to change'],
+      [c.consumersRemoved ?? plan.consumers?.remove?.length ?? 0, 'consumer to remove', 'consumers to remove'],
+      [c.conflicts ?? plan.conflicts?.length ?? 0, 'conflict', 'conflicts'],
     ];
     const nothing = totals.every(([n]) => n === 0) && !(plan.contacts?.addAliases?.length);
     const read = `Read ${plural(c.plansRead ?? 0, 'plan')} and ${plural(c.usersRead ?? 0, 'user')} from the tenant.`;
@@ -133,6 +134,7 @@ export async function previewView(ctx) {
           ? alertBox('success', 'No changes', `${read} The ledger already matches it: a sync now would write nothing.`)
           : [
             h('p', { class: 'plan-headline' }, headline ?? read),
+            result?.truncated ? h('p', { class: 'muted' }, 'The lists below show the first 1,000 changes of each kind; the totals count all of them.') : null,
             h('ul', { class: 'totals' }, ...totals.filter(([n]) => n > 0).map(([n, one, many]) => h('li', null, h('strong', null, formatNumber(n)), ` ${n === 1 ? one : many}`))),
           ]),
       section('Licenses to create', plan.licenses?.create?.length, ['License', 'Plan', 'Available', 'Consumed'],
