@@ -2,7 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 
 /**
  * How many full reads of large tenants one worker process runs at once. One such run holds a compact digest of
- * the portal's ledger and a batch of 25,000 users (`npm run bench`: a 100,000-user tenant's runs fit a 320 MB
+ * the portal's ledger and a batch of 10,000 users (`npm run bench`: a 100,000-user tenant's runs fit a 320 MB
  * heap); several at once would outgrow the heap the instance allows (NODE_OPTIONS in infra/main.bicep), so the
  * others wait for a slot. Small tenants and delta runs never wait.
  */

@@ -68,10 +68,10 @@ const MAX_REMOVALS_NAMED = 500;
 const MAX_CONFLICTS_KEPT = 100;
 /**
  * A full run reconciles and writes this many users at a time: the run holds at most this many users and their
- * changes (plus the compact ledger state), while new contacts still batch about 100 to a transaction per
- * contact partition.
+ * changes (plus the compact ledger state). New contacts still go 100 to a transaction (their ids share
+ * partitions, see contactIdsByPartition), and their ~25,000 addresses about 100 per index partition.
  */
-export const APPLY_BATCH_USERS = 25_000;
+export const APPLY_BATCH_USERS = 10_000;
 /** Graph pages read ahead while a part is written. */
 const READ_AHEAD_PAGES = 2;
 /** Above this many addresses to look up, the run reads the whole address index once instead of point reads. */
