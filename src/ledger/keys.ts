@@ -78,12 +78,12 @@ export function rowKeyRanges(splits: readonly string[]): { from?: string; to?: s
   return ranges;
 }
 
-/** Rows a portal's user links are spread over: three hex digits of a hash of the objectId. */
-export const USER_LINK_BUCKETS = 4096;
+/** Hex digits of a hash of the objectId that name a user link's bucket row: 16^3 = 4,096 rows per portal. */
+const USER_LINK_BUCKET_DIGITS = 3;
 
 /** The bucket row (RowKey) of a user's link. */
 export function userLinkBucket(objectId: string): string {
-  return createHash('sha256').update(objectId).digest('hex').slice(0, 3);
+  return createHash('sha256').update(objectId).digest('hex').slice(0, USER_LINK_BUCKET_DIGITS);
 }
 
 /** RowKey range [from, to) of one license's consumers within the portal's partition. */

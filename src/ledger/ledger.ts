@@ -65,7 +65,7 @@ function consumerEntity(consumer: ConsumerRecord): TableEntity<Record<string, un
 }
 
 /**
- * The sync's user links of a portal live in USER_LINK_BUCKETS rows (a hash of the objectId picks the row), each a
+ * The sync's user links of a portal live in 4,096 rows (userLinkBucket: a hash of the objectId picks the row), each a
  * JSON map objectId -> [contactId, comma-separated skuIds]: a full read loads a few thousand rows instead of one
  * per user, and a delta run point-reads the buckets of the users it names.
  */
@@ -117,8 +117,8 @@ function contactEntity(contact: ContactRecord): TableEntity<Record<string, unkno
 
 /**
  * Rounds of transaction chunks: each chunk holds at most 100 actions of one partition, and no entity appears
- * twice in a round, so the chunks of one round may go in parallel; an entity named again (e.g. a link removed
- * and made anew) waits for the next round, which keeps the order of its actions.
+ * twice in a round, so the chunks of one round may go in parallel; an entity named again waits for the next
+ * round, which keeps the order of its actions.
  */
 function transactionRounds(actions: TransactionAction[]): TransactionAction[][][] {
   const seen = new Map<string, number>();
@@ -358,11 +358,12 @@ export class TableLedgerRepository implements LedgerRepository {
     const partitionKey = encodeKey(plan.portalId);
     try {
       // Licenses first, so a consumer never names a license that is not there yet.
-      await this.submit(this.tables.licenses, [
-        ...plan.licenses.create.map((license): TransactionAction => ['create', licenseEntity(license)]),
-        ...plan.licenses.update.map((license): TransactionAction => [
-          'update', licenseEntity(license), 'Replace', { etag: state.licenseEtags.get(license.skuId) ?? '*' },
-        ]),
+      await this.submitLazy(this.tables.licenses, [
+        ...plan.licenses.create.map((license): LazyAction => ({ rowKey: encodeKey(license.skuId), make: () => ['create', licenseEntity(license)] })),
+        ...plan.licenses.update.map((license): LazyAction => ({
+          rowKey: encodeKey(license.skuId),
+          make: () => ['update', licenseEntity(license), 'Replace', { etag: state.licenseEtags.get(license.skuId) ?? '*' }],
+        })),
       ], 'A license', stats);
 
       const merged = await this.createContacts(plan.contacts.create, stats);
@@ -564,20 +565,6 @@ export class TableLedgerRepository implements LedgerRepository {
     throw concurrentChange(`License ${licenseIdOf(license.portalId, license.skuId)}`);
   }
 
-  /**
-   * Writes actions in transactions. A transaction is all or nothing; when one fails because an entity was
-   * created or deleted meanwhile, its actions are redone one by one: a link someone made meanwhile stays
-   * theirs, a row already gone stays gone. An ETag mismatch means someone changed what the plan was made
-   * from: a transient error, so the run starts over from a fresh read.
-   */
-  private async submit(
-    table: TableClient, actions: TransactionAction[], what: string, stats: LedgerStats, createsMayExist = false,
-  ): Promise<void> {
-    for (const round of transactionRounds(actions)) {
-      await mapConcurrent(round, WRITE_CONCURRENCY, (chunk) => this.submitChunk(table, chunk, what, stats, createsMayExist));
-    }
-  }
-
   /** One transaction; when an entity was created or deleted meanwhile, its actions one by one. */
   private async submitChunk(
     table: TableClient, chunk: TransactionAction[], what: string, stats: LedgerStats, createsMayExist: boolean,
@@ -611,7 +598,13 @@ export class TableLedgerRepository implements LedgerRepository {
     }));
   }
 
-  /** Like submit, for actions of ONE partition whose entities are made chunk by chunk as they go out. */
+  /**
+   * Writes actions of ONE partition in transactions of up to 100, the entities made chunk by chunk as they go
+   * out. A transaction is all or nothing; when one fails because an entity was created or deleted meanwhile, its
+   * actions are redone one by one: a link someone made meanwhile stays theirs, a row already gone stays gone. An
+   * ETag mismatch means someone changed what the plan was made from: a transient error, so the run starts over
+   * from a fresh read.
+   */
   private async submitLazy(
     table: TableClient, actions: LazyAction[], what: string, stats: LedgerStats, createsMayExist = false,
   ): Promise<void> {

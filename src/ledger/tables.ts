@@ -71,11 +71,9 @@ export async function queryAll<T extends object>(
   client: TableClient, filter: string | undefined, stats: LedgerStats, select?: string[],
 ): Promise<TableEntityResult<T>[]> {
   const out: TableEntityResult<T>[] = [];
-  const queryOptions = { ...(filter ? { filter } : {}), ...(select ? { select } : {}) };
-  for await (const page of client.listEntities<T>({ queryOptions }).byPage({ maxPageSize: PAGE_SIZE })) {
-    stats.entitiesRead += page.length;
-    out.push(...page);
-  }
+  await forEachPage<T>(client, filter, stats, (page) => {
+    for (const row of page) out.push(row);
+  }, select);
   return out;
 }
 

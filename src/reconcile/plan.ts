@@ -102,17 +102,3 @@ export function appendPlan(plan: ChangePlan, part: ChangePlan, limit = Number.PO
   append(plan.conflicts, part.conflicts);
   return truncated;
 }
-
-export function isEmptyPlan(plan: ChangePlan): boolean {
-  return (
-    plan.licenses.create.length === 0 &&
-    plan.licenses.update.length === 0 &&
-    plan.contacts.create.length === 0 &&
-    plan.contacts.addAliases.length === 0 &&
-    plan.consumers.add.length === 0 &&
-    plan.consumers.update.length === 0 &&
-    plan.consumers.remove.length === 0 &&
-    plan.userLinks.put.length === 0 &&
-    plan.userLinks.remove.length === 0
-  );
-}

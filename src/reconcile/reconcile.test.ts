@@ -2,7 +2,7 @@ import type { LicenseRecord } from '../domain/records';
 import type { TenantPlan, TenantUser } from '../graph/types';
 import { consumerKey, type PortalLedgerState } from '../ledger/types';
 import {
-  addressesToLookUp, assignmentDigest, fingerprintDigest, reconcile, Reconciliation, userFingerprint, type ReconcileInput, type TenantSnapshot,
+  assignmentDigest, fingerprintDigest, reconcile, Reconciliation, userFingerprint, type ReconcileInput, type TenantSnapshot,
 } from './reconcile';
 import { appendPlan, type ChangePlan } from './plan';
 
@@ -94,7 +94,8 @@ describe('reconcile', () => {
   test('users already linked and unchanged need no address look-up', () => {
     const snap: TenantSnapshot = { mode: 'full', plans: [plan(E3, 'ENTERPRISEPACK', 10, 2)], users: [user('u1', 'ann@contoso.com', [E3]), user('u2', 'new@contoso.com', [E3])] };
     const state = applyToState(emptyState(), run({ ...snap, users: [snap.users[0]!] }, emptyState()));
-    expect([...addressesToLookUp(snap, state, 'p1')]).toEqual(['new@contoso.com']);
+    const reconciliation = new Reconciliation({ portal, plans: snap.plans, mode: 'full', state, planNames: names, now: later, newContactId: () => 'unused' });
+    expect([...reconciliation.addressesToLookUp(snap.users)]).toEqual(['new@contoso.com']);
   });
 
   test('matches an existing contact by any address, case-insensitively via the lookup', () => {

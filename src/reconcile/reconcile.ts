@@ -375,14 +375,6 @@ export class Reconciliation {
   }
 }
 
-/** Which of the snapshot's users' addresses a reconciliation must look up. */
-export function addressesToLookUp(snapshot: TenantSnapshot, state: PortalLedgerState, portalId: string): Set<string> {
-  return new Reconciliation({
-    portal: { id: portalId, name: '' }, plans: snapshot.plans, mode: snapshot.mode, state,
-    planNames: { displayName: (_id, part) => part }, now: new Date(0).toISOString(), newContactId: () => '',
-  }).addressesToLookUp(snapshot.users);
-}
-
 /** The whole reconciliation at once: (tenant snapshot, this portal's ledger state) -> plan of changes. */
 export function reconcile(input: ReconcileInput): ChangePlan {
   const reconciliation = new Reconciliation({
