@@ -126,9 +126,12 @@ async function measure(services, work) {
   const before = { ...services.ledger.stats };
   const calls = storageCalls;
   peakRss = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const extra = (await work()) ?? {};
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   sampleRss();
   const after = services.ledger.stats;
   return {
@@ -139,6 +142,8 @@ async function measure(services, work) {
     transactions: after.transactions - before.transactions,
     storageCalls: storageCalls - calls,
     peakRssMb: mb(peakRss),
+    // CPU of this process (the product's code and its SDKs) over the wall time: 100 = one core busy throughout.
+    cpuPercent: seconds > 0 ? Math.round((cpuSeconds / seconds) * 100) : 0,
     ...extra,
   };
 }
@@ -235,7 +240,8 @@ try {
     const tenants = await sim('addTenants', { inputs });
     await mapConcurrent(tenants, 16, ({ tenantId }, ) => addPortal(services, tenantId, `Customer ${tenantId.slice(0, 8)}`));
     const { queues } = hostSettings();
-    const concurrency = queues.batchSize + queues.newBatchThreshold;
+    // What one instance of the host runs at once (host.json), unless the benchmark is told otherwise.
+    const concurrency = opts.workerConcurrency ?? queues.batchSize + queues.newBatchThreshold;
     let messages = [];
     // The timer's function: decide and make the messages (storage calls of its own), then the queue output
     // binding sends them, one put each (Queue Storage has no batch put): measured apart as `enqueue`.
@@ -296,7 +302,7 @@ try {
 
 // ---- report ---------------------------------------------------------------------------------------------------
 const rows = [];
-const row = (name, r, note = '') => r && rows.push([name, r.seconds, r.graphRequests ?? '', r.entitiesRead, r.entitiesWritten, r.transactions, r.storageCalls ?? '', r.peakRssMb, note]);
+const row = (name, r, note = '') => r && rows.push([name, r.seconds, r.graphRequests ?? '', r.entitiesRead, r.entitiesWritten, r.transactions, r.storageCalls ?? '', r.peakRssMb, r.cpuPercent ?? '', note]);
 row('floor: Graph read', result.floors?.graphRead, `${result.floors?.graphRead?.users ?? ''} users`);
 row('floor: write', result.floors?.write, '100-entity transactions');
 row('floor: ledger read', result.floors?.ledgerRead, `${result.floors?.ledgerRead?.consumers ?? ''} consumers, ${result.floors?.ledgerRead?.userLinks ?? ''} user links`);
@@ -307,7 +313,7 @@ row('1% changed', result.delta, result.delta && `${result.delta.readMode}; ${JSO
 row('provider: fan-out', result.provider?.fanout, result.provider && `${result.provider.fanout.messages} messages, ${result.provider.fanout.skipped} skipped`);
 row('provider: enqueue', result.provider?.enqueue, result.provider && `${result.provider.enqueue.messages} queue puts, concurrency ${result.provider.enqueue.concurrency}`);
 row('provider: worker', result.provider?.worker, result.provider && `concurrency ${result.provider.worker.concurrency}; ${JSON.stringify(result.provider.worker.statuses)}`);
-const header = ['scenario', 'seconds', 'graph req', 'ent read', 'ent written', 'transactions', 'storage calls', 'peak RSS MB', 'notes'];
+const header = ['scenario', 'seconds', 'graph req', 'ent read', 'ent written', 'transactions', 'storage calls', 'peak RSS MB', 'CPU %', 'notes'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
 const line = (cells) => cells.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ');
 console.log(`\nm365-license-sync benchmark: ${USERS} users, ${PLANS} plans; provider ${PORTALS} portals x ${PORTAL_USERS} users; heap cap ${opts.heapMb ? `${opts.heapMb} MB` : 'none'}`);

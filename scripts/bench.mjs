@@ -31,6 +31,7 @@ function parseArgs(argv) {
       case '--plans': options.plans = number('plans', value()); break;
       case '--portals': options.portals = number('portals', value()); break;
       case '--portal-users': options.portalUsers = number('portal-users', value()); break;
+      case '--worker-concurrency': options.workerConcurrency = number('worker-concurrency', value()); break;
       case '--heap-mb': {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 0) throw new Error('--heap-mb needs a whole number of MB (0: no cap)');
@@ -39,7 +40,7 @@ function parseArgs(argv) {
       }
       case '--scenarios': options.scenarios = value().split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--help':
-        console.log('node scripts/bench.mjs [--users N] [--plans N] [--portals N] [--portal-users N] [--scenarios full,noChange,delta,provider] [--heap-mb N (0: no cap)]');
+        console.log('node scripts/bench.mjs [--users N] [--plans N] [--portals N] [--portal-users N] [--scenarios full,noChange,delta,provider] [--heap-mb N (0: no cap)] [--worker-concurrency N (default: host.json)]');
         process.exit(0);
         break;
       default: throw new Error(`Unknown option ${argv[i]}`);
