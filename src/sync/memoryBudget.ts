@@ -7,6 +7,7 @@ import { getHeapStatistics } from 'node:v8';
  * others wait for a slot. Small tenants and delta runs never wait.
  */
 export const LARGE_TENANT_USERS = 20_000;
+// (A first sync knows its size only from the plans: the licenses in use, summed over the plans, count too.)
 /** The heap one large full read is given. */
 export const LARGE_READ_HEAP_BYTES = 256 * 1024 * 1024;
 

@@ -244,13 +244,15 @@ async function reconcilePortal(
 
   const usersLastRun = portal.lastRun?.counts?.usersRead ?? 0;
   const large = usersLastRun >= DELTA_MIN_USERS;
-  // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts).
-  const release = usersLastRun >= LARGE_TENANT_USERS ? await largeReadSlots().acquire() : () => undefined;
+  const wantLink = options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
+  const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
+  // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts). Its size
+  // is known from its last run, or (a first sync) from the licenses its plans say are in use.
+  const assignments = plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
+  const release = usersLastRun >= LARGE_TENANT_USERS || assignments >= LARGE_TENANT_USERS ? await largeReadSlots().acquire() : () => undefined;
   try {
-    const wantLink = options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
     const stateRead = ledger.loadPortalState(portal.id);
     stateRead.catch(() => undefined);
-    const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
     const pages = readAhead(reader.readUsers(), READ_AHEAD_PAGES);
     const [state, names] = await Promise.all([stateRead, namesRead]);
     const reconciliation = setupOf(plans, names, state, 'full');

@@ -285,6 +285,12 @@ describe('full reads of large tenants', () => {
       expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
       expect(slots.taken).toBe(2);
       expect(slots.peak).toBe(1);
+
+      // A first sync of a tenant whose plans say LARGE_TENANT_USERS licenses are in use takes a slot too.
+      const big = tenantWithApp(h.sim, { plans: [{ skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 30_000 }], consumedUnits: LARGE_TENANT_USERS }] });
+      big.addUser({ id: randomUUID(), displayName: 'Only One', userPrincipalName: `one@${big.domains[0]}`, licenses: [{ sku: 'ENTERPRISEPACK' }] });
+      expect((await h.sync(await h.addPortal(big))).status).toBe('succeeded');
+      expect(slots.taken).toBe(3);
     } finally {
       setLargeReadSlots(new Slots(4));
     }
