@@ -2,7 +2,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { normalizeAddress } from '../domain/records';
 import { addressKeys, decodeKey } from './keys';
 import {
-  concurrentChange, forEachPage, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH, queryAll, type LedgerStats,
+  concurrentChange, deleteIfOwned, forEachPage, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH, queryAll, type LedgerStats,
 } from './tables';
 
 interface AddressEntity {
@@ -104,16 +104,9 @@ export class AddressIndex {
 
   /** Removes the rows of these addresses that still name this contact. */
   async release(claims: Iterable<Claim>, stats: LedgerStats): Promise<void> {
-    await mapConcurrent([...claims], LOOKUP_CONCURRENCY, async (claim) => {
+    await mapConcurrent([...claims], LOOKUP_CONCURRENCY, (claim) => {
       const keys = addressKeys(claim.address);
-      const row = await getOrUndefined<AddressEntity>(this.table, keys.partitionKey, keys.rowKey, stats);
-      if (!row || row.contactId !== claim.contactId) return;
-      try {
-        await this.table.deleteEntity(keys.partitionKey, keys.rowKey, { etag: row.etag });
-        stats.entitiesWritten += 1;
-      } catch (error) {
-        if (!isStatus(error, 404, 412)) throw error;
-      }
+      return deleteIfOwned<AddressEntity>(this.table, keys.partitionKey, keys.rowKey, (row) => row.contactId === claim.contactId, stats);
     });
   }
 

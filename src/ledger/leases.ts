@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { encodeKey } from './keys';
-import { getOrUndefined, isStatus, type LedgerStats } from './tables';
+import { deleteIfOwned, getOrUndefined, isStatus, type LedgerStats } from './tables';
 import type { LeaseRepository } from './types';
 
 const LEASE = 'lease';
@@ -49,16 +49,8 @@ export class TableLeaseRepository implements LeaseRepository {
   }
 
   async release(portalId: string, holder: string): Promise<void> {
-    const rowKey = encodeKey(portalId);
-    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey, this.stats);
-    if (!current || current.holder !== holder) return;
-    try {
-      await this.table.deleteEntity(LEASE, rowKey, { etag: current.etag });
-      this.stats.entitiesWritten += 1;
-    } catch (error) {
-      // Gone, or taken over after it expired: either way it is no longer ours to release.
-      if (!isStatus(error, 404, 412)) throw error;
-    }
+    // Gone, or taken over after it expired: either way it is no longer ours to release.
+    await deleteIfOwned<LeaseEntity>(this.table, LEASE, encodeKey(portalId), (lease) => lease.holder === holder, this.stats);
   }
 
   async holder(portalId: string): Promise<string | undefined> {

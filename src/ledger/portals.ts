@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { PortalRecord } from '../domain/records';
 import { portalCodec } from './entities';
 import { encodeKey, nameKey, odataString } from './keys';
-import { concurrentChange, getOrUndefined, isStatus, queryAll, type LedgerStats } from './tables';
+import { concurrentChange, deleteIfOwned, getOrUndefined, isStatus, queryAll, type LedgerStats } from './tables';
 import { ConflictError, NotFoundError, type PortalRepository } from './types';
 
 const PORTAL = 'portal';
@@ -138,14 +138,6 @@ export class TablePortalRepository implements PortalRepository {
   }
 
   private async releaseName(name: string, portalId: string): Promise<void> {
-    const rowKey = nameKey(name);
-    const holder = await getOrUndefined<NameEntity>(this.table, NAME, rowKey, this.stats);
-    if (!holder || holder.portalId !== portalId) return;
-    try {
-      await this.table.deleteEntity(NAME, rowKey, { etag: holder.etag });
-      this.stats.entitiesWritten += 1;
-    } catch (error) {
-      if (!isStatus(error, 404, 412)) throw error;
-    }
+    await deleteIfOwned<NameEntity>(this.table, NAME, nameKey(name), (row) => row.portalId === portalId, this.stats);
   }
 }

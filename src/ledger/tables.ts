@@ -66,6 +66,23 @@ export async function getOrUndefined<T extends object>(
   }
 }
 
+/**
+ * Deletes a row only while `isOwner` holds for it, guarded by the ETag it was read with: a row already gone, or
+ * taken over meanwhile, is no longer the caller's to delete.
+ */
+export async function deleteIfOwned<T extends object>(
+  client: TableClient, partitionKey: string, rowKey: string, isOwner: (row: T) => boolean, stats: LedgerStats,
+): Promise<void> {
+  const row = await getOrUndefined<T>(client, partitionKey, rowKey, stats);
+  if (!row || !isOwner(row)) return;
+  try {
+    await client.deleteEntity(partitionKey, rowKey, { etag: row.etag });
+    stats.entitiesWritten += 1;
+  } catch (error) {
+    if (!isStatus(error, 404, 412)) throw error;
+  }
+}
+
 /** All entities matching a filter, read in pages of 1,000. */
 export async function queryAll<T extends object>(
   client: TableClient, filter: string | undefined, stats: LedgerStats, select?: string[],
