@@ -108,6 +108,14 @@ export const portalRecordSchema = z.object({
 });
 export type PortalRecord = z.infer<typeof portalRecordSchema>;
 
+/** The sync's read state of a portal: it belongs to the tenant, app and cloud it was read from. */
+export const PORTAL_READ_STATE_FIELDS = ['deltaLink', 'lastFullReadAt', 'userLinksAt'] as const;
+
+/** Whether two versions of a portal point at the same tenant, app and cloud (so its read state still holds). */
+export function sameTenantSource(a: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>, b: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>): boolean {
+  return a.tenantId === b.tenantId && a.clientId === b.clientId && a.cloud === b.cloud;
+}
+
 export const LICENSE_STATUSES = ['current', 'goneFromPortal'] as const;
 
 export const licenseRecordSchema = z.object({

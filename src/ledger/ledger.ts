@@ -10,11 +10,11 @@ import { assignmentDigest, fingerprintDigest } from '../reconcile/reconcile';
 import { AddressIndex, LOOKUP_CONCURRENCY, type Claim } from './addresses';
 import { consumerCodec, contactCodec, licenseCodec, userLinkBucketCodec } from './entities';
 import {
-  consumerRowKey, consumerRowKeyRange, contactKeys, decodeKey, encodeKey, odataString, rowKeyRanges, userLinkBucket,
+  consumerRowKey, consumerRowKeyRange, contactKeys, encodeKey, odataString, rowKeyRanges, userLinkBucket,
 } from './keys';
 import {
   asStorageError, concurrentChange, forEachPage, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH,
-  queryAll, READ_CONCURRENCY, ScopedStats, WRITE_CONCURRENCY, type LedgerStats,
+  queryAll, READ_CONCURRENCY, ScopedStats, submitInBatches, WRITE_CONCURRENCY, type LedgerStats,
 } from './tables';
 import {
   ConflictError, consumerKey, NotFoundError,
@@ -116,19 +116,24 @@ function contactEntity(contact: ContactRecord): TableEntity<Record<string, unkno
 }
 
 /**
- * Rounds of transaction chunks: each chunk holds at most 100 actions of one partition, and no entity appears
- * twice in a round, so the chunks of one round may go in parallel; an entity named again waits for the next
- * round, which keeps the order of its actions.
+ * Splits writes into rounds in which no entity (by `key`) appears twice, keeping their order: the writes of one
+ * round may go in parallel, and an entity named again (e.g. a link removed and made anew) waits for the next.
  */
-function transactionRounds(actions: TransactionAction[]): TransactionAction[][][] {
+function roundsByEntity<T>(items: readonly T[], key: (item: T) => string): T[][] {
   const seen = new Map<string, number>();
-  const rounds: TransactionAction[][] = [];
-  for (const action of actions) {
-    const key = `${action[1].partitionKey}\u0000${action[1].rowKey}`;
-    const round = seen.get(key) ?? 0;
-    seen.set(key, round + 1);
-    (rounds[round] ??= []).push(action);
+  const rounds: T[][] = [];
+  for (const item of items) {
+    const k = key(item);
+    const round = seen.get(k) ?? 0;
+    seen.set(k, round + 1);
+    (rounds[round] ??= []).push(item);
   }
+  return rounds;
+}
+
+/** Rounds (see roundsByEntity) of transaction chunks, each of at most 100 actions of one partition. */
+function transactionRounds(actions: TransactionAction[]): TransactionAction[][][] {
+  const rounds = roundsByEntity(actions, (action) => `${action[1].partitionKey}\u0000${action[1].rowKey}`);
   return rounds.map((round) => {
     const chunks: TransactionAction[][] = [];
     for (const group of groupBy(round, (action) => action[1].partitionKey).values()) {
@@ -418,12 +423,7 @@ export class TableLedgerRepository implements LedgerRepository {
     const partitionKey = encodeKey(portalId);
     await Promise.all([this.tables.licenses, this.tables.consumers, this.tables.userLinks].map(async (table) => {
       const rows = await queryAll(table, partitionFilter(partitionKey), this.stats, ['RowKey']);
-      const actions = rows.map((row): TransactionAction => ['delete', { partitionKey, rowKey: row.rowKey as string }]);
-      for (const chunk of transactionChunks(actions)) {
-        await table.submitTransaction(chunk);
-        this.stats.transactions += 1;
-        this.stats.entitiesWritten += chunk.length;
-      }
+      await submitInBatches(table, rows.map((row): TransactionAction => ['delete', { partitionKey, rowKey: row.rowKey as string }]), this.stats);
     }));
   }
 
@@ -608,15 +608,7 @@ export class TableLedgerRepository implements LedgerRepository {
   private async submitLazy(
     table: TableClient, actions: LazyAction[], what: string, stats: LedgerStats, createsMayExist = false,
   ): Promise<void> {
-    // Rounds: an entity named again (e.g. a link removed and made anew) waits for the next round.
-    const seen = new Map<string, number>();
-    const rounds: LazyAction[][] = [];
-    for (const action of actions) {
-      const round = seen.get(action.rowKey) ?? 0;
-      seen.set(action.rowKey, round + 1);
-      (rounds[round] ??= []).push(action);
-    }
-    for (const round of rounds) {
+    for (const round of roundsByEntity(actions, (action) => action.rowKey)) {
       const starts: number[] = [];
       for (let i = 0; i < round.length; i += MAX_BATCH) starts.push(i);
       await mapConcurrent(starts, WRITE_CONCURRENCY, (start) =>

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../app/services';
 import { AppError } from '../domain/errors';
-import type { Cloud, PortalRecord } from '../domain/records';
+import { PORTAL_READ_STATE_FIELDS, sameTenantSource, type Cloud, type PortalRecord } from '../domain/records';
 import { ConflictError } from '../ledger/types';
 import type { PortalSecret } from '../secrets/types';
 import { InvalidInputError } from './errors';
@@ -123,11 +123,9 @@ function withChanges(stored: PortalRecord, changes: PortalChanges, now: string):
   for (const key of ['name', 'tenantId', 'clientId', 'cloud', 'active', 'autoSync'] as const) {
     if (changes[key] !== undefined) (next as Record<string, unknown>)[key] = changes[key];
   }
-  if (next.tenantId !== stored.tenantId || next.cloud !== stored.cloud || next.clientId !== stored.clientId) {
+  if (!sameTenantSource(next, stored)) {
     // Graph's delta link belongs to the old tenant or app: the next run reads in full. History and ledger stay.
-    delete next.deltaLink;
-    delete next.lastFullReadAt;
-    delete next.userLinksAt;
+    for (const field of PORTAL_READ_STATE_FIELDS) delete next[field];
   }
   if (changes.auth) {
     next.authKind = changes.auth.kind;

@@ -1,7 +1,7 @@
 import type { PlanNames, Services } from '../app/services';
 import { AppError, isAppError } from '../domain/errors';
 import {
-  emptyCounts, type Conflict, type LastRun, type PortalRecord, type RunCounts, type RunRecord, type RunTrigger,
+  emptyCounts, PORTAL_READ_STATE_FIELDS, sameTenantSource, type Conflict, type LastRun, type PortalRecord, type RunCounts, type RunRecord, type RunTrigger,
 } from '../domain/records';
 import type { TenantPlan, TenantReader, TenantUser } from '../graph/types';
 import { DeltaExpiredError } from '../graph/types';
@@ -98,9 +98,6 @@ function lastRunOf(run: RunRecord): LastRun {
  * onto the record as stored at the write, ETag-guarded (see PortalRepository.modify): an admin's change made
  * meanwhile survives, and nothing else of the record is written back. Nothing when the portal is gone.
  */
-/** The sync's read state on a portal: it belongs to the tenant, app and cloud the run read. */
-const READ_STATE_FIELDS = ['deltaLink', 'lastFullReadAt', 'userLinksAt'] as const;
-
 /**
  * Writes the run's fields onto the freshest portal record. When an admin pointed the portal at another tenant,
  * app or cloud while the run read the old one (`readFrom`), the run's read state (delta link...) is not kept.
@@ -108,8 +105,9 @@ const READ_STATE_FIELDS = ['deltaLink', 'lastFullReadAt', 'userLinksAt'] as cons
 async function recordOnPortal(services: Services, portalId: string, patch: Partial<PortalRecord>, readFrom?: PortalRecord): Promise<void> {
   await services.ledger.portals.modify(portalId, (current) => {
     const next: PortalRecord = { ...current, ...patch, id: current.id };
-    const moved = readFrom && (readFrom.tenantId !== current.tenantId || readFrom.clientId !== current.clientId || readFrom.cloud !== current.cloud);
-    if (moved) for (const field of READ_STATE_FIELDS) (next as Record<string, unknown>)[field] = current[field];
+    if (readFrom && !sameTenantSource(readFrom, current)) {
+      for (const field of PORTAL_READ_STATE_FIELDS) (next as Record<string, unknown>)[field] = current[field];
+    }
     return next;
   });
 }
