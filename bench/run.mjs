@@ -51,26 +51,36 @@ simProcess.on('message', ({ id, result, error }) => {
   if (error) call.reject(new Error(error));
   else call.resolve(result);
 });
-const sim = (cmd, args) => new Promise((resolve, reject) => {
-  const id = nextCall++;
-  pending.set(id, { resolve, reject });
-  simProcess.send({ id, cmd, args });
-});
+const sim = (cmd, args) =>
+  new Promise((resolve, reject) => {
+    const id = nextCall++;
+    pending.set(id, { resolve, reject });
+    simProcess.send({ id, cmd, args });
+  });
 
 // ---- memory ---------------------------------------------------------------------------------------------------
 let peakRss = 0;
-const sampleRss = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
+const sampleRss = () => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+};
 setInterval(sampleRss, 20).unref();
 const mb = (bytes) => Math.round(bytes / 1048576);
 function vmHwmMb() {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return line ? Math.round(Number(line.split(/\s+/)[1]) / 1024) : undefined;
 }
 
 // ---- services -------------------------------------------------------------------------------------------------
 const quiet = { info() {}, warn() {}, error: (m, p) => console.error('error:', m, JSON.stringify(p ?? {})) };
 const warnings = [];
-const logger = { ...quiet, warn: (m, p) => { if (!/product-names list/.test(m)) warnings.push(`${m} ${JSON.stringify(p ?? {})}`); } };
+const logger = {
+  ...quiet,
+  warn: (m, p) => {
+    if (!/product-names list/.test(m)) warnings.push(`${m} ${JSON.stringify(p ?? {})}`);
+  },
+};
 
 async function makeServices(simUrl) {
   const settings = {
@@ -92,9 +102,13 @@ async function makeServices(simUrl) {
     settings,
     ledger,
     secrets: {
-      set: async (id, secret) => { secrets.set(id, secret); },
+      set: async (id, secret) => {
+        secrets.set(id, secret);
+      },
       get: async (id) => secrets.get(id),
-      delete: async (id) => { secrets.delete(id); },
+      delete: async (id) => {
+        secrets.delete(id);
+      },
     },
     planNames: () => names.load(),
     openTenant: (portal, secret) => createTenantReader(portal, secret, settings),
@@ -107,8 +121,18 @@ async function makeServices(simUrl) {
 async function addPortal(services, tenantId, name) {
   const now = new Date().toISOString();
   const portal = {
-    id: randomUUID(), name, tenantId, clientId: CLIENT_ID, cloud: 'global', authKind: 'clientSecret',
-    active: true, autoSync: true, hasSecret: true, secretSetAt: now, createdAt: now, updatedAt: now,
+    id: randomUUID(),
+    name,
+    tenantId,
+    clientId: CLIENT_ID,
+    cloud: 'global',
+    authKind: 'clientSecret',
+    active: true,
+    autoSync: true,
+    hasSecret: true,
+    secretSetAt: now,
+    createdAt: now,
+    updatedAt: now,
   };
   await services.secrets.set(portal.id, { kind: 'clientSecret', clientSecret: CLIENT_SECRET });
   return services.ledger.portals.create(portal);
@@ -153,7 +177,10 @@ const ratio = (a, b) => (b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
 // ---- main -----------------------------------------------------------------------------------------------------
 const result = { users: USERS, plans: PLANS, heapMb: opts.heapMb ?? 0 };
 try {
-  const tls = { cert: readFileSync(process.env.LICENSE_SYNC_BENCH_CERT, 'utf8'), key: readFileSync(process.env.LICENSE_SYNC_BENCH_KEY, 'utf8') };
+  const tls = {
+    cert: readFileSync(process.env.LICENSE_SYNC_BENCH_CERT, 'utf8'),
+    key: readFileSync(process.env.LICENSE_SYNC_BENCH_KEY, 'utf8'),
+  };
   const { url } = await sim('start', tls);
   const app = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
   const floors = {};
@@ -161,7 +188,9 @@ try {
 
   if (single) {
     const services = await makeServices(url);
-    const [{ tenantId }] = await sim('addTenants', { inputs: [{ displayName: 'Bench tenant', apps: [app], generated: { users: USERS, plans: PLANS, seed: 7 } }] });
+    const [{ tenantId }] = await sim('addTenants', {
+      inputs: [{ displayName: 'Bench tenant', apps: [app], generated: { users: USERS, plans: PLANS, seed: 7 } }],
+    });
     const portal = await addPortal(services, tenantId, 'Bench');
     const secret = await services.secrets.get(portal.id);
 
@@ -191,7 +220,17 @@ try {
         const partitionKey = (Math.floor(i / MAX_BATCH) % 256).toString(16).padStart(2, '0');
         const chunk = [];
         for (let j = i; j < Math.min(entities, i + MAX_BATCH); j++) {
-          chunk.push(['create', { partitionKey, rowKey: randomUUID(), contactId: randomUUID(), owner: '{"kind":"sync","portalId":"00000000-0000-0000-0000-000000000000"}', updatedAt: new Date().toISOString(), n: j }]);
+          chunk.push([
+            'create',
+            {
+              partitionKey,
+              rowKey: randomUUID(),
+              contactId: randomUUID(),
+              owner: '{"kind":"sync","portalId":"00000000-0000-0000-0000-000000000000"}',
+              updatedAt: new Date().toISOString(),
+              n: j,
+            },
+          ]);
         }
         // Nothing of the response is kept (mapConcurrent would hold every one until the end).
         return floorTable.submitTransaction(chunk).then(() => undefined);
@@ -208,7 +247,10 @@ try {
     if (SCENARIOS.has('noChange')) {
       // The daily full read over unchanged data (the costlier kind of no-change run): the full read is made due.
       const current = await services.ledger.portals.get(portal.id);
-      await services.ledger.portals.update({ ...current, lastFullReadAt: new Date(Date.now() - 2 * 86_400_000).toISOString() });
+      await services.ledger.portals.update({
+        ...current,
+        lastFullReadAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+      });
       result.noChange = await measure(services, async () => {
         const run = await syncOnce(services, portal.id);
         if (run.status !== 'succeeded') throw new Error(`no-change sync ${run.status}: ${run.errorCode}`);
@@ -235,10 +277,14 @@ try {
   if (SCENARIOS.has('provider')) {
     const services = await makeServices(url);
     const inputs = Array.from({ length: PORTALS }, (_, i) => ({
-      displayName: `Customer ${i + 1}`, apps: [app], generated: { users: PORTAL_USERS, plans: Math.min(PLANS, 10), seed: i + 1 },
+      displayName: `Customer ${i + 1}`,
+      apps: [app],
+      generated: { users: PORTAL_USERS, plans: Math.min(PLANS, 10), seed: i + 1 },
     }));
     const tenants = await sim('addTenants', { inputs });
-    await mapConcurrent(tenants, 16, ({ tenantId }, ) => addPortal(services, tenantId, `Customer ${tenantId.slice(0, 8)}`));
+    await mapConcurrent(tenants, 16, ({ tenantId }) =>
+      addPortal(services, tenantId, `Customer ${tenantId.slice(0, 8)}`),
+    );
     const { queues } = hostSettings();
     // What one instance of the host runs at once (host.json), unless the benchmark is told otherwise.
     const concurrency = opts.workerConcurrency ?? queues.batchSize + queues.newBatchThreshold;
@@ -268,14 +314,18 @@ try {
     const steps = [fanout, enqueue, worker];
     const sum = (key) => steps.reduce((total, step) => total + step[key], 0);
     result.provider = {
-      portals: PORTALS, usersPerPortal: PORTAL_USERS,
+      portals: PORTALS,
+      usersPerPortal: PORTAL_USERS,
       seconds: Math.round(sum('seconds') * 100) / 100,
-      graphRequests, entitiesRead: sum('entitiesRead'),
+      graphRequests,
+      entitiesRead: sum('entitiesRead'),
       entitiesWritten: sum('entitiesWritten'),
       transactions: sum('transactions'),
       storageCalls: sum('storageCalls'),
       peakRssMb: Math.max(...steps.map((step) => step.peakRssMb)),
-      fanout, enqueue, worker,
+      fanout,
+      enqueue,
+      worker,
     };
   }
 
@@ -290,7 +340,9 @@ try {
   }
   if (result.delta && result.full) {
     result.delta.fractionOfFullGraphRequests = ratio(result.delta.graphRequests, result.full.graphRequests);
-    result.delta.fractionOfFullReadSeconds = floors.graphRead ? ratio(result.delta.seconds, floors.graphRead.seconds) : undefined;
+    result.delta.fractionOfFullReadSeconds = floors.graphRead
+      ? ratio(result.delta.seconds, floors.graphRead.seconds)
+      : undefined;
   }
   result.peakRssMb = vmHwmMb();
   result.simulatorRssMb = await sim('rss');
@@ -302,24 +354,79 @@ try {
 
 // ---- report ---------------------------------------------------------------------------------------------------
 const rows = [];
-const row = (name, r, note = '') => r && rows.push([name, r.seconds, r.graphRequests ?? '', r.entitiesRead, r.entitiesWritten, r.transactions, r.storageCalls ?? '', r.peakRssMb, r.cpuPercent ?? '', note]);
+const row = (name, r, note = '') =>
+  r &&
+  rows.push([
+    name,
+    r.seconds,
+    r.graphRequests ?? '',
+    r.entitiesRead,
+    r.entitiesWritten,
+    r.transactions,
+    r.storageCalls ?? '',
+    r.peakRssMb,
+    r.cpuPercent ?? '',
+    note,
+  ]);
 row('floor: Graph read', result.floors?.graphRead, `${result.floors?.graphRead?.users ?? ''} users`);
 row('floor: write', result.floors?.write, '100-entity transactions');
-row('floor: ledger read', result.floors?.ledgerRead, `${result.floors?.ledgerRead?.consumers ?? ''} consumers, ${result.floors?.ledgerRead?.userLinks ?? ''} user links`);
-row('full sync', result.full, result.full && `${result.full.readMode}; ${result.full.ratioToFloor} x floor (${result.full.floorSeconds}s)`);
-row('no change (full read)', result.noChange, result.noChange && `${result.noChange.readMode}; ${result.noChange.ratioToFloor} x floor (${result.noChange.floorSeconds}s)`);
+row(
+  'floor: ledger read',
+  result.floors?.ledgerRead,
+  `${result.floors?.ledgerRead?.consumers ?? ''} consumers, ${result.floors?.ledgerRead?.userLinks ?? ''} user links`,
+);
+row(
+  'full sync',
+  result.full,
+  result.full && `${result.full.readMode}; ${result.full.ratioToFloor} x floor (${result.full.floorSeconds}s)`,
+);
+row(
+  'no change (full read)',
+  result.noChange,
+  result.noChange &&
+    `${result.noChange.readMode}; ${result.noChange.ratioToFloor} x floor (${result.noChange.floorSeconds}s)`,
+);
 row('no change (delta)', result.noChangeDelta, result.noChangeDelta?.readMode);
 row('1% changed', result.delta, result.delta && `${result.delta.readMode}; ${JSON.stringify(result.changes)}`);
-row('provider: fan-out', result.provider?.fanout, result.provider && `${result.provider.fanout.messages} messages, ${result.provider.fanout.skipped} skipped`);
-row('provider: enqueue', result.provider?.enqueue, result.provider && `${result.provider.enqueue.messages} queue puts, concurrency ${result.provider.enqueue.concurrency}`);
-row('provider: worker', result.provider?.worker, result.provider && `concurrency ${result.provider.worker.concurrency}; ${JSON.stringify(result.provider.worker.statuses)}`);
-const header = ['scenario', 'seconds', 'graph req', 'ent read', 'ent written', 'transactions', 'storage calls', 'peak RSS MB', 'CPU %', 'notes'];
+row(
+  'provider: fan-out',
+  result.provider?.fanout,
+  result.provider && `${result.provider.fanout.messages} messages, ${result.provider.fanout.skipped} skipped`,
+);
+row(
+  'provider: enqueue',
+  result.provider?.enqueue,
+  result.provider &&
+    `${result.provider.enqueue.messages} queue puts, concurrency ${result.provider.enqueue.concurrency}`,
+);
+row(
+  'provider: worker',
+  result.provider?.worker,
+  result.provider &&
+    `concurrency ${result.provider.worker.concurrency}; ${JSON.stringify(result.provider.worker.statuses)}`,
+);
+const header = [
+  'scenario',
+  'seconds',
+  'graph req',
+  'ent read',
+  'ent written',
+  'transactions',
+  'storage calls',
+  'peak RSS MB',
+  'CPU %',
+  'notes',
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
 const line = (cells) => cells.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ');
-console.log(`\nm365-license-sync benchmark: ${USERS} users, ${PLANS} plans; provider ${PORTALS} portals x ${PORTAL_USERS} users; heap cap ${opts.heapMb ? `${opts.heapMb} MB` : 'none'}`);
+console.log(
+  `\nm365-license-sync benchmark: ${USERS} users, ${PLANS} plans; provider ${PORTALS} portals x ${PORTAL_USERS} users; heap cap ${opts.heapMb ? `${opts.heapMb} MB` : 'none'}`,
+);
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
-console.log(`peak RSS of the benchmark process: ${result.peakRssMb} MB; simulator process: ${result.simulatorRssMb} MB`);
+console.log(
+  `peak RSS of the benchmark process: ${result.peakRssMb} MB; simulator process: ${result.simulatorRssMb} MB`,
+);
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -24,13 +24,23 @@ function mutate(tenant, { users, fraction, seed }) {
     if (kind < 2) {
       const held = new Set((user.assignedLicenses ?? []).map((l) => l.skuId));
       const sku = skuIds.find((s) => !held.has(s));
-      if (sku) { tenant.assignLicense(id, { sku }); done.licenseAdded++; }
+      if (sku) {
+        tenant.assignLicense(id, { sku });
+        done.licenseAdded++;
+      }
     } else if (kind < 4) {
       const first = user.assignedLicenses?.[0]?.skuId;
-      if (first) { tenant.removeLicense(id, first); done.licenseRemoved++; }
+      if (first) {
+        tenant.removeLicense(id, first);
+        done.licenseRemoved++;
+      }
     } else if (kind < 7) {
       const domain = tenant.domains[0];
-      tenant.updateUser(id, { displayName: `Renamed User ${index + 1}`, userPrincipalName: `renamed${index + 1}@${domain}`, mail: `renamed${index + 1}@${domain}` });
+      tenant.updateUser(id, {
+        displayName: `Renamed User ${index + 1}`,
+        userPrincipalName: `renamed${index + 1}@${domain}`,
+        mail: `renamed${index + 1}@${domain}`,
+      });
       done.renamed++;
     } else {
       tenant.removeUser(id);

@@ -1,11 +1,18 @@
 // The composition root registers how the services are made (in Azure nothing else does before a request).
 import '../src/app/compose';
 import {
-  getLicenseController, linkConsumerController, listConsumersController, listLicensesController,
+  getLicenseController,
+  linkConsumerController,
+  listConsumersController,
+  listLicensesController,
   unlinkConsumerController,
 } from '../src/api/controllers';
 import {
-  getLicenseEndpoint, linkConsumerEndpoint, listConsumersEndpoint, listLicensesEndpoint, unlinkConsumerEndpoint,
+  getLicenseEndpoint,
+  linkConsumerEndpoint,
+  listConsumersEndpoint,
+  listLicensesEndpoint,
+  unlinkConsumerEndpoint,
 } from '../src/api/endpoints';
 import { defineApiRoute } from '../src/api/http';
 

@@ -16,11 +16,17 @@ export const portalRunPoison = defineQueue({
   handler: async (message, context) => {
     const parsed = runMessageSchema.safeParse(message);
     if (!parsed.success) {
-      context.error('Dropped a malformed poisoned run message', { problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message) });
+      context.error('Dropped a malformed poisoned run message', {
+        problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message),
+      });
       return;
     }
     const { portalId, runId } = parsed.data;
     const services = await getServices();
-    await failPoisonedRun({ ...services, logger: invocationLogger(context, { portalId, runId }) }, parsed.data, hostSettings().queues.maxDequeueCount);
+    await failPoisonedRun(
+      { ...services, logger: invocationLogger(context, { portalId, runId }) },
+      parsed.data,
+      hostSettings().queues.maxDequeueCount,
+    );
   },
 });

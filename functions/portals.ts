@@ -1,11 +1,19 @@
 // The composition root registers how the services are made (in Azure nothing else does before a request).
 import '../src/app/compose';
 import {
-  changePortalController, createPortalController, deletePortalController, getPortalController,
-  listPortalsController, verifyPortalController,
+  changePortalController,
+  createPortalController,
+  deletePortalController,
+  getPortalController,
+  listPortalsController,
+  verifyPortalController,
 } from '../src/api/controllers';
 import {
-  changePortalEndpoint, createPortalEndpoint, deletePortalEndpoint, getPortalEndpoint, listPortalsEndpoint,
+  changePortalEndpoint,
+  createPortalEndpoint,
+  deletePortalEndpoint,
+  getPortalEndpoint,
+  listPortalsEndpoint,
   verifyPortalEndpoint,
 } from '../src/api/endpoints';
 import { defineApiRoute } from '../src/api/http';

@@ -16,13 +16,18 @@ export const portalRun = defineQueue({
     const parsed = runMessageSchema.safeParse(message);
     if (!parsed.success) {
       // Retrying cannot fix a malformed message: log it and let the host delete it.
-      context.error('Dropped a malformed run message', { problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message) });
+      context.error('Dropped a malformed run message', {
+        problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message),
+      });
       return;
     }
     const { portalId, runId } = parsed.data;
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const { maxDequeueCount } = hostSettings().queues;
     const services = await getServices();
-    await runSync({ ...services, logger: invocationLogger(context, { portalId, runId }) }, parsed.data, { dequeueCount, maxDequeueCount });
+    await runSync({ ...services, logger: invocationLogger(context, { portalId, runId }) }, parsed.data, {
+      dequeueCount,
+      maxDequeueCount,
+    });
   },
 });

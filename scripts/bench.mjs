@@ -27,23 +27,41 @@ function parseArgs(argv) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
     switch (flag) {
-      case '--users': options.users = number('users', value()); break;
-      case '--plans': options.plans = number('plans', value()); break;
-      case '--portals': options.portals = number('portals', value()); break;
-      case '--portal-users': options.portalUsers = number('portal-users', value()); break;
-      case '--worker-concurrency': options.workerConcurrency = number('worker-concurrency', value()); break;
+      case '--users':
+        options.users = number('users', value());
+        break;
+      case '--plans':
+        options.plans = number('plans', value());
+        break;
+      case '--portals':
+        options.portals = number('portals', value());
+        break;
+      case '--portal-users':
+        options.portalUsers = number('portal-users', value());
+        break;
+      case '--worker-concurrency':
+        options.workerConcurrency = number('worker-concurrency', value());
+        break;
       case '--heap-mb': {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 0) throw new Error('--heap-mb needs a whole number of MB (0: no cap)');
         options.heapMb = n;
         break;
       }
-      case '--scenarios': options.scenarios = value().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--scenarios':
+        options.scenarios = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        break;
       case '--help':
-        console.log('node scripts/bench.mjs [--users N] [--plans N] [--portals N] [--portal-users N] [--scenarios full,noChange,delta,provider] [--heap-mb N (0: no cap)] [--worker-concurrency N (default: host.json)]');
+        console.log(
+          'node scripts/bench.mjs [--users N] [--plans N] [--portals N] [--portal-users N] [--scenarios full,noChange,delta,provider] [--heap-mb N (0: no cap)] [--worker-concurrency N (default: host.json)]',
+        );
         process.exit(0);
         break;
-      default: throw new Error(`Unknown option ${argv[i]}`);
+      default:
+        throw new Error(`Unknown option ${argv[i]}`);
     }
   }
   return options;
@@ -52,7 +70,9 @@ function parseArgs(argv) {
 /** Peak resident memory (VmHWM) of a process, in MB. */
 function vmHwmMb(pid) {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmHWM:'));
     return line ? Math.round(Number(line.split(/\s+/)[1]) / 1024) : undefined;
   } catch {
     return undefined;
@@ -62,7 +82,12 @@ function vmHwmMb(pid) {
 function childPids() {
   try {
     return readdirSync(`/proc/${process.pid}/task`).flatMap((task) =>
-      readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+      readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number),
+    );
   } catch {
     return [];
   }
@@ -89,7 +114,11 @@ const env = {
   AzureWebJobsStorage: azurite.connectionString,
 };
 
-const child = spawn(process.execPath, ['--expose-gc', ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : []), path.join(root, 'bench/run.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env, cwd: root });
+const child = spawn(
+  process.execPath,
+  ['--expose-gc', ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : []), path.join(root, 'bench/run.mjs')],
+  { stdio: ['ignore', 'pipe', 'inherit'], env, cwd: root },
+);
 let lastLine = '';
 let buffered = '';
 child.stdout.setEncoding('utf8');

@@ -134,7 +134,9 @@ function onlyResource(type: string): BicepResource {
 }
 
 function functionAppSettings(): { expression: string; keys: Set<string> } {
-  const config = resources.filter((r) => r.type === 'Microsoft.Web/sites/config' && /name:\s*'appsettings'/.test(r.body));
+  const config = resources.filter(
+    (r) => r.type === 'Microsoft.Web/sites/config' && /name:\s*'appsettings'/.test(r.body),
+  );
   expect(config).toHaveLength(1);
   const properties = propertyValue(config[0]!.body, 'properties')!;
   const expression = /^\w+$/.test(properties) ? varExpression(bicep, properties) : properties;
@@ -155,7 +157,12 @@ const NOT_IN_AZURE: Record<string, string> = {
 
 /** Settings the Functions host (not our code) reads, which the app needs all the same. */
 // NODE_OPTIONS is read by node itself: it caps the worker's heap to fit the instance's memory.
-const READ_BY_THE_HOST = ['AzureWebJobsStorage__credential', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'NODE_OPTIONS'];
+const READ_BY_THE_HOST = [
+  'AzureWebJobsStorage__credential',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'NODE_OPTIONS',
+];
 
 function sourceFiles(dir: string): string[] {
   const full = path.join(root, dir);
@@ -176,7 +183,9 @@ function settingsTheCodeReads(): Set<string> {
   const schema = settingsSource.slice(open + 1, skipNested(settingsSource, open + 1, '{', '}') - 1);
   const names = new Set([...schema.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)].map((m) => m[1]!));
   // The local host (src/local) never runs in Azure.
-  const files = [...sourceFiles('src'), ...sourceFiles('functions')].filter((file) => !file.startsWith(path.join('src', 'local')));
+  const files = [...sourceFiles('src'), ...sourceFiles('functions')].filter(
+    (file) => !file.startsWith(path.join('src', 'local')),
+  );
   for (const file of files) {
     for (const m of read(file).matchAll(/process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])/g)) {
       names.add((m[1] ?? m[2])!);
@@ -191,7 +200,8 @@ describe('infra/main.bicep app settings', () => {
   it('sets every setting the code reads in Azure, so a new setting in the code fails here until infra sets it', () => {
     const codeReads = settingsTheCodeReads();
     // The schema was found and parsed (not silently empty).
-    for (const name of ['LICENSE_SYNC_SCHEDULE', 'LICENSE_SYNC_KEY_VAULT_URL', 'AZURE_CLIENT_ID', 'PORT']) expect(codeReads).toContain(name);
+    for (const name of ['LICENSE_SYNC_SCHEDULE', 'LICENSE_SYNC_KEY_VAULT_URL', 'AZURE_CLIENT_ID', 'PORT'])
+      expect(codeReads).toContain(name);
     const needed = [...codeReads].filter((name) => !(name in NOT_IN_AZURE)).concat(READ_BY_THE_HOST);
     const { keys } = functionAppSettings();
     expect(needed.filter((name) => !keys.has(name))).toEqual([]);
@@ -209,7 +219,9 @@ describe('infra/main.bicep app settings', () => {
     expect(expression).toMatch(/AzureWebJobsStorage__credential:\s*'managedidentity'/);
     expect(expression).toMatch(/AzureWebJobsStorage__clientId:\s*appIdentity\.properties\.clientId/);
     expect(expression).toMatch(/AZURE_CLIENT_ID:\s*appIdentity\.properties\.clientId/);
-    expect(expression).toMatch(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING:\s*'ClientId=\$\{appIdentity\.properties\.clientId\};Authorization=AAD'/);
+    expect(expression).toMatch(
+      /APPLICATIONINSIGHTS_AUTHENTICATION_STRING:\s*'ClientId=\$\{appIdentity\.properties\.clientId\};Authorization=AAD'/,
+    );
     expect(bicep).not.toMatch(/listKeys\s*\(|AccountKey=|SharedAccessSignature/i);
   });
 
@@ -220,7 +232,9 @@ describe('infra/main.bicep app settings', () => {
       ['LICENSE_SYNC_AUTHORITY_HOST', 'authorityHostOverride'],
       ['LICENSE_SYNC_GRAPH_ENDPOINT', 'graphEndpointOverride'],
     ] as const) {
-      expect(expression).toMatch(new RegExp(`empty\\(${param}\\)\\s*\\?\\s*\\{\\}\\s*:\\s*\\{\\s*${name}:\\s*${param}\\s*\\}`));
+      expect(expression).toMatch(
+        new RegExp(`empty\\(${param}\\)\\s*\\?\\s*\\{\\}\\s*:\\s*\\{\\s*${name}:\\s*${param}\\s*\\}`),
+      );
       expect(paramDefault(bicep, param)).toBe('');
     }
   });
@@ -241,11 +255,23 @@ describe('infra/main.bicep app settings', () => {
 describe('infra/main.bicep role assignments', () => {
   /** Built-in role definition ids (the same in every tenant) the app's identity needs, and where. */
   const NEEDED_ROLES: Record<string, { name: string; scope: string }> = {
-    'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': { name: 'Storage Blob Data Owner', scope: 'Microsoft.Storage/storageAccounts' },
-    '974c5e8b-45b9-4653-ba55-5f855dd0fb88': { name: 'Storage Queue Data Contributor', scope: 'Microsoft.Storage/storageAccounts' },
-    '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': { name: 'Storage Table Data Contributor', scope: 'Microsoft.Storage/storageAccounts' },
+    'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': {
+      name: 'Storage Blob Data Owner',
+      scope: 'Microsoft.Storage/storageAccounts',
+    },
+    '974c5e8b-45b9-4653-ba55-5f855dd0fb88': {
+      name: 'Storage Queue Data Contributor',
+      scope: 'Microsoft.Storage/storageAccounts',
+    },
+    '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': {
+      name: 'Storage Table Data Contributor',
+      scope: 'Microsoft.Storage/storageAccounts',
+    },
     'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': { name: 'Key Vault Secrets Officer', scope: 'Microsoft.KeyVault/vaults' },
-    '3913510d-42f4-4e42-8a64-420c390055eb': { name: 'Monitoring Metrics Publisher', scope: 'Microsoft.Insights/components' },
+    '3913510d-42f4-4e42-8a64-420c390055eb': {
+      name: 'Monitoring Metrics Publisher',
+      scope: 'Microsoft.Insights/components',
+    },
   };
 
   const roleTable = varExpression(bicep, 'roles');
@@ -263,11 +289,17 @@ describe('infra/main.bicep role assignments', () => {
   it('assigns exactly the roles the code needs, each once, and no other', () => {
     const assigned = assignments.map((a) => guidOf(propertyValue(a.body, 'roleDefinitionId')!)).sort();
     expect(assigned.map((id) => NEEDED_ROLES[id]?.name ?? `unexpected role ${id}`)).toEqual(
-      Object.keys(NEEDED_ROLES).sort().map((id) => NEEDED_ROLES[id]!.name),
+      Object.keys(NEEDED_ROLES)
+        .sort()
+        .map((id) => NEEDED_ROLES[id]!.name),
     );
     // No role id hides elsewhere (a loop, a module): every GUID in the template is one of the needed roles.
     const withoutUrls = bicep.replace(/https?:\/\/[^'\s]+/g, '');
-    const guids = new Set([...withoutUrls.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi)].map((m) => m[0].toLowerCase()));
+    const guids = new Set(
+      [...withoutUrls.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi)].map((m) =>
+        m[0].toLowerCase(),
+      ),
+    );
     expect([...guids].filter((id) => !(id in NEEDED_ROLES))).toEqual([]);
   });
 
@@ -369,7 +401,9 @@ describe('infra/main.bicep alert on failed portal runs', () => {
 
 describe('azd and parameters', () => {
   it('passes only declared parameters and every parameter without a default', () => {
-    const parameters = Object.keys(JSON.parse(read('infra/main.parameters.json')).parameters as Record<string, unknown>);
+    const parameters = Object.keys(
+      JSON.parse(read('infra/main.parameters.json')).parameters as Record<string, unknown>,
+    );
     const declared = [...bicep.matchAll(/^param\s+(\w+)\s+\w+(\s*=)?/gm)];
     const names = declared.map((m) => m[1]!);
     expect(parameters.filter((p) => !names.includes(p))).toEqual([]);
@@ -388,7 +422,8 @@ describe('azd and parameters', () => {
     expect(runs.length).toBeGreaterThan(0);
     for (const script of runs) expect(existsSync(path.join(root, script))).toBe(true);
     const hook = read('infra/hooks/package.mjs');
-    for (const item of ['host.json', 'web', "'dist'", '--omit=dev', 'delete manifest.scripts']) expect(hook).toContain(item);
+    for (const item of ['host.json', 'web', "'dist'", '--omit=dev', 'delete manifest.scripts'])
+      expect(hook).toContain(item);
   });
 
   it('says in the deployment guide that CI never compiled or deployed the templates', () => {

@@ -35,13 +35,19 @@ function confirmDialog({ title, body, confirmText = 'Delete', checkbox }) {
   const dialog = document.getElementById('confirm-dialog');
   document.getElementById('confirm-title').textContent = title;
   const box = checkbox ? h('input', { type: 'checkbox', id: 'confirm-check' }) : null;
-  replaceChildren(document.getElementById('confirm-body'),
+  replaceChildren(
+    document.getElementById('confirm-body'),
     ...body.map((part) => (typeof part === 'string' ? h('p', null, part) : part)),
-    box ? h('div', { class: 'checkbox-field' }, box, h('label', { for: 'confirm-check' }, checkbox)) : null);
+    box ? h('div', { class: 'checkbox-field' }, box, h('label', { for: 'confirm-check' }, checkbox)) : null,
+  );
   document.getElementById('confirm-ok').textContent = confirmText;
   dialog.returnValue = '';
   return new Promise((resolve) => {
-    dialog.addEventListener('close', () => resolve({ ok: dialog.returnValue === 'confirm', checked: box?.checked ?? false }), { once: true });
+    dialog.addEventListener(
+      'close',
+      () => resolve({ ok: dialog.returnValue === 'confirm', checked: box?.checked ?? false }),
+      { once: true },
+    );
     dialog.showModal();
     document.getElementById('confirm-cancel').focus();
   });
@@ -56,10 +62,14 @@ function askForKey(rejected) {
   dialog.returnValue = '';
   document.getElementById('key-button').hidden = false;
   return new Promise((resolve) => {
-    dialog.addEventListener('close', () => {
-      const key = input.value.trim();
-      resolve(dialog.returnValue === 'use' && key ? key : undefined);
-    }, { once: true });
+    dialog.addEventListener(
+      'close',
+      () => {
+        const key = input.value.trim();
+        resolve(dialog.returnValue === 'use' && key ? key : undefined);
+      },
+      { once: true },
+    );
     dialog.showModal();
     input.focus();
   });
@@ -110,7 +120,9 @@ async function render() {
   window.scrollTo(0, 0);
 
   let active = true;
-  cleanups.push(() => { active = false; });
+  cleanups.push(() => {
+    active = false;
+  });
   const ctx = {
     root: view,
     params: match ? match[0].slice(1).map((p) => decodeURIComponent(p)) : [],
@@ -120,17 +132,25 @@ async function render() {
     toast,
     confirm: confirmDialog,
     /** A message shown at the top of the next view (after a navigation). */
-    flash: (node) => { flashNode = node; },
+    flash: (node) => {
+      flashNode = node;
+    },
     isActive: () => active,
     onCleanup: (fn) => cleanups.push(fn),
-    setTitle: (title) => { document.title = `${title} – M365 License Sync`; },
+    setTitle: (title) => {
+      document.title = `${title} – M365 License Sync`;
+    },
     /** Polls fn every ms while this view is shown; fn returning false stops it. */
     poll: (fn, ms) => {
       let timer;
       const tick = async () => {
         if (!active) return;
         let again = true;
-        try { again = (await fn()) !== false; } catch { again = true; }
+        try {
+          again = (await fn()) !== false;
+        } catch {
+          again = true;
+        }
         if (active && again) timer = setTimeout(tick, ms);
       };
       timer = setTimeout(tick, ms);
@@ -139,7 +159,10 @@ async function render() {
   };
   if (!match) {
     ctx.setTitle('Not found');
-    view.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '#/portals' }, 'Go to the portal accesses')));
+    view.append(
+      h('h1', null, 'Page not found'),
+      h('p', null, h('a', { href: '#/portals' }, 'Go to the portal accesses')),
+    );
     return;
   }
   try {
@@ -152,9 +175,14 @@ async function render() {
     }
   } catch (error) {
     if (!active) return;
-    view.append(h('div', { class: 'alert alert-error', role: 'alert' },
-      h('p', { class: 'alert-title' }, 'This page could not be loaded'),
-      h('p', null, error?.message ?? String(error))));
+    view.append(
+      h(
+        'div',
+        { class: 'alert alert-error', role: 'alert' },
+        h('p', { class: 'alert-title' }, 'This page could not be loaded'),
+        h('p', null, error?.message ?? String(error)),
+      ),
+    );
   }
 }
 

@@ -1,38 +1,82 @@
 import { z } from 'zod';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import {
-  consumerLinkSchema, consumerListSchema, consumerParams, consumerSchema, contactCreateSchema, contactFindQuery,
-  contactListSchema, contactSchema, deleteQuery, emptyQuery, errorResponseSchema, licenseListQuery,
-  licenseListSchema, licenseParams, licenseSchema, openApiDocumentSchema, portalChangeSchema, portalCreateSchema,
-  portalListSchema, portalParams, portalSchema, runListQuery, runListSchema, runParams, runSchema, syncPreviewSchema,
-  syncQuery, syncQueuedSchema, verifyResultSchema,
+  consumerLinkSchema,
+  consumerListSchema,
+  consumerParams,
+  consumerSchema,
+  contactCreateSchema,
+  contactFindQuery,
+  contactListSchema,
+  contactSchema,
+  deleteQuery,
+  emptyQuery,
+  errorResponseSchema,
+  licenseListQuery,
+  licenseListSchema,
+  licenseParams,
+  licenseSchema,
+  openApiDocumentSchema,
+  portalChangeSchema,
+  portalCreateSchema,
+  portalListSchema,
+  portalParams,
+  portalSchema,
+  runListQuery,
+  runListSchema,
+  runParams,
+  runSchema,
+  syncPreviewSchema,
+  syncQuery,
+  syncQueuedSchema,
+  verifyResultSchema,
 } from './schemas';
 
 /** Every route of the HTTP API (PRODUCT.md, "HTTP API"). functions/*.ts register one function per entry. */
 
 const noParams = z.strictObject({});
 
-const bad = (what = 'The request is invalid: the failing fields are listed.'): ResponseSpec => ({ description: what, schema: errorResponseSchema });
-const notFound = (what: string): ResponseSpec => ({ description: `${what} does not exist.`, schema: errorResponseSchema });
+const bad = (what = 'The request is invalid: the failing fields are listed.'): ResponseSpec => ({
+  description: what,
+  schema: errorResponseSchema,
+});
+const notFound = (what: string): ResponseSpec => ({
+  description: `${what} does not exist.`,
+  schema: errorResponseSchema,
+});
 const conflict = (what: string): ResponseSpec => ({ description: what, schema: errorResponseSchema });
 const signInFailed: ResponseSpec = {
-  description: 'Signing in to the tenant or reading Microsoft Graph failed: the code says why (e.g. invalid_client_secret, mfa_required, consent_missing).',
+  description:
+    'Signing in to the tenant or reading Microsoft Graph failed: the code says why (e.g. invalid_client_secret, mfa_required, consent_missing).',
   schema: errorResponseSchema,
 };
-const upstream: ResponseSpec = { description: 'Microsoft Graph or the sign-in service could not be reached, or throttled.', schema: errorResponseSchema };
+const upstream: ResponseSpec = {
+  description: 'Microsoft Graph or the sign-in service could not be reached, or throttled.',
+  schema: errorResponseSchema,
+};
 
 export const listPortalsEndpoint = defineEndpoint({
-  name: 'portalsList', method: 'GET', route: 'api/portals', tag: 'portals',
+  name: 'portalsList',
+  method: 'GET',
+  route: 'api/portals',
+  tag: 'portals',
   summary: 'List the portal accesses',
-  params: noParams, query: emptyQuery, body: undefined,
+  params: noParams,
+  query: emptyQuery,
+  body: undefined,
   responses: { 200: { description: 'The portal accesses, by name.', schema: portalListSchema }, 400: bad() },
 });
 
 export const createPortalEndpoint = defineEndpoint({
-  name: 'portalsCreate', method: 'POST', route: 'api/portals', tag: 'portals',
+  name: 'portalsCreate',
+  method: 'POST',
+  route: 'api/portals',
+  tag: 'portals',
   summary: 'Create a portal access',
   description: 'Stores the credentials in the secret store (Key Vault in Azure) and the portal access in the ledger.',
-  params: noParams, query: emptyQuery, body: portalCreateSchema,
+  params: noParams,
+  query: emptyQuery,
+  body: portalCreateSchema,
   responses: {
     201: { description: 'Created.', schema: portalSchema },
     400: bad(),
@@ -41,17 +85,31 @@ export const createPortalEndpoint = defineEndpoint({
 });
 
 export const getPortalEndpoint = defineEndpoint({
-  name: 'portalsGet', method: 'GET', route: 'api/portals/{id}', tag: 'portals',
+  name: 'portalsGet',
+  method: 'GET',
+  route: 'api/portals/{id}',
+  tag: 'portals',
   summary: 'Read a portal access',
-  params: portalParams, query: emptyQuery, body: undefined,
-  responses: { 200: { description: 'The portal access.', schema: portalSchema }, 400: bad(), 404: notFound('The portal access') },
+  params: portalParams,
+  query: emptyQuery,
+  body: undefined,
+  responses: {
+    200: { description: 'The portal access.', schema: portalSchema },
+    400: bad(),
+    404: notFound('The portal access'),
+  },
 });
 
 export const changePortalEndpoint = defineEndpoint({
-  name: 'portalsChange', method: 'PATCH', route: 'api/portals/{id}', tag: 'portals',
+  name: 'portalsChange',
+  method: 'PATCH',
+  route: 'api/portals/{id}',
+  tag: 'portals',
   summary: 'Change a portal access',
   description: 'Name, tenant, client, cloud, flags or credentials. Its run history and ledger data stay.',
-  params: portalParams, query: emptyQuery, body: portalChangeSchema,
+  params: portalParams,
+  query: emptyQuery,
+  body: portalChangeSchema,
   responses: {
     200: { description: 'The changed portal access.', schema: portalSchema },
     400: bad(),
@@ -61,17 +119,27 @@ export const changePortalEndpoint = defineEndpoint({
 });
 
 export const deletePortalEndpoint = defineEndpoint({
-  name: 'portalsDelete', method: 'DELETE', route: 'api/portals/{id}', tag: 'portals',
+  name: 'portalsDelete',
+  method: 'DELETE',
+  route: 'api/portals/{id}',
+  tag: 'portals',
   summary: 'Delete a portal access',
   description: 'Also deletes its secret. Its licenses, consumers and runs stay unless `?purge=true`.',
-  params: portalParams, query: deleteQuery, body: undefined,
+  params: portalParams,
+  query: deleteQuery,
+  body: undefined,
   responses: { 204: { description: 'Deleted.' }, 400: bad(), 404: notFound('The portal access') },
 });
 
 export const verifyPortalEndpoint = defineEndpoint({
-  name: 'portalsVerify', method: 'POST', route: 'api/portals/{id}/verify', tag: 'portals',
+  name: 'portalsVerify',
+  method: 'POST',
+  route: 'api/portals/{id}/verify',
+  tag: 'portals',
   summary: 'Sign in and read the plans now',
-  params: portalParams, query: emptyQuery, body: undefined,
+  params: portalParams,
+  query: emptyQuery,
+  body: undefined,
   responses: {
     200: { description: 'The credentials work; the plans read.', schema: verifyResultSchema },
     400: bad(),
@@ -84,10 +152,16 @@ export const verifyPortalEndpoint = defineEndpoint({
 });
 
 export const syncPortalEndpoint = defineEndpoint({
-  name: 'portalsSync', method: 'POST', route: 'api/portals/{id}/sync', tag: 'runs',
+  name: 'portalsSync',
+  method: 'POST',
+  route: 'api/portals/{id}/sync',
+  tag: 'runs',
   summary: 'Sync now, or preview the changes (dry run)',
-  description: 'Queues a run (202 with its id). With `?dryRun=true`, reads the tenant now and returns the plan of changes without writing any (200).',
-  params: portalParams, query: syncQuery, body: undefined,
+  description:
+    'Queues a run (202 with its id). With `?dryRun=true`, reads the tenant now and returns the plan of changes without writing any (200).',
+  params: portalParams,
+  query: syncQuery,
+  body: undefined,
   responses: {
     200: { description: 'Dry run: the plan of changes.', schema: syncPreviewSchema },
     202: { description: 'The run is queued.', schema: syncQueuedSchema },
@@ -96,49 +170,90 @@ export const syncPortalEndpoint = defineEndpoint({
     409: conflict('The portal access is deactivated (portal_inactive) or has no stored credentials (secret_missing).'),
     422: signInFailed,
     502: upstream,
-    503: { description: 'Storage, Microsoft Graph or the sign-in service is unavailable; try again.', schema: errorResponseSchema },
+    503: {
+      description: 'Storage, Microsoft Graph or the sign-in service is unavailable; try again.',
+      schema: errorResponseSchema,
+    },
   },
 });
 
 export const listRunsEndpoint = defineEndpoint({
-  name: 'runsList', method: 'GET', route: 'api/portals/{id}/runs', tag: 'runs',
+  name: 'runsList',
+  method: 'GET',
+  route: 'api/portals/{id}/runs',
+  tag: 'runs',
   summary: 'Run history of a portal access, newest first',
-  params: portalParams, query: runListQuery, body: undefined,
-  responses: { 200: { description: 'The runs, newest first.', schema: runListSchema }, 400: bad(), 404: notFound('The portal access') },
+  params: portalParams,
+  query: runListQuery,
+  body: undefined,
+  responses: {
+    200: { description: 'The runs, newest first.', schema: runListSchema },
+    400: bad(),
+    404: notFound('The portal access'),
+  },
 });
 
 export const getRunEndpoint = defineEndpoint({
-  name: 'runsGet', method: 'GET', route: 'api/portals/{id}/runs/{runId}', tag: 'runs',
+  name: 'runsGet',
+  method: 'GET',
+  route: 'api/portals/{id}/runs/{runId}',
+  tag: 'runs',
   summary: 'One run',
-  params: runParams, query: emptyQuery, body: undefined,
+  params: runParams,
+  query: emptyQuery,
+  body: undefined,
   responses: { 200: { description: 'The run.', schema: runSchema }, 400: bad(), 404: notFound('The run') },
 });
 
 export const listLicensesEndpoint = defineEndpoint({
-  name: 'licensesList', method: 'GET', route: 'api/licenses', tag: 'licenses',
+  name: 'licensesList',
+  method: 'GET',
+  route: 'api/licenses',
+  tag: 'licenses',
   summary: 'Licenses with their counts',
-  params: noParams, query: licenseListQuery, body: undefined,
+  params: noParams,
+  query: licenseListQuery,
+  body: undefined,
   responses: { 200: { description: 'The licenses, by name.', schema: licenseListSchema }, 400: bad() },
 });
 
 export const getLicenseEndpoint = defineEndpoint({
-  name: 'licensesGet', method: 'GET', route: 'api/licenses/{id}', tag: 'licenses',
+  name: 'licensesGet',
+  method: 'GET',
+  route: 'api/licenses/{id}',
+  tag: 'licenses',
   summary: 'One license',
-  params: licenseParams, query: emptyQuery, body: undefined,
+  params: licenseParams,
+  query: emptyQuery,
+  body: undefined,
   responses: { 200: { description: 'The license.', schema: licenseSchema }, 400: bad(), 404: notFound('The license') },
 });
 
 export const listConsumersEndpoint = defineEndpoint({
-  name: 'consumersList', method: 'GET', route: 'api/licenses/{id}/consumers', tag: 'licenses',
+  name: 'consumersList',
+  method: 'GET',
+  route: 'api/licenses/{id}/consumers',
+  tag: 'licenses',
   summary: 'Consumers of a license',
-  params: licenseParams, query: emptyQuery, body: undefined,
-  responses: { 200: { description: 'The consumers, sync-owned and hand-made.', schema: consumerListSchema }, 400: bad(), 404: notFound('The license') },
+  params: licenseParams,
+  query: emptyQuery,
+  body: undefined,
+  responses: {
+    200: { description: 'The consumers, sync-owned and hand-made.', schema: consumerListSchema },
+    400: bad(),
+    404: notFound('The license'),
+  },
 });
 
 export const linkConsumerEndpoint = defineEndpoint({
-  name: 'consumersLink', method: 'POST', route: 'api/licenses/{id}/consumers', tag: 'licenses',
+  name: 'consumersLink',
+  method: 'POST',
+  route: 'api/licenses/{id}/consumers',
+  tag: 'licenses',
   summary: 'Link a contact to a license by hand',
-  params: licenseParams, query: emptyQuery, body: consumerLinkSchema,
+  params: licenseParams,
+  query: emptyQuery,
+  body: consumerLinkSchema,
   responses: {
     201: { description: 'Linked.', schema: consumerSchema },
     400: bad(),
@@ -148,9 +263,14 @@ export const linkConsumerEndpoint = defineEndpoint({
 });
 
 export const unlinkConsumerEndpoint = defineEndpoint({
-  name: 'consumersUnlink', method: 'DELETE', route: 'api/licenses/{id}/consumers/{contactId}', tag: 'licenses',
+  name: 'consumersUnlink',
+  method: 'DELETE',
+  route: 'api/licenses/{id}/consumers/{contactId}',
+  tag: 'licenses',
   summary: 'Unlink a hand-made consumer',
-  params: consumerParams, query: emptyQuery, body: undefined,
+  params: consumerParams,
+  query: emptyQuery,
+  body: undefined,
   responses: {
     204: { description: 'Unlinked.' },
     400: bad(),
@@ -160,17 +280,30 @@ export const unlinkConsumerEndpoint = defineEndpoint({
 });
 
 export const findContactsEndpoint = defineEndpoint({
-  name: 'contactsFind', method: 'GET', route: 'api/contacts', tag: 'contacts',
+  name: 'contactsFind',
+  method: 'GET',
+  route: 'api/contacts',
+  tag: 'contacts',
   summary: 'Find the contact holding an address',
   description: 'Primary address or alias, case-insensitive. The list is empty when no contact holds it.',
-  params: noParams, query: contactFindQuery, body: undefined,
-  responses: { 200: { description: 'The contact holding the address, if any.', schema: contactListSchema }, 400: bad() },
+  params: noParams,
+  query: contactFindQuery,
+  body: undefined,
+  responses: {
+    200: { description: 'The contact holding the address, if any.', schema: contactListSchema },
+    400: bad(),
+  },
 });
 
 export const createContactEndpoint = defineEndpoint({
-  name: 'contactsCreate', method: 'POST', route: 'api/contacts', tag: 'contacts',
+  name: 'contactsCreate',
+  method: 'POST',
+  route: 'api/contacts',
+  tag: 'contacts',
   summary: 'Create a contact by hand',
-  params: noParams, query: emptyQuery, body: contactCreateSchema,
+  params: noParams,
+  query: emptyQuery,
+  body: contactCreateSchema,
   responses: {
     201: { description: 'Created.', schema: contactSchema },
     400: bad(),
@@ -179,15 +312,33 @@ export const createContactEndpoint = defineEndpoint({
 });
 
 export const openApiEndpoint = defineEndpoint({
-  name: 'openapi', method: 'GET', route: 'api/openapi.json', tag: 'meta',
+  name: 'openapi',
+  method: 'GET',
+  route: 'api/openapi.json',
+  tag: 'meta',
   summary: 'This OpenAPI 3 document',
-  params: noParams, query: emptyQuery, body: undefined,
+  params: noParams,
+  query: emptyQuery,
+  body: undefined,
   responses: { 200: { description: 'The OpenAPI document.', schema: openApiDocumentSchema } },
 });
 
 export const endpoints: readonly Endpoint[] = [
-  listPortalsEndpoint, createPortalEndpoint, getPortalEndpoint, changePortalEndpoint, deletePortalEndpoint,
-  verifyPortalEndpoint, syncPortalEndpoint, listRunsEndpoint, getRunEndpoint, listLicensesEndpoint,
-  getLicenseEndpoint, listConsumersEndpoint, linkConsumerEndpoint, unlinkConsumerEndpoint, findContactsEndpoint,
-  createContactEndpoint, openApiEndpoint,
+  listPortalsEndpoint,
+  createPortalEndpoint,
+  getPortalEndpoint,
+  changePortalEndpoint,
+  deletePortalEndpoint,
+  verifyPortalEndpoint,
+  syncPortalEndpoint,
+  listRunsEndpoint,
+  getRunEndpoint,
+  listLicensesEndpoint,
+  getLicenseEndpoint,
+  listConsumersEndpoint,
+  linkConsumerEndpoint,
+  unlinkConsumerEndpoint,
+  findContactsEndpoint,
+  createContactEndpoint,
+  openApiEndpoint,
 ] as readonly Endpoint[];

@@ -24,7 +24,12 @@ export type Controller<E extends Endpoint> = (input: EndpointInput<E>, services:
 
 /** An error answered as-is: status, stable code, message, failing fields. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly fields?: FieldError[]) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldError[],
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -79,7 +84,7 @@ export function httpHandler<E extends Endpoint>(endpoint: E, controller: Control
       // Log lines go through the invocation, so Application Insights ties them to the request.
       services = { ...(await getServices()), logger: invocationLogger(context) };
       const input = await parseInput(endpoint, request);
-      const result = await controller(input as EndpointInput<E>, services);
+      const result = await controller(input, services);
       return respond(endpoint, result);
     } catch (error) {
       const { status, body } = errorResponse(error);
@@ -103,7 +108,9 @@ async function parseInput(endpoint: Endpoint, request: HttpRequest): Promise<End
   for (const [key, value] of request.query) {
     if (HOST_QUERY_PARAMS.has(key)) continue;
     if (Object.hasOwn(rawQuery, key)) {
-      throw new ApiError(400, 'bad_request', 'The request is invalid.', [{ in: 'query', path: key, message: 'must be given once' }]);
+      throw new ApiError(400, 'bad_request', 'The request is invalid.', [
+        { in: 'query', path: key, message: 'must be given once' },
+      ]);
     }
     rawQuery[key] = value;
   }
@@ -115,7 +122,12 @@ async function parseInput(endpoint: Endpoint, request: HttpRequest): Promise<End
 function parseWith(schema: z.ZodType, value: unknown, where: FieldError['in']): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new ApiError(400, 'bad_request', 'The request is invalid: see the failing fields.', fieldsOf(parsed.error, where));
+  throw new ApiError(
+    400,
+    'bad_request',
+    'The request is invalid: see the failing fields.',
+    fieldsOf(parsed.error, where),
+  );
 }
 
 /** The failing fields: dotted paths and zod's messages (which never quote the input). */
@@ -124,7 +136,8 @@ export function fieldsOf(error: z.ZodError, where: FieldError['in']): FieldError
   for (const issue of error.issues) {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) fields.push({ in: where, path: [...base, key].join('.'), message: 'is not a known field' });
+      for (const key of issue.keys)
+        fields.push({ in: where, path: [...base, key].join('.'), message: 'is not a known field' });
     } else {
       fields.push({ in: where, path: base.join('.'), message: issue.message });
     }
@@ -143,13 +156,17 @@ async function readJson(request: HttpRequest): Promise<unknown> {
   if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
   const text = bytes.toString('utf8');
   if (text.trim() === '') {
-    throw new ApiError(400, 'bad_request', 'The request needs a JSON body.', [{ in: 'body', path: '', message: 'is required' }]);
+    throw new ApiError(400, 'bad_request', 'The request needs a JSON body.', [
+      { in: 'body', path: '', message: 'is required' },
+    ]);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
     // Never echo the body: it may hold a secret.
-    throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.', [{ in: 'body', path: '', message: 'is not valid JSON' }]);
+    throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.', [
+      { in: 'body', path: '', message: 'is not valid JSON' },
+    ]);
   }
 }
 
@@ -163,17 +180,26 @@ function respond(endpoint: Endpoint, result: ApiResult): HttpResponseInit {
   if (!spec.schema) return { status: result.status };
   const parsed = spec.schema.safeParse(result.body);
   if (!parsed.success) {
-    throw new ResponseMismatchError(`${endpoint.name}: the ${result.status} response does not match its schema at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    throw new ResponseMismatchError(
+      `${endpoint.name}: the ${result.status} response does not match its schema at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    );
   }
   return json(result.status, parsed.data);
 }
 
 export function errorResponse(error: unknown): { status: number; body: ErrorResponse } {
-  const make = (status: number, code: string, message: string, fields?: FieldError[]) =>
-    ({ status, body: { error: { code, message, ...(fields?.length ? { fields } : {}) } } });
+  const make = (status: number, code: string, message: string, fields?: FieldError[]) => ({
+    status,
+    body: { error: { code, message, ...(fields?.length ? { fields } : {}) } },
+  });
   if (error instanceof ApiError) return make(error.status, error.code, error.message, error.fields);
   if (error instanceof InvalidInputError) {
-    return make(400, 'bad_request', 'The request is invalid: see the failing fields.', error.fields.map((f) => ({ in: 'body' as const, ...f })));
+    return make(
+      400,
+      'bad_request',
+      'The request is invalid: see the failing fields.',
+      error.fields.map((f) => ({ in: 'body' as const, ...f })),
+    );
   }
   if (isAppError(error)) return make(APP_ERROR_STATUS[error.code] ?? 500, error.code, error.message);
   if (error instanceof ConflictError) return make(409, 'conflict', error.message);

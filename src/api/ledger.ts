@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../app/services';
 import { AppError } from '../domain/errors';
-import { normalizeAddress, type ConsumerRecord, type ContactRecord, type LicenseRecord, type RunRecord } from '../domain/records';
+import {
+  normalizeAddress,
+  type ConsumerRecord,
+  type ContactRecord,
+  type LicenseRecord,
+  type RunRecord,
+} from '../domain/records';
 import { mapConcurrent } from '../ledger/tables';
 import { NotFoundError } from '../ledger/types';
 
@@ -13,7 +19,9 @@ import { NotFoundError } from '../ledger/types';
 
 export async function listLicenses(services: Services, portalId?: string): Promise<LicenseRecord[]> {
   const licenses = await services.ledger.ledger.listLicenses(portalId);
-  return licenses.sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id));
+  return licenses.sort(
+    (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id),
+  );
 }
 
 export async function getLicense(services: Services, licenseId: string): Promise<LicenseRecord> {
@@ -36,7 +44,9 @@ export async function listConsumers(services: Services, licenseId: string): Prom
     services.ledger.ledger.listConsumers(licenseId),
     services.ledger.portals.get(license.portalId),
   ]);
-  const contacts = await mapConcurrent(consumers, CONTACT_READ_CONCURRENCY, (consumer) => services.ledger.ledger.getContact(consumer.contactId));
+  const contacts = await mapConcurrent(consumers, CONTACT_READ_CONCURRENCY, (consumer) =>
+    services.ledger.ledger.getContact(consumer.contactId),
+  );
   return consumers.map((consumer, i) => {
     const contact = contacts[i];
     return {

@@ -12,13 +12,25 @@ describe('licenses, consumers and contacts over HTTP', () => {
   beforeAll(async () => {
     t = await startTestTenant();
     domain = t.tenant.domains[0]!;
-    api = await startApi({ simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint } });
+    api = await startApi({
+      simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint },
+    });
     const created = await api.call('portalsCreate', {
-      body: { name: portalName('Ledger'), tenantId: t.tenantId, clientId: t.clientId, cloud: 'simulated', auth: { kind: 'clientSecret', clientSecret: t.clientSecret } },
+      body: {
+        name: portalName('Ledger'),
+        tenantId: t.tenantId,
+        clientId: t.clientId,
+        cloud: 'simulated',
+        auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
+      },
     });
     portalId = created.body.id;
     const queued = await api.call('portalsSync', { params: { id: portalId } });
-    const run = await runSync(api.services, { portalId, runId: queued.body.runId, trigger: 'manual' }, { dequeueCount: 1, maxDequeueCount: 5 });
+    const run = await runSync(
+      api.services,
+      { portalId, runId: queued.body.runId, trigger: 'manual' },
+      { dequeueCount: 1, maxDequeueCount: 5 },
+    );
     expect(run.status).toBe('succeeded');
     const licenses = await api.call('licensesList', { query: `?portalId=${portalId}` });
     e3 = licenses.body.items.find((l: { skuPartNumber: string }) => l.skuPartNumber === 'ENTERPRISEPACK');
@@ -34,10 +46,19 @@ describe('licenses, consumers and contacts over HTTP', () => {
       expect(all.status).toBe(200);
       const mine = await api.call('licensesList', { query: `?portalId=${portalId}` });
       expect(mine.body.items).toHaveLength(3);
-      expect(e3).toMatchObject({ portalId, available: 10, consumedUnits: 2, assigned: 2, overAssigned: false, status: 'current' });
+      expect(e3).toMatchObject({
+        portalId,
+        available: 10,
+        consumedUnits: 2,
+        assigned: 2,
+        overAssigned: false,
+        status: 'current',
+      });
       expect(e3.name.startsWith('Ledger')).toBe(true);
       const names = mine.body.items.map((l: { name: string }) => l.name);
-      expect(names).toEqual([...names].sort((a: string, b: string) => a.localeCompare(b, 'en', { sensitivity: 'base' })));
+      expect(names).toEqual(
+        [...names].sort((a: string, b: string) => a.localeCompare(b, 'en', { sensitivity: 'base' })),
+      );
       expect((await api.call('licensesList', { query: '?portalId=no-such-portal' })).body.items).toEqual([]);
     });
 
@@ -45,7 +66,9 @@ describe('licenses, consumers and contacts over HTTP', () => {
       const one = await api.call('licensesGet', { params: { id: e3.id } });
       expect(one.status).toBe(200);
       expect(one.body).toEqual(e3);
-      expect((await api.call('licensesGet', { params: { id: `${portalId}.00000000-0000-0000-0000-000000000000` } })).status).toBe(404);
+      expect(
+        (await api.call('licensesGet', { params: { id: `${portalId}.00000000-0000-0000-0000-000000000000` } })).status,
+      ).toBe(404);
       expect((await api.call('licensesGet', { params: { id: 'no-dot' } })).status).toBe(400);
       expect((await api.call('licensesList', { query: '?portalId=bad id' })).status).toBe(400);
       expect((await api.call('licensesList', { query: '?sort=name' })).status).toBe(400);
@@ -71,7 +94,9 @@ describe('licenses, consumers and contacts over HTTP', () => {
     });
 
     it('links a contact by hand (201), refuses a second link (409), unlinks it (204), then 404', async () => {
-      const contact = await api.call('contactsCreate', { body: { email: `hand.made@${domain}`, displayName: 'Hand Made' } });
+      const contact = await api.call('contactsCreate', {
+        body: { email: `hand.made@${domain}`, displayName: 'Hand Made' },
+      });
       expect(contact.status).toBe(201);
       const linked = await api.call('consumersLink', { params: { id: e3.id }, body: { contactId: contact.body.id } });
       expect(linked.status).toBe(201);
@@ -81,7 +106,9 @@ describe('licenses, consumers and contacts over HTTP', () => {
       expect(again.status).toBe(409);
       const unlinked = await api.call('consumersUnlink', { params: { id: e3.id, contactId: contact.body.id } });
       expect(unlinked.status).toBe(204);
-      expect((await api.call('consumersUnlink', { params: { id: e3.id, contactId: contact.body.id } })).status).toBe(404);
+      expect((await api.call('consumersUnlink', { params: { id: e3.id, contactId: contact.body.id } })).status).toBe(
+        404,
+      );
     });
 
     it('refuses to unlink a consumer the sync owns (409)', async () => {
@@ -93,9 +120,16 @@ describe('licenses, consumers and contacts over HTTP', () => {
     });
 
     it('answers 404 for an unknown license or contact, 400 for a bad body', async () => {
-      const contact = await api.call('contactsCreate', { body: { email: `someone@${domain}`, displayName: 'Someone' } });
-      expect((await api.call('consumersLink', { params: { id: `${portalId}.nope` }, body: { contactId: contact.body.id } })).status).toBe(404);
-      expect((await api.call('consumersLink', { params: { id: e3.id }, body: { contactId: 'no-such-contact' } })).status).toBe(404);
+      const contact = await api.call('contactsCreate', {
+        body: { email: `someone@${domain}`, displayName: 'Someone' },
+      });
+      expect(
+        (await api.call('consumersLink', { params: { id: `${portalId}.nope` }, body: { contactId: contact.body.id } }))
+          .status,
+      ).toBe(404);
+      expect(
+        (await api.call('consumersLink', { params: { id: e3.id }, body: { contactId: 'no-such-contact' } })).status,
+      ).toBe(404);
       const bad = await api.call('consumersLink', { params: { id: e3.id }, body: { contactId: 'x y', owner: 'sync' } });
       expect(bad.status).toBe(400);
       expect(bad.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual(['contactId', 'owner']);
@@ -106,11 +140,22 @@ describe('licenses, consumers and contacts over HTTP', () => {
   describe('contacts', () => {
     it('creates a contact by hand and finds it by any address, case-insensitively', async () => {
       const res = await api.call('contactsCreate', {
-        body: { email: `Mary.Major@${domain}`, displayName: 'Mary Major', aliases: [`MMajor@${domain}`, `mary.major@${domain}`] },
+        body: {
+          email: `Mary.Major@${domain}`,
+          displayName: 'Mary Major',
+          aliases: [`MMajor@${domain}`, `mary.major@${domain}`],
+        },
       });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ email: `Mary.Major@${domain}`, aliases: [`MMajor@${domain}`], displayName: 'Mary Major', origin: { kind: 'manual' } });
-      const byAlias = await api.call('contactsFind', { query: `?email=${encodeURIComponent(`mmajor@${domain.toUpperCase()}`)}` });
+      expect(res.body).toMatchObject({
+        email: `Mary.Major@${domain}`,
+        aliases: [`MMajor@${domain}`],
+        displayName: 'Mary Major',
+        origin: { kind: 'manual' },
+      });
+      const byAlias = await api.call('contactsFind', {
+        query: `?email=${encodeURIComponent(`mmajor@${domain.toUpperCase()}`)}`,
+      });
       expect(byAlias.status).toBe(200);
       expect(byAlias.body.items.map((c: { id: string }) => c.id)).toEqual([res.body.id]);
       const synced = await api.call('contactsFind', { query: `?email=${encodeURIComponent(`g.hopper@${domain}`)}` });
@@ -120,16 +165,25 @@ describe('licenses, consumers and contacts over HTTP', () => {
     });
 
     it('refuses an address another contact holds (409)', async () => {
-      const res = await api.call('contactsCreate', { body: { email: `someone.new@${domain}`, displayName: 'New', aliases: [`ADA@${domain}`] } });
+      const res = await api.call('contactsCreate', {
+        body: { email: `someone.new@${domain}`, displayName: 'New', aliases: [`ADA@${domain}`] },
+      });
       expect(res.status).toBe(409);
     });
 
     it('refuses bad input (400): missing or malformed addresses, unknown fields', async () => {
       expect((await api.call('contactsFind')).status).toBe(400);
       expect((await api.call('contactsFind', { query: '?email=not-an-address' })).status).toBe(400);
-      const bad = await api.call('contactsCreate', { body: { email: 'nope', displayName: '', aliases: ['also nope'], origin: 'sync' } });
+      const bad = await api.call('contactsCreate', {
+        body: { email: 'nope', displayName: '', aliases: ['also nope'], origin: 'sync' },
+      });
       expect(bad.status).toBe(400);
-      expect(bad.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual(['aliases.0', 'displayName', 'email', 'origin']);
+      expect(bad.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual([
+        'aliases.0',
+        'displayName',
+        'email',
+        'origin',
+      ]);
     });
   });
 });

@@ -30,21 +30,40 @@ describe('the OpenAPI document', () => {
   });
 
   it('lists every API route with its method, and nothing else', () => {
-    const registered = apiFunctions().flatMap((d) => d.methods.map((m) => `${m} ${openApiPath(d.route)}`)).sort();
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+    const registered = apiFunctions()
+      .flatMap((d) => d.methods.map((m) => `${m} ${openApiPath(d.route)}`))
+      .sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
     expect(documented).toEqual(registered);
     expect(registered).toHaveLength(endpoints.length);
-    expect(registered).toEqual(expect.arrayContaining([
-      'GET /api/portals', 'POST /api/portals', 'GET /api/portals/{id}', 'PATCH /api/portals/{id}', 'DELETE /api/portals/{id}',
-      'POST /api/portals/{id}/verify', 'POST /api/portals/{id}/sync', 'GET /api/portals/{id}/runs',
-      'GET /api/portals/{id}/runs/{runId}', 'GET /api/licenses', 'GET /api/licenses/{id}',
-      'GET /api/licenses/{id}/consumers', 'POST /api/licenses/{id}/consumers',
-      'DELETE /api/licenses/{id}/consumers/{contactId}', 'GET /api/contacts', 'POST /api/contacts', 'GET /api/openapi.json',
-    ]));
+    expect(registered).toEqual(
+      expect.arrayContaining([
+        'GET /api/portals',
+        'POST /api/portals',
+        'GET /api/portals/{id}',
+        'PATCH /api/portals/{id}',
+        'DELETE /api/portals/{id}',
+        'POST /api/portals/{id}/verify',
+        'POST /api/portals/{id}/sync',
+        'GET /api/portals/{id}/runs',
+        'GET /api/portals/{id}/runs/{runId}',
+        'GET /api/licenses',
+        'GET /api/licenses/{id}',
+        'GET /api/licenses/{id}/consumers',
+        'POST /api/licenses/{id}/consumers',
+        'DELETE /api/licenses/{id}/consumers/{contactId}',
+        'GET /api/contacts',
+        'POST /api/contacts',
+        'GET /api/openapi.json',
+      ]),
+    );
   });
 
   it('puts every route behind a function key', () => {
-    for (const definition of apiFunctions()) expect(`${definition.name}: ${definition.authLevel}`).toBe(`${definition.name}: function`);
+    for (const definition of apiFunctions())
+      expect(`${definition.name}: ${definition.authLevel}`).toBe(`${definition.name}: function`);
     expect(doc).toMatchObject({ security: [{ functionKey: [] }] });
   });
 
@@ -52,7 +71,12 @@ describe('the OpenAPI document', () => {
     for (const endpoint of endpoints) {
       const op = doc.paths[openApiPath(endpoint.route)]![endpoint.method.toLowerCase()]!;
       const pathParams = [...endpoint.route.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      expect(op.parameters?.filter((p) => p.in === 'path').map((p) => p.name).sort() ?? []).toEqual(pathParams.sort());
+      expect(
+        op.parameters
+          ?.filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort() ?? [],
+      ).toEqual(pathParams.sort());
       if (endpoint.body) expect(op.requestBody?.content['application/json']?.schema).toBeDefined();
       else expect(op.requestBody).toBeUndefined();
       for (const [status, spec] of Object.entries(endpoint.responses)) {
@@ -61,21 +85,37 @@ describe('the OpenAPI document', () => {
         if (spec.schema) expect(documented?.content?.['application/json']?.schema).toBeDefined();
       }
       expect(Object.keys(op.responses).some((s) => s.startsWith('2'))).toBe(true);
-      if (endpoint.name !== 'openapi') expect(op.responses['400']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
+      if (endpoint.name !== 'openapi')
+        expect(op.responses['400']?.content?.['application/json']?.schema).toEqual({
+          $ref: '#/components/schemas/Error',
+        });
     }
-    expect(doc.paths['/api/portals/{id}/sync']!.post!.parameters?.map((p) => `${p.in}:${p.name}`)).toContain('query:dryRun');
+    expect(doc.paths['/api/portals/{id}/sync']!.post!.parameters?.map((p) => `${p.in}:${p.name}`)).toContain(
+      'query:dryRun',
+    );
   });
 
   it('never describes a secret in a response, and its checker catches an undocumented field', () => {
     const portal = doc.components!.schemas!.Portal as { properties: Record<string, unknown> };
-    expect(Object.keys(portal.properties)).toEqual(expect.arrayContaining(['hasSecret', 'secretSetAt', 'authKind', 'username', 'legacy']));
+    expect(Object.keys(portal.properties)).toEqual(
+      expect.arrayContaining(['hasSecret', 'secretSetAt', 'authKind', 'username', 'legacy']),
+    );
     for (const hidden of ['clientSecret', 'password', 'certificate', 'deltaLink', 'lastFullReadAt', 'auth']) {
       expect(Object.keys(portal.properties)).not.toContain(hidden);
     }
     const { schema } = responseSchemaOf(doc, '/api/portals/{id}', 'GET', 200);
     const valid = {
-      id: 'p1', name: 'A', tenantId: 'contoso.com', clientId: '00000000-0000-0000-0000-000000000000', cloud: 'global',
-      authKind: 'clientSecret', active: true, autoSync: true, hasSecret: true, createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-01-01T00:00:00Z',
+      id: 'p1',
+      name: 'A',
+      tenantId: 'contoso.com',
+      clientId: '00000000-0000-0000-0000-000000000000',
+      cloud: 'global',
+      authKind: 'clientSecret',
+      active: true,
+      autoSync: true,
+      hasSecret: true,
+      createdAt: '2024-01-01T00:00:00Z',
+      updatedAt: '2024-01-01T00:00:00Z',
     };
     expect(validate(doc, schema!, valid)).toEqual([]);
     expect(validate(doc, schema!, { ...valid, clientSecret: 'x' })).toEqual(['$.clientSecret: is not in the schema']);

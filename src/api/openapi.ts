@@ -1,5 +1,8 @@
 import {
-  OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig, type RouteConfig,
+  OpenAPIRegistry,
+  OpenApiGeneratorV3,
+  type ResponseConfig,
+  type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import type { ZodObject } from 'zod';
 import { openApiPath, type Endpoint, type ResponseSpec } from './endpoint';
@@ -27,7 +30,8 @@ function responsesOf(endpoint: Endpoint): Record<string, ResponseConfig> {
     ...endpoint.responses,
     ...bodyErrors,
     401: {
-      description: 'The function key is missing or wrong (x-functions-key header or ?code=). Azure answers without a body.',
+      description:
+        'The function key is missing or wrong (x-functions-key header or ?code=). Azure answers without a body.',
       schema: errorResponseSchema,
     },
     500: { description: 'An unexpected error (internal_error).', schema: errorResponseSchema },
@@ -53,7 +57,9 @@ function routeOf(endpoint: Endpoint): RouteConfig {
     request: {
       ...(Object.keys(params.shape).length ? { params } : {}),
       ...(Object.keys(query.shape).length ? { query } : {}),
-      ...(endpoint.body ? { body: { required: true, content: { 'application/json': { schema: endpoint.body } } } } : {}),
+      ...(endpoint.body
+        ? { body: { required: true, content: { 'application/json': { schema: endpoint.body } } } }
+        : {}),
     },
     responses: responsesOf(endpoint),
   };
@@ -73,7 +79,8 @@ export function buildOpenApiDocument(list: readonly Endpoint[] = endpoints): Ope
     info: {
       title: 'm365-license-sync',
       version: '1',
-      description: 'Portal accesses (Microsoft 365 tenants), their sync runs, and the license ledger they keep in line.',
+      description:
+        'Portal accesses (Microsoft 365 tenants), their sync runs, and the license ledger they keep in line.',
     },
     servers: [{ url: '/' }],
     security: [{ [FUNCTION_KEY]: [] }],

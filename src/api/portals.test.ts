@@ -9,7 +9,11 @@ describe('portal accesses over HTTP', () => {
   let api: ApiHarness;
   const harnesses: ApiHarness[] = [];
   const start = async (withSimulator: boolean) => {
-    const harness = await startApi(withSimulator ? { simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint } } : {});
+    const harness = await startApi(
+      withSimulator
+        ? { simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint } }
+        : {},
+    );
     harnesses.push(harness);
     return harness;
   };
@@ -28,7 +32,8 @@ describe('portal accesses over HTTP', () => {
     return res.body as { id: string; name: string; secretSetAt: string; [key: string]: unknown };
   };
   const storedSecret = async (portalId: string) => api.services.secrets.get(portalId);
-  const fieldsOf = (res: { body: { error: { fields?: { path: string }[] } } }) => (res.body.error.fields ?? []).map((f) => f.path);
+  const fieldsOf = (res: { body: { error: { fields?: { path: string }[] } } }) =>
+    (res.body.error.fields ?? []).map((f) => f.path);
 
   beforeAll(async () => {
     t = await startTestTenant();
@@ -46,7 +51,15 @@ describe('portal accesses over HTTP', () => {
     it('creates a portal: the secret goes to the store, the response shows only that there is one', async () => {
       const res = await api.call('portalsCreate', { body: body({ active: false }) });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ tenantId: t.tenantId, clientId: t.clientId, cloud: 'simulated', authKind: 'clientSecret', active: false, autoSync: true, hasSecret: true });
+      expect(res.body).toMatchObject({
+        tenantId: t.tenantId,
+        clientId: t.clientId,
+        cloud: 'simulated',
+        authKind: 'clientSecret',
+        active: false,
+        autoSync: true,
+        hasSecret: true,
+      });
       expect(Date.parse(res.body.secretSetAt)).not.toBeNaN();
       expect(res.body).not.toHaveProperty('legacy');
       expect(res.text).not.toContain(t.clientSecret);
@@ -63,12 +76,19 @@ describe('portal accesses over HTTP', () => {
     it('labels the password kind legacy and shows its user name, never the password', async () => {
       const res = await api.call('portalsCreate', { body: body({ auth: { kind: 'password', ...t.user } }) });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ authKind: 'password', username: t.user.username, legacy: true, hasSecret: true });
+      expect(res.body).toMatchObject({
+        authKind: 'password',
+        username: t.user.username,
+        legacy: true,
+        hasSecret: true,
+      });
       expect(res.text).not.toContain(t.user.password);
     });
 
     it('accepts a certificate PEM with its private key', async () => {
-      const res = await api.call('portalsCreate', { body: body({ auth: { kind: 'certificate', certificate: t.certificatePem } }) });
+      const res = await api.call('portalsCreate', {
+        body: body({ auth: { kind: 'certificate', certificate: t.certificatePem } }),
+      });
       expect(res.status).toBe(201);
       expect(res.body.authKind).toBe('certificate');
       expect(await storedSecret(res.body.id)).toEqual({ kind: 'certificate', certificate: t.certificatePem });
@@ -76,28 +96,45 @@ describe('portal accesses over HTTP', () => {
 
     it('refuses a duplicate name, compared case-insensitively (409), and leaves no secret behind', async () => {
       const first = await create();
-      const before = Object.keys(JSON.parse(await readFile(path.join(api.settings.dataDir, 'secrets.json'), 'utf8')).portals).length;
+      const before = Object.keys(
+        JSON.parse(await readFile(path.join(api.settings.dataDir, 'secrets.json'), 'utf8')).portals,
+      ).length;
       const res = await api.call('portalsCreate', { body: body({ name: `  ${first.name.toUpperCase()} ` }) });
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('conflict');
-      const after = Object.keys(JSON.parse(await readFile(path.join(api.settings.dataDir, 'secrets.json'), 'utf8')).portals).length;
+      const after = Object.keys(
+        JSON.parse(await readFile(path.join(api.settings.dataDir, 'secrets.json'), 'utf8')).portals,
+      ).length;
       expect(after).toBe(before);
     });
 
     it('names every failing field of a bad body (400)', async () => {
       const res = await api.call('portalsCreate', {
-        body: { name: '', tenantId: 'not a tenant', clientId: 'nope', cloud: 'mars', auth: { kind: 'clientSecret', clientSecret: '' }, extra: 1 },
+        body: {
+          name: '',
+          tenantId: 'not a tenant',
+          clientId: 'nope',
+          cloud: 'mars',
+          auth: { kind: 'clientSecret', clientSecret: '' },
+          extra: 1,
+        },
       });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('bad_request');
-      expect(fieldsOf(res)).toEqual(expect.arrayContaining(['name', 'tenantId', 'clientId', 'cloud', 'auth.clientSecret', 'extra']));
+      expect(fieldsOf(res)).toEqual(
+        expect.arrayContaining(['name', 'tenantId', 'clientId', 'cloud', 'auth.clientSecret', 'extra']),
+      );
     });
 
     it('rejects unknown fields inside the credentials and a missing secret', async () => {
-      const unknown = await api.call('portalsCreate', { body: body({ auth: { kind: 'clientSecret', clientSecret: t.clientSecret, tenant: 'x' } }) });
+      const unknown = await api.call('portalsCreate', {
+        body: body({ auth: { kind: 'clientSecret', clientSecret: t.clientSecret, tenant: 'x' } }),
+      });
       expect(unknown.status).toBe(400);
       expect(fieldsOf(unknown)).toContain('auth.tenant');
-      const missing = await api.call('portalsCreate', { body: body({ auth: { kind: 'password', username: t.user.username } }) });
+      const missing = await api.call('portalsCreate', {
+        body: body({ auth: { kind: 'password', username: t.user.username } }),
+      });
       expect(missing.status).toBe(400);
       expect(fieldsOf(missing)).toContain('auth.password');
       const badKind = await api.call('portalsCreate', { body: body({ auth: { kind: 'kerberos' } }) });
@@ -107,19 +144,26 @@ describe('portal accesses over HTTP', () => {
 
     it('refuses a PEM without a matching private key', async () => {
       const certOnly = t.certificatePem.slice(0, t.certificatePem.indexOf('-----END CERTIFICATE-----') + 25);
-      const res = await api.call('portalsCreate', { body: body({ auth: { kind: 'certificate', certificate: certOnly } }) });
+      const res = await api.call('portalsCreate', {
+        body: body({ auth: { kind: 'certificate', certificate: certOnly } }),
+      });
       expect(res.status).toBe(400);
       expect(fieldsOf(res)).toEqual(['auth.certificate']);
     });
 
     it('refuses invalid JSON, an empty body, a body that is not JSON and an oversized one', async () => {
-      const invalid = await api.call('portalsCreate', { body: `{"name": "x", "auth": {"clientSecret": "${t.clientSecret}"` });
+      const invalid = await api.call('portalsCreate', {
+        body: `{"name": "x", "auth": {"clientSecret": "${t.clientSecret}"`,
+      });
       expect(invalid.status).toBe(400);
       expect(invalid.body.error.code).toBe('invalid_json');
       expect(invalid.text).not.toContain(t.clientSecret);
       expect((await api.call('portalsCreate', { body: '' })).status).toBe(400);
       expect((await api.call('portalsCreate', { body: '[]' })).status).toBe(400);
-      const xml = await api.call('portalsCreate', { body: '<portal/>', headers: { 'content-type': 'application/xml' } });
+      const xml = await api.call('portalsCreate', {
+        body: '<portal/>',
+        headers: { 'content-type': 'application/xml' },
+      });
       expect(xml.status).toBe(415);
       const huge = await api.call('portalsCreate', { body: body({ name: 'x'.repeat(MAX_BODY_BYTES) }) });
       expect(huge.status).toBe(413);
@@ -162,27 +206,49 @@ describe('portal accesses over HTTP', () => {
     it('renames and changes flags, keeping the secret and its timestamp', async () => {
       const a = await create();
       const newName = portalName('Renamed');
-      const res = await api.call('portalsChange', { params: { id: a.id }, body: { name: newName, autoSync: false, active: false } });
+      const res = await api.call('portalsChange', {
+        params: { id: a.id },
+        body: { name: newName, autoSync: false, active: false },
+      });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ id: a.id, name: newName, autoSync: false, active: false, secretSetAt: a.secretSetAt, createdAt: a.createdAt });
+      expect(res.body).toMatchObject({
+        id: a.id,
+        name: newName,
+        autoSync: false,
+        active: false,
+        secretSetAt: a.secretSetAt,
+        createdAt: a.createdAt,
+      });
       expect(await storedSecret(a.id)).toEqual({ kind: 'clientSecret', clientSecret: t.clientSecret });
     });
 
     it('writes new credentials as a new secret and switches the kind only with the new secret', async () => {
       const a = await create();
-      const rotated = await api.call('portalsChange', { params: { id: a.id }, body: { auth: { kind: 'clientSecret', clientSecret: t.otherClientSecret } } });
+      const rotated = await api.call('portalsChange', {
+        params: { id: a.id },
+        body: { auth: { kind: 'clientSecret', clientSecret: t.otherClientSecret } },
+      });
       expect(rotated.status).toBe(200);
       expect(Date.parse(rotated.body.secretSetAt)).toBeGreaterThanOrEqual(Date.parse(a.secretSetAt));
       expect(await storedSecret(a.id)).toEqual({ kind: 'clientSecret', clientSecret: t.otherClientSecret });
 
-      const noSecret = await api.call('portalsChange', { params: { id: a.id }, body: { auth: { kind: 'password', username: t.user.username } } });
+      const noSecret = await api.call('portalsChange', {
+        params: { id: a.id },
+        body: { auth: { kind: 'password', username: t.user.username } },
+      });
       expect(noSecret.status).toBe(400);
       expect(noSecret.body.error.fields.map((f: { path: string }) => f.path)).toContain('auth.password');
 
-      const switched = await api.call('portalsChange', { params: { id: a.id }, body: { auth: { kind: 'password', ...t.user } } });
+      const switched = await api.call('portalsChange', {
+        params: { id: a.id },
+        body: { auth: { kind: 'password', ...t.user } },
+      });
       expect(switched.status).toBe(200);
       expect(switched.body).toMatchObject({ authKind: 'password', username: t.user.username, legacy: true });
-      const back = await api.call('portalsChange', { params: { id: a.id }, body: { auth: { kind: 'certificate', certificate: t.certificatePem } } });
+      const back = await api.call('portalsChange', {
+        params: { id: a.id },
+        body: { auth: { kind: 'certificate', certificate: t.certificatePem } },
+      });
       expect(back.body.authKind).toBe('certificate');
       expect(back.body).not.toHaveProperty('username');
       expect(back.body).not.toHaveProperty('legacy');
@@ -200,9 +266,16 @@ describe('portal accesses over HTTP', () => {
       const a = await create();
       const empty = await api.call('portalsChange', { params: { id: a.id }, body: {} });
       expect(empty.status).toBe(400);
-      const readOnly = await api.call('portalsChange', { params: { id: a.id }, body: { hasSecret: false, id: 'x', deltaLink: 'https://evil.example' } });
+      const readOnly = await api.call('portalsChange', {
+        params: { id: a.id },
+        body: { hasSecret: false, id: 'x', deltaLink: 'https://evil.example' },
+      });
       expect(readOnly.status).toBe(400);
-      expect(readOnly.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual(['deltaLink', 'hasSecret', 'id']);
+      expect(readOnly.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual([
+        'deltaLink',
+        'hasSecret',
+        'id',
+      ]);
       const simulated = await api.call('portalsChange', { params: { id: a.id }, body: { cloud: 'usgov' } });
       expect(simulated.status).toBe(200);
     });
@@ -245,7 +318,11 @@ describe('portal accesses over HTTP', () => {
       const res = await api.call('portalsVerify', { params: { id: a.id } });
       expect(res.status).toBe(200);
       expect(res.body.ok).toBe(true);
-      expect(res.body.plans.map((p: { skuPartNumber: string }) => p.skuPartNumber).sort()).toEqual(['ENTERPRISEPACK', 'POWER_BI_PRO', 'STANDARDPACK']);
+      expect(res.body.plans.map((p: { skuPartNumber: string }) => p.skuPartNumber).sort()).toEqual([
+        'ENTERPRISEPACK',
+        'POWER_BI_PRO',
+        'STANDARDPACK',
+      ]);
     });
 
     it('works with the certificate and the password kind', async () => {

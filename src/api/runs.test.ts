@@ -9,8 +9,12 @@ describe('sync now, dry run and run history over HTTP', () => {
   const createPortal = async (overrides: Record<string, unknown> = {}) => {
     const res = await api.call('portalsCreate', {
       body: {
-        name: portalName(), tenantId: t.tenantId, clientId: t.clientId, cloud: 'simulated',
-        auth: { kind: 'clientSecret', clientSecret: t.clientSecret }, ...overrides,
+        name: portalName(),
+        tenantId: t.tenantId,
+        clientId: t.clientId,
+        cloud: 'simulated',
+        auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
+        ...overrides,
       },
     });
     expect(res.status).toBe(201);
@@ -22,7 +26,9 @@ describe('sync now, dry run and run history over HTTP', () => {
 
   beforeAll(async () => {
     t = await startTestTenant();
-    api = await startApi({ simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint } });
+    api = await startApi({
+      simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint },
+    });
   });
   afterAll(async () => {
     expectNoSecrets({ logs: api.logs, bodies: api.bodies }, t.secrets);
@@ -49,7 +55,11 @@ describe('sync now, dry run and run history over HTTP', () => {
     await work(portal.id, queued.body.runId);
     const run = await api.call('runsGet', { params: { id: portal.id, runId: queued.body.runId } });
     expect(run.status).toBe(200);
-    expect(run.body).toMatchObject({ id: queued.body.runId, status: 'succeeded', counts: { plansRead: 3, usersRead: 3 } });
+    expect(run.body).toMatchObject({
+      id: queued.body.runId,
+      status: 'succeeded',
+      counts: { plansRead: 3, usersRead: 3 },
+    });
     const read = await api.call('portalsGet', { params: { id: portal.id } });
     expect(read.body.lastRun).toMatchObject({ id: queued.body.runId, status: 'succeeded' });
     expect(read.body).not.toHaveProperty('deltaLink');
@@ -83,14 +93,18 @@ describe('sync now, dry run and run history over HTTP', () => {
     expect(inactive.status).toBe(409);
     expect(inactive.body.error.code).toBe('portal_inactive');
     expect((await api.call('portalsSync', { params: { id: 'no-such-portal' } })).status).toBe(404);
-    expect((await api.call('portalsSync', { params: { id: 'no-such-portal' }, query: '?dryRun=true' })).status).toBe(404);
+    expect((await api.call('portalsSync', { params: { id: 'no-such-portal' }, query: '?dryRun=true' })).status).toBe(
+      404,
+    );
   });
 
   it('refuses bad flags, unknown parameters and bad ids (400)', async () => {
     const portal = await createPortal();
     expect((await api.call('portalsSync', { params: { id: portal.id }, query: '?dryRun=yes' })).status).toBe(400);
     expect((await api.call('portalsSync', { params: { id: portal.id }, query: '?force=true' })).status).toBe(400);
-    expect((await api.call('portalsSync', { params: { id: portal.id }, query: '?dryRun=true&dryRun=false' })).status).toBe(400);
+    expect(
+      (await api.call('portalsSync', { params: { id: portal.id }, query: '?dryRun=true&dryRun=false' })).status,
+    ).toBe(400);
     expect((await api.call('runsList', { params: { id: portal.id }, query: '?limit=0' })).status).toBe(400);
     expect((await api.call('runsList', { params: { id: portal.id }, query: '?limit=abc' })).status).toBe(400);
     expect((await api.call('runsGet', { params: { id: portal.id, runId: 'bad run id' } })).status).toBe(400);
@@ -113,14 +127,20 @@ describe('sync now, dry run and run history over HTTP', () => {
 
     const changed = await api.call('portalsChange', {
       params: { id: portal.id },
-      body: { name: portalName('Renamed'), autoSync: false, auth: { kind: 'clientSecret', clientSecret: t.otherClientSecret } },
+      body: {
+        name: portalName('Renamed'),
+        autoSync: false,
+        auth: { kind: 'clientSecret', clientSecret: t.otherClientSecret },
+      },
     });
     expect(changed.status).toBe(200);
     expect(changed.body.lastRun).toMatchObject({ id: queued.body.runId });
     const runs = await api.call('runsList', { params: { id: portal.id } });
     expect(runs.body.items.map((r: { id: string }) => r.id)).toContain(queued.body.runId);
     const licensesAfter = (await api.call('licensesList', { query: `?portalId=${portal.id}` })).body.items;
-    expect(licensesAfter.map((l: { id: string }) => l.id).sort()).toEqual(licensesBefore.map((l: { id: string }) => l.id).sort());
+    expect(licensesAfter.map((l: { id: string }) => l.id).sort()).toEqual(
+      licensesBefore.map((l: { id: string }) => l.id).sort(),
+    );
 
     // The new credentials work: the next run succeeds.
     const next = await api.call('portalsSync', { params: { id: portal.id } });
@@ -143,7 +163,9 @@ describe('sync now, dry run and run history over HTTP', () => {
     expect((await api.call('licensesList', { query: `?portalId=${purged.id}` })).body.items).toEqual([]);
     expect((await api.call('runsList', { params: { id: purged.id } })).status).toBe(404);
     // Contacts are shared by all portals: they stay.
-    const contact = await api.call('contactsFind', { query: `?email=${encodeURIComponent(`ada@${t.tenant.domains[0]}`)}` });
+    const contact = await api.call('contactsFind', {
+      query: `?email=${encodeURIComponent(`ada@${t.tenant.domains[0]}`)}`,
+    });
     expect(contact.body.items).toHaveLength(1);
   });
 });

@@ -1,9 +1,24 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import {
-  cloudSchema, conflictSchema, consumerRecordSchema, contactRecordSchema, licenseRecordSchema,
-  portalRecordSchema, runCountsSchema, runRecordSchema,
+  cloudSchema,
+  conflictSchema,
+  consumerRecordSchema,
+  contactRecordSchema,
+  licenseRecordSchema,
+  portalRecordSchema,
+  runCountsSchema,
+  runRecordSchema,
 } from '../domain/records';
+
+/** C0 controls and DEL, which never belong in a name. */
+function hasControlCharacter(value: string): boolean {
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /**
  * Every shape the HTTP API reads or writes, once. Handlers parse with these, responses are parsed through them
@@ -35,8 +50,8 @@ const nameSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(80, 'must be at most 80 characters')
-  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
-  .meta({ description: 'Unique (case-insensitive); prefixes the names of the portal\'s licenses.' });
+  .refine((value) => !hasControlCharacter(value), 'must not contain control characters')
+  .meta({ description: "Unique (case-insensitive); prefixes the names of the portal's licenses." });
 const emailSchema = z.email('must be an e-mail address').max(320);
 
 // ---- errors -----------------------------------------------------------------------------------------------
@@ -59,7 +74,10 @@ export const errorResponseSchema = z
       fields: z.array(fieldErrorSchema).optional(),
     }),
   })
-  .meta({ id: 'Error', description: 'Every error: a stable code, a message a person can act on, and the failing fields of a 400.' });
+  .meta({
+    id: 'Error',
+    description: 'Every error: a stable code, a message a person can act on, and the failing fields of a 400.',
+  });
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
 // ---- portals ----------------------------------------------------------------------------------------------
@@ -75,22 +93,37 @@ function isUsablePem(pem: string): boolean {
 
 export const portalAuthSchema = z
   .discriminatedUnion('kind', [
-    z.strictObject({
-      kind: z.literal('clientSecret'),
-      clientSecret: z.string().min(1, 'must not be empty').max(1024),
-    }).meta({ id: 'ClientSecretAuth', description: 'App registration with a client secret (recommended).' }),
-    z.strictObject({
-      kind: z.literal('certificate'),
-      certificate: z
-        .string()
-        .max(32 * 1024)
-        .refine(isUsablePem, 'must be a PEM with the certificate and its unencrypted private key, matching each other'),
-    }).meta({ id: 'CertificateAuth', description: 'App registration with a certificate: PEM with the certificate and its private key (recommended).' }),
-    z.strictObject({
-      kind: z.literal('password'),
-      username: emailSchema,
-      password: z.string().min(1, 'must not be empty').max(256),
-    }).meta({ id: 'PasswordAuth', description: 'Legacy: a user\'s e-mail and password. Fails under MFA; Microsoft deprecates it.' }),
+    z
+      .strictObject({
+        kind: z.literal('clientSecret'),
+        clientSecret: z.string().min(1, 'must not be empty').max(1024),
+      })
+      .meta({ id: 'ClientSecretAuth', description: 'App registration with a client secret (recommended).' }),
+    z
+      .strictObject({
+        kind: z.literal('certificate'),
+        certificate: z
+          .string()
+          .max(32 * 1024)
+          .refine(
+            isUsablePem,
+            'must be a PEM with the certificate and its unencrypted private key, matching each other',
+          ),
+      })
+      .meta({
+        id: 'CertificateAuth',
+        description: 'App registration with a certificate: PEM with the certificate and its private key (recommended).',
+      }),
+    z
+      .strictObject({
+        kind: z.literal('password'),
+        username: emailSchema,
+        password: z.string().min(1, 'must not be empty').max(256),
+      })
+      .meta({
+        id: 'PasswordAuth',
+        description: "Legacy: a user's e-mail and password. Fails under MFA; Microsoft deprecates it.",
+      }),
   ])
   .meta({ id: 'PortalAuth', description: 'Credentials; write-only (responses show hasSecret and secretSetAt only).' });
 export type PortalAuth = z.infer<typeof portalAuthSchema>;
@@ -123,7 +156,11 @@ export const portalChangeSchema = z
     // Only for an otherwise valid body: unknown fields are reported as such, not as "nothing to change".
     when: (payload) => payload.issues.length === 0,
   })
-  .meta({ id: 'PortalChange', description: 'Only the fields to change. New credentials (auth) write a new secret version; switching the kind needs the new secret.' });
+  .meta({
+    id: 'PortalChange',
+    description:
+      'Only the fields to change. New credentials (auth) write a new secret version; switching the kind needs the new secret.',
+  });
 export type PortalChange = z.infer<typeof portalChangeSchema>;
 
 export const portalSchema = portalRecordSchema
@@ -167,7 +204,7 @@ export const licenseListSchema = z.object({ items: z.array(licenseSchema) }).met
 
 export const consumerSchema = consumerRecordSchema
   .omit({ userFingerprint: true })
-  .meta({ id: 'Consumer', description: 'A contact linked to a license, owned by a portal\'s sync or made by hand.' });
+  .meta({ id: 'Consumer', description: "A contact linked to a license, owned by a portal's sync or made by hand." });
 /** A consumer as listed: with its contact's address and name, and when the sync last saw it (sync-owned only). */
 export const consumerListItemSchema = consumerSchema
   .extend({
@@ -175,8 +212,11 @@ export const consumerListItemSchema = consumerSchema
       .object({ id: z.string(), email: z.string(), displayName: z.string() })
       .nullable()
       .meta({ description: 'The linked contact; null if it was deleted.' }),
-    lastSeen: z.string().datetime({ offset: true }).optional()
-      .meta({ description: 'Sync-owned: end of the portal\'s last successful run, which saw this assignment.' }),
+    lastSeen: z
+      .string()
+      .datetime({ offset: true })
+      .optional()
+      .meta({ description: "Sync-owned: end of the portal's last successful run, which saw this assignment." }),
   })
   .meta({ id: 'ConsumerListItem' });
 export const consumerListSchema = z.object({ items: z.array(consumerListItemSchema) }).meta({ id: 'ConsumerList' });
@@ -194,12 +234,23 @@ export const changePlanSchema = z
     }),
     consumers: z.object({
       add: z.array(consumerSchema),
-      update: z.array(consumerSchema.pick({ licenseId: true, portalId: true, skuId: true, contactId: true, assignment: true, updatedAt: true })
-        .meta({ description: 'The new assignment of a sync-owned consumer.' })),
-      remove: z.array(z.object({
-        licenseId: z.string(), portalId: z.string(), skuId: z.string(), contactId: z.string(),
-        objectId: z.string().optional(), userPrincipalName: z.string().optional(),
-      }).meta({ description: 'A sync-owned consumer to unlink, and the account it stood for.' })),
+      update: z.array(
+        consumerSchema
+          .pick({ licenseId: true, portalId: true, skuId: true, contactId: true, assignment: true, updatedAt: true })
+          .meta({ description: 'The new assignment of a sync-owned consumer.' }),
+      ),
+      remove: z.array(
+        z
+          .object({
+            licenseId: z.string(),
+            portalId: z.string(),
+            skuId: z.string(),
+            contactId: z.string(),
+            objectId: z.string().optional(),
+            userPrincipalName: z.string().optional(),
+          })
+          .meta({ description: 'A sync-owned consumer to unlink, and the account it stood for.' }),
+      ),
     }),
     conflicts: z.array(conflictSchema),
     counts: runCountsSchema,
@@ -211,8 +262,9 @@ export const syncPreviewSchema = z
     runId: z.string(),
     summary: z.object({ headline: z.string(), lines: z.array(z.string()) }),
     plan: changePlanSchema,
-    truncated: z.boolean().optional()
-      .meta({ description: 'true: each list of the plan holds only its first 1,000 changes; the counts cover all of them.' }),
+    truncated: z.boolean().optional().meta({
+      description: 'true: each list of the plan holds only its first 1,000 changes; the counts cover all of them.',
+    }),
   })
   .meta({ id: 'SyncPreview', description: 'A dry run: the plan of changes, written nowhere.' });
 
@@ -230,7 +282,11 @@ export type ContactCreate = z.infer<typeof contactCreateSchema>;
 export const consumerLinkSchema = z.strictObject({ contactId: idSchema }).meta({ id: 'ConsumerLink' });
 
 export const openApiDocumentSchema = z
-  .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+  .looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.unknown()),
+  })
   .meta({ id: 'OpenApiDocument', description: 'This document.' });
 
 // ---- path and query parameters ----------------------------------------------------------------------------
@@ -243,7 +299,7 @@ export const licenseParams = z.strictObject({ id: licenseIdSchema });
 export const consumerParams = z.strictObject({ id: licenseIdSchema, contactId: idSchema });
 
 export const deleteQuery = z.strictObject({
-  purge: booleanQuery.meta({ description: '`true` also deletes the portal\'s licenses, consumers and run history.' }),
+  purge: booleanQuery.meta({ description: "`true` also deletes the portal's licenses, consumers and run history." }),
 });
 export const syncQuery = z.strictObject({
   dryRun: booleanQuery.meta({ description: '`true`: compute and return the plan of changes now, write nothing.' }),
@@ -253,7 +309,8 @@ export const runListQuery = z.strictObject({
     .string()
     .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
     .refine((value) => Number(value) >= 1 && Number(value) <= 200, 'must be a number from 1 to 200')
-    .optional().meta({ description: 'At most this many runs (1-200, default 50).' }),
+    .optional()
+    .meta({ description: 'At most this many runs (1-200, default 50).' }),
 });
 export const licenseListQuery = z.strictObject({ portalId: idSchema.optional() });
 export const contactFindQuery = z.strictObject({ email: emailSchema });

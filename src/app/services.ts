@@ -61,7 +61,9 @@ export function getServices(): Promise<Services> {
     if (!factory) throw new Error('No services factory registered.');
     const made = factory(loadSettings(process.env), consoleLogger);
     // A failed start (e.g. bad settings) must not stick: the next invocation tries again.
-    made.catch(() => { if (current === made) current = undefined; });
+    made.catch(() => {
+      if (current === made) current = undefined;
+    });
     current = made;
   }
   return current;

@@ -28,8 +28,14 @@ const envSchema = z.object({
   LICENSE_SYNC_SKU_NAMES_URL: z.string().url().default(DEFAULT_SKU_NAMES_URL),
   LICENSE_SYNC_DATA_DIR: z.string().min(1).default('.data'),
   LICENSE_SYNC_DEMO: z.enum(['on', 'off']).default('on'),
-  LICENSE_SYNC_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,20}$/).default(''),
-  LICENSE_SYNC_QUEUE_NAME: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,50}$/).default('portal-runs'),
+  LICENSE_SYNC_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$/)
+    .default(''),
+  LICENSE_SYNC_QUEUE_NAME: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,50}$/)
+    .default('portal-runs'),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),
 });
@@ -82,9 +88,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const storage: StorageSettings = e.AzureWebJobsStorage
     ? { connectionString: e.AzureWebJobsStorage }
     : {
-        tableServiceUri: e.AzureWebJobsStorage__tableServiceUri ?? (accountName && `https://${accountName}.table.core.windows.net`),
-        queueServiceUri: e.AzureWebJobsStorage__queueServiceUri ?? (accountName && `https://${accountName}.queue.core.windows.net`),
-        blobServiceUri: e.AzureWebJobsStorage__blobServiceUri ?? (accountName && `https://${accountName}.blob.core.windows.net`),
+        tableServiceUri:
+          e.AzureWebJobsStorage__tableServiceUri ?? (accountName && `https://${accountName}.table.core.windows.net`),
+        queueServiceUri:
+          e.AzureWebJobsStorage__queueServiceUri ?? (accountName && `https://${accountName}.queue.core.windows.net`),
+        blobServiceUri:
+          e.AzureWebJobsStorage__blobServiceUri ?? (accountName && `https://${accountName}.blob.core.windows.net`),
         clientId: e.AzureWebJobsStorage__clientId ?? e.AZURE_CLIENT_ID,
       };
   return {

@@ -4,17 +4,27 @@
  */
 export const ERROR_CODES = {
   // sign-in (Entra ID)
-  invalid_client_secret: 'The client secret is wrong or has expired (AADSTS7000215). Create a new client secret for the app registration and save it on the portal access.',
-  invalid_certificate: 'The certificate was not accepted (AADSTS700027). Upload the certificate (public key) to the app registration and save the matching PEM with its private key on the portal access.',
-  tenant_not_found: 'The tenant was not found (AADSTS90002). Check the tenant ID or verified domain, and the cloud, of the portal access.',
-  app_not_in_tenant: 'The application was not found in the tenant (AADSTS700016). Check the client ID and make sure an administrator of that tenant has consented to the app.',
-  mfa_required: 'The legacy e-mail + password login cannot work because the account requires multi-factor authentication (AADSTS50076/AADSTS50079). Register an application with a client secret or certificate (application permissions Organization.Read.All and User.Read.All) and switch the portal access to it.',
-  invalid_user_credentials: 'The user name or password is wrong (AADSTS50126). Check them, or better, switch the portal access to an app registration with a certificate.',
-  sign_in_failed: 'Signing in to the tenant failed. Check the tenant ID, client ID and credentials of the portal access.',
+  invalid_client_secret:
+    'The client secret is wrong or has expired (AADSTS7000215). Create a new client secret for the app registration and save it on the portal access.',
+  invalid_certificate:
+    'The certificate was not accepted (AADSTS700027). Upload the certificate (public key) to the app registration and save the matching PEM with its private key on the portal access.',
+  tenant_not_found:
+    'The tenant was not found (AADSTS90002). Check the tenant ID or verified domain, and the cloud, of the portal access.',
+  app_not_in_tenant:
+    'The application was not found in the tenant (AADSTS700016). Check the client ID and make sure an administrator of that tenant has consented to the app.',
+  mfa_required:
+    'The legacy e-mail + password login cannot work because the account requires multi-factor authentication (AADSTS50076/AADSTS50079). Register an application with a client secret or certificate (application permissions Organization.Read.All and User.Read.All) and switch the portal access to it.',
+  invalid_user_credentials:
+    'The user name or password is wrong (AADSTS50126). Check them, or better, switch the portal access to an app registration with a certificate.',
+  sign_in_failed:
+    'Signing in to the tenant failed. Check the tenant ID, client ID and credentials of the portal access.',
   // Microsoft Graph
-  consent_missing: 'Microsoft Graph denied access (403 Authorization_RequestDenied). Grant the application permissions Organization.Read.All and User.Read.All to the app registration and give admin consent in the tenant.',
-  graph_unreachable: 'Microsoft Graph or the sign-in service could not be reached. Check the network and the cloud of the portal access; the next run tries again.',
-  throttled: 'Microsoft Graph kept throttling the requests after all retries. The next run tries again; if it persists, spread the schedule.',
+  consent_missing:
+    'Microsoft Graph denied access (403 Authorization_RequestDenied). Grant the application permissions Organization.Read.All and User.Read.All to the app registration and give admin consent in the tenant.',
+  graph_unreachable:
+    'Microsoft Graph or the sign-in service could not be reached. Check the network and the cloud of the portal access; the next run tries again.',
+  throttled:
+    'Microsoft Graph kept throttling the requests after all retries. The next run tries again; if it persists, spread the schedule.',
   graph_error: 'Microsoft Graph answered with an unexpected error.',
   // ours
   secret_missing: 'The portal access has no stored credentials. Set its client secret, certificate or password.',

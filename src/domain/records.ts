@@ -40,8 +40,16 @@ export type RunCounts = z.infer<typeof runCountsSchema>;
 
 export function emptyCounts(): RunCounts {
   return {
-    plansRead: 0, usersRead: 0, licensesCreated: 0, licensesUpdated: 0, contactsCreated: 0, contactsUpdated: 0,
-    consumersAdded: 0, consumersUpdated: 0, consumersRemoved: 0, conflicts: 0,
+    plansRead: 0,
+    usersRead: 0,
+    licensesCreated: 0,
+    licensesUpdated: 0,
+    contactsCreated: 0,
+    contactsUpdated: 0,
+    consumersAdded: 0,
+    consumersUpdated: 0,
+    consumersRemoved: 0,
+    conflicts: 0,
   };
 }
 
@@ -77,8 +85,15 @@ export const runRecordSchema = z.object({
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
 export const lastRunSchema = runRecordSchema.pick({
-  id: true, trigger: true, status: true, queuedAt: true, startedAt: true, endedAt: true, counts: true,
-  errorCode: true, errorMessage: true,
+  id: true,
+  trigger: true,
+  status: true,
+  queuedAt: true,
+  startedAt: true,
+  endedAt: true,
+  counts: true,
+  errorCode: true,
+  errorMessage: true,
 });
 export type LastRun = z.infer<typeof lastRunSchema>;
 
@@ -112,7 +127,10 @@ export type PortalRecord = z.infer<typeof portalRecordSchema>;
 export const PORTAL_READ_STATE_FIELDS = ['deltaLink', 'lastFullReadAt', 'userLinksAt'] as const;
 
 /** Whether two versions of a portal point at the same tenant, app and cloud (so its read state still holds). */
-export function sameTenantSource(a: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>, b: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>): boolean {
+export function sameTenantSource(
+  a: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>,
+  b: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>,
+): boolean {
   return a.tenantId === b.tenantId && a.clientId === b.clientId && a.cloud === b.cloud;
 }
 

@@ -48,7 +48,10 @@ function sleep(ms: number): Promise<void> {
 class RetryMiddleware implements Middleware {
   private next?: Middleware;
 
-  constructor(private readonly options: Required<GraphRetryOptions>, private readonly stats: GraphCallStats) {}
+  constructor(
+    private readonly options: Required<GraphRetryOptions>,
+    private readonly stats: GraphCallStats,
+  ) {}
 
   async execute(context: Context): Promise<void> {
     for (let attempt = 0; ; attempt++) {
@@ -83,7 +86,11 @@ class TransportMiddleware implements Middleware {
       const response = context.response;
       if (!response || response.status === 204 || response.status === 304 || !response.body) return;
       const body = await response.arrayBuffer();
-      context.response = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      context.response = new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     } catch (error) {
       throw new GraphNetworkError(error);
     }
@@ -113,10 +120,19 @@ export function createGraphClient(
   stats: GraphCallStats,
   retry: GraphRetryOptions = {},
 ): Client {
-  const authProvider = new TokenCredentialAuthenticationProvider(signInReporting(credential), { scopes: [graphScope(endpoints)] });
+  const authProvider = new TokenCredentialAuthenticationProvider(signInReporting(credential), {
+    scopes: [graphScope(endpoints)],
+  });
   const chain: Middleware[] = [
     new AuthenticationHandler(authProvider),
-    new RetryMiddleware({ maxRetries: retry.maxRetries ?? 5, maxWaitMs: retry.maxWaitMs ?? 60_000, baseDelayMs: retry.baseDelayMs ?? 1_000 }, stats),
+    new RetryMiddleware(
+      {
+        maxRetries: retry.maxRetries ?? 5,
+        maxWaitMs: retry.maxWaitMs ?? 60_000,
+        baseDelayMs: retry.baseDelayMs ?? 1_000,
+      },
+      stats,
+    ),
     new TransportMiddleware(stats),
     new HTTPMessageHandler(),
   ];

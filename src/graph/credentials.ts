@@ -1,4 +1,9 @@
-import { ClientCertificateCredential, ClientSecretCredential, UsernamePasswordCredential, type TokenCredential } from '@azure/identity';
+import {
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  UsernamePasswordCredential,
+  type TokenCredential,
+} from '@azure/identity';
 import type { PortalSecret } from '../secrets/types';
 import { isMicrosoftAuthorityHost, type CloudEndpoints } from './clouds';
 
@@ -24,7 +29,11 @@ export function createCredential(
     // Only Microsoft's own hosts may be asked for instance discovery; anything else would send it to
     // login.microsoftonline.com about a host that is not Microsoft's.
     disableInstanceDiscovery: !isMicrosoftAuthorityHost(endpoints.authorityHost),
-    retryOptions: { maxRetries: options.maxRetries ?? 2, retryDelayInMs: options.retryDelayMs ?? 500, maxRetryDelayInMs: 5_000 },
+    retryOptions: {
+      maxRetries: options.maxRetries ?? 2,
+      retryDelayInMs: options.retryDelayMs ?? 500,
+      maxRetryDelayInMs: 5_000,
+    },
   };
   switch (secret.kind) {
     case 'clientSecret':
@@ -41,7 +50,11 @@ export function createCredential(
  * Why MSAL could not resolve the tenant's endpoints. MSAL swallows the OpenID-configuration answer, so ask once
  * more: Entra answers an unknown tenant with AADSTS90002; no answer at all means the host is unreachable.
  */
-export async function probeTenant(authorityHost: string, tenantId: string, timeoutMs = 5_000): Promise<'tenant_not_found' | 'unreachable' | 'unknown'> {
+export async function probeTenant(
+  authorityHost: string,
+  tenantId: string,
+  timeoutMs = 5_000,
+): Promise<'tenant_not_found' | 'unreachable' | 'unknown'> {
   const url = `${authorityHost}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });

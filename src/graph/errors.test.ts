@@ -9,8 +9,10 @@ describe('Retry-After', () => {
   const now = Date.UTC(2025, 0, 1, 12, 0, 0);
   test('reads whole seconds', () => expect(retryAfterMs('120', now)).toBe(120_000));
   test('reads fractional seconds', () => expect(retryAfterMs('0.25', now)).toBe(250));
-  test('reads an HTTP date as the time left until it', () => expect(retryAfterMs('Wed, 01 Jan 2025 12:00:03 GMT', now)).toBe(3_000));
-  test('reads an HTTP date in the past as no wait', () => expect(retryAfterMs('Wed, 01 Jan 2025 11:00:00 GMT', now)).toBe(0));
+  test('reads an HTTP date as the time left until it', () =>
+    expect(retryAfterMs('Wed, 01 Jan 2025 12:00:03 GMT', now)).toBe(3_000));
+  test('reads an HTTP date in the past as no wait', () =>
+    expect(retryAfterMs('Wed, 01 Jan 2025 11:00:00 GMT', now)).toBe(0));
   test('ignores a missing or unreadable value', () => {
     expect(retryAfterMs(null, now)).toBeUndefined();
     expect(retryAfterMs('soon', now)).toBeUndefined();
@@ -25,7 +27,10 @@ describe('error mapping', () => {
   }
 
   test('403 Authorization_RequestDenied is consent_missing', () => {
-    expect(toAppError(graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')).code).toBe('consent_missing');
+    expect(
+      toAppError(graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'))
+        .code,
+    ).toBe('consent_missing');
   });
 
   test('429 left after the retries is throttled and transient', () => {
@@ -40,20 +45,30 @@ describe('error mapping', () => {
 
   test('refused connections, resets and DNS failures are graph_unreachable and transient', () => {
     for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT']) {
-      const error = toAppError(new GraphNetworkError(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code }) })));
+      const error = toAppError(
+        new GraphNetworkError(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code }) })),
+      );
       expect([error.code, error.transient]).toEqual(['graph_unreachable', true]);
     }
   });
 
   test('an unknown AADSTS code is sign_in_failed with the code as detail', () => {
-    const error = toAppError(new SignInError(new Error('invalid_request: Error(s): 53003 - Description: AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.')));
+    const error = toAppError(
+      new SignInError(
+        new Error(
+          'invalid_request: Error(s): 53003 - Description: AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+        ),
+      ),
+    );
     expect(error.code).toBe('sign_in_failed');
     expect(error.detail).toBe('AADSTS53003: Access has been blocked by Conditional Access policies.');
   });
 
   test('the detail never carries a token, assertion or secret', () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2lnbmF0dXJl';
-    const text = sanitizeDetail(`failed with Bearer abc123 client_secret=hunter2hunter2 client_assertion=${jwt} refresh ${'A'.repeat(60)}`);
+    const text = sanitizeDetail(
+      `failed with Bearer abc123 client_secret=hunter2hunter2 client_assertion=${jwt} refresh ${'A'.repeat(60)}`,
+    );
     for (const leaked of ['abc123', 'hunter2', jwt, 'A'.repeat(60)]) expect(text).not.toContain(leaked);
   });
 
@@ -69,20 +84,42 @@ describe('clouds', () => {
   const base: Settings = loadSettings({});
 
   test('each cloud has its own authority host and Graph endpoint', () => {
-    expect(endpointsFor('global', base)).toEqual({ authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' });
-    expect(endpointsFor('usgov', base)).toEqual({ authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://graph.microsoft.us' });
-    expect(endpointsFor('usgovdod', base)).toEqual({ authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://dod-graph.microsoft.us' });
-    expect(endpointsFor('china', base)).toEqual({ authorityHost: 'https://login.chinacloudapi.cn', graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn' });
+    expect(endpointsFor('global', base)).toEqual({
+      authorityHost: 'https://login.microsoftonline.com',
+      graphEndpoint: 'https://graph.microsoft.com',
+    });
+    expect(endpointsFor('usgov', base)).toEqual({
+      authorityHost: 'https://login.microsoftonline.us',
+      graphEndpoint: 'https://graph.microsoft.us',
+    });
+    expect(endpointsFor('usgovdod', base)).toEqual({
+      authorityHost: 'https://login.microsoftonline.us',
+      graphEndpoint: 'https://dod-graph.microsoft.us',
+    });
+    expect(endpointsFor('china', base)).toEqual({
+      authorityHost: 'https://login.chinacloudapi.cn',
+      graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn',
+    });
   });
 
   test('the operator overrides win over the cloud', () => {
-    const settings = { ...base, authorityHostOverride: 'https://login.example.test/', graphEndpointOverride: 'https://graph.example.test' };
-    expect(endpointsFor('china', settings)).toEqual({ authorityHost: 'https://login.example.test', graphEndpoint: 'https://graph.example.test' });
+    const settings = {
+      ...base,
+      authorityHostOverride: 'https://login.example.test/',
+      graphEndpointOverride: 'https://graph.example.test',
+    };
+    expect(endpointsFor('china', settings)).toEqual({
+      authorityHost: 'https://login.example.test',
+      graphEndpoint: 'https://graph.example.test',
+    });
   });
 
   test('the simulated cloud exists only when the local host configured it', () => {
     expect(() => endpointsFor('simulated', base)).toThrow(/only in local runs/);
-    const local = { ...base, simulator: { authorityHost: 'https://127.0.0.1:9', graphEndpoint: 'https://127.0.0.1:9' } };
+    const local = {
+      ...base,
+      simulator: { authorityHost: 'https://127.0.0.1:9', graphEndpoint: 'https://127.0.0.1:9' },
+    };
     expect(endpointsFor('simulated', local).graphEndpoint).toBe('https://127.0.0.1:9');
   });
 

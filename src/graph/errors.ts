@@ -38,8 +38,20 @@ const SIGN_IN_CODES: Record<string, ErrorCode> = {
 };
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
   'REQUEST_SEND_ERROR',
 ]);
 
@@ -76,8 +88,16 @@ function textsOf(error: unknown): string[] {
   return chain(error).flatMap((e) => {
     if (typeof e === 'string') return [e];
     if (typeof e !== 'object' || e === null) return [];
-    const o = e as { message?: unknown; errorMessage?: unknown; errorCode?: unknown; errorNo?: unknown; subError?: unknown };
-    return [o.message, o.errorMessage, o.errorCode, o.errorNo, o.subError].filter((v): v is string => typeof v === 'string');
+    const o = e as {
+      message?: unknown;
+      errorMessage?: unknown;
+      errorCode?: unknown;
+      errorNo?: unknown;
+      subError?: unknown;
+    };
+    return [o.message, o.errorMessage, o.errorCode, o.errorNo, o.subError].filter(
+      (v): v is string => typeof v === 'string',
+    );
   });
 }
 
@@ -106,7 +126,9 @@ export function aadstsOf(error: unknown): { code: string; sentence: string } | u
 
 /** MSAL could not read the tenant's OpenID configuration (unknown tenant, or the authority unreachable). */
 export function isEndpointResolutionFailure(error: unknown): boolean {
-  return textsOf(error).some((text) => text.includes('endpoints_resolution_error') || /endpoints cannot be resolved/i.test(text));
+  return textsOf(error).some(
+    (text) => text.includes('endpoints_resolution_error') || /endpoints cannot be resolved/i.test(text),
+  );
 }
 
 function signInError(error: unknown): AppError {
@@ -114,17 +136,24 @@ function signInError(error: unknown): AppError {
   if (aadsts) {
     const code = SIGN_IN_CODES[aadsts.code] ?? 'sign_in_failed';
     if (code === 'sign_in_failed') {
-      return new AppError(code, { detail: sanitizeDetail(`AADSTS${aadsts.code}${aadsts.sentence ? `: ${aadsts.sentence}` : ''}`) });
+      return new AppError(code, {
+        detail: sanitizeDetail(`AADSTS${aadsts.code}${aadsts.sentence ? `: ${aadsts.sentence}` : ''}`),
+      });
     }
     // The message already names the usual AADSTS code; only a sibling code (e.g. 50034 for 50126) is added.
-    return new AppError(code, ERROR_CODES[code].includes(`AADSTS${aadsts.code}`) ? {} : { detail: `AADSTS${aadsts.code}` });
+    return new AppError(
+      code,
+      ERROR_CODES[code].includes(`AADSTS${aadsts.code}`) ? {} : { detail: `AADSTS${aadsts.code}` },
+    );
   }
   if (isNetworkFailure(error)) return new AppError('graph_unreachable', { transient: true });
   return new AppError('sign_in_failed');
 }
 
 function graphDetail(error: GraphError): string {
-  const parts = [error.statusCode > 0 ? String(error.statusCode) : '', error.code ?? '', error.message ?? ''].filter(Boolean);
+  const parts = [error.statusCode > 0 ? String(error.statusCode) : '', error.code ?? '', error.message ?? ''].filter(
+    Boolean,
+  );
   return sanitizeDetail(parts.join(' '));
 }
 
@@ -135,10 +164,12 @@ function graphDetail(error: GraphError): string {
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   if (error instanceof SignInError) return signInError(error.original);
-  if (error instanceof GraphNetworkError || isNetworkFailure(error)) return new AppError('graph_unreachable', { transient: true });
+  if (error instanceof GraphNetworkError || isNetworkFailure(error))
+    return new AppError('graph_unreachable', { transient: true });
   if (error instanceof GraphError) {
     const status = error.statusCode;
-    if (status === 403 && error.code === 'Authorization_RequestDenied') return new AppError('consent_missing', { detail: graphDetail(error) });
+    if (status === 403 && error.code === 'Authorization_RequestDenied')
+      return new AppError('consent_missing', { detail: graphDetail(error) });
     if (status === 429) return new AppError('throttled', { transient: true, detail: graphDetail(error) });
     if (status >= 500) return new AppError('graph_error', { transient: true, detail: graphDetail(error) });
     return new AppError('graph_error', { detail: graphDetail(error) });

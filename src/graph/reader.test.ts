@@ -13,7 +13,10 @@ import { DeltaExpiredError, type TenantReader, type TenantUser, type UserDeltaPa
 const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
 const SECRET = 'sim-secret-Zq8~abcdefghijklmnopqrstuvwx';
 const PASSWORD = 'Pa55word-that-must-not-leak';
-const FAST: TenantReaderOptions = { retry: { maxRetries: 3, maxWaitMs: 50, baseDelayMs: 1 }, signIn: { maxRetries: 0, retryDelayMs: 1 } };
+const FAST: TenantReaderOptions = {
+  retry: { maxRetries: 3, maxWaitMs: 50, baseDelayMs: 1 },
+  signIn: { maxRetries: 0, retryDelayMs: 1 },
+};
 
 let sim: Simulator;
 let appCert: { pem: string; withKey: string };
@@ -42,7 +45,11 @@ afterAll(async () => {
 });
 
 function settings(overrides: Partial<Settings> = {}): Settings {
-  return { ...loadSettings({}), simulator: { authorityHost: sim.authorityHost, graphEndpoint: sim.graphEndpoint }, ...overrides };
+  return {
+    ...loadSettings({}),
+    simulator: { authorityHost: sim.authorityHost, graphEndpoint: sim.graphEndpoint },
+    ...overrides,
+  };
 }
 
 function tenantWithUsers(count: number, extra: Parameters<Simulator['addTenant']>[0] = {}): SimTenant {
@@ -59,8 +66,17 @@ function tenantWithUsers(count: number, extra: Parameters<Simulator['addTenant']
   });
 }
 
-function readerFor(tenant: { tenantId: string }, secret: PortalSecret, options: TenantReaderOptions = {}, cloud: Cloud = 'simulated', s = settings()): TenantReader {
-  return createTenantReader({ tenantId: tenant.tenantId, clientId: CLIENT_ID, cloud }, secret, s, { ...FAST, ...options });
+function readerFor(
+  tenant: { tenantId: string },
+  secret: PortalSecret,
+  options: TenantReaderOptions = {},
+  cloud: Cloud = 'simulated',
+  s = settings(),
+): TenantReader {
+  return createTenantReader({ tenantId: tenant.tenantId, clientId: CLIENT_ID, cloud }, secret, s, {
+    ...FAST,
+    ...options,
+  });
 }
 
 const secretAuth: PortalSecret = { kind: 'clientSecret', clientSecret: SECRET };
@@ -71,7 +87,10 @@ async function readAll(reader: TenantReader): Promise<TenantUser[][]> {
   return pages;
 }
 
-async function drainDelta(reader: TenantReader, link: string | undefined): Promise<{ pages: UserDeltaPage[]; link: string }> {
+async function drainDelta(
+  reader: TenantReader,
+  link: string | undefined,
+): Promise<{ pages: UserDeltaPage[]; link: string }> {
   const pages: UserDeltaPage[] = [];
   const generator = reader.readUserDelta(link);
   for (;;) {
@@ -115,7 +134,9 @@ describe('signing in', () => {
 
   test('signs in with the legacy e-mail and password', async () => {
     const tenant = tenantWithUsers(3);
-    const pages = await readAll(readerFor(tenant, { kind: 'password', username: 'admin@readertest.example', password: PASSWORD }));
+    const pages = await readAll(
+      readerFor(tenant, { kind: 'password', username: 'admin@readertest.example', password: PASSWORD }),
+    );
     expect(pages.flat()).toHaveLength(3);
   });
 
@@ -128,7 +149,11 @@ describe('signing in', () => {
   test('uses the operator overrides of authority host and Graph endpoint for a real cloud, and calls nothing else', async () => {
     const tenant = tenantWithUsers(2);
     sim.resetCounts();
-    const overridden = settings({ simulator: undefined, authorityHostOverride: sim.url, graphEndpointOverride: sim.url });
+    const overridden = settings({
+      simulator: undefined,
+      authorityHostOverride: sim.url,
+      graphEndpointOverride: sim.url,
+    });
     await readerFor(tenant, secretAuth, {}, 'global', overridden).readPlans();
     expect(sim.requests().filter((r) => r.resource === 'unknown')).toEqual([]);
     expect(sim.requestCount('/v1.0/subscribedSkus', tenant.tenantId)).toBe(1);
@@ -153,7 +178,9 @@ describe('mapping sign-in failures', () => {
 
   test('a certificate the app does not know gives invalid_certificate', async () => {
     const tenant = tenantWithUsers(1);
-    const error = await failure(() => readerFor(tenant, { kind: 'certificate', certificate: otherCert.withKey }).readPlans());
+    const error = await failure(() =>
+      readerFor(tenant, { kind: 'certificate', certificate: otherCert.withKey }).readPlans(),
+    );
     expect(error.code).toBe('invalid_certificate');
     expectNoSecretIn(error, otherCert.withKey.slice(40, 80));
   });
@@ -174,7 +201,9 @@ describe('mapping sign-in failures', () => {
 
   test('a password user who must use MFA gives mfa_required', async () => {
     const tenant = tenantWithUsers(1);
-    const error = await failure(() => readerFor(tenant, { kind: 'password', username: 'mfa@readertest.example', password: PASSWORD }).readPlans());
+    const error = await failure(() =>
+      readerFor(tenant, { kind: 'password', username: 'mfa@readertest.example', password: PASSWORD }).readPlans(),
+    );
     expect(error.code).toBe('mfa_required');
     expect(error.message).toMatch(/client secret or certificate/);
     expectNoSecretIn(error);
@@ -182,7 +211,9 @@ describe('mapping sign-in failures', () => {
 
   test('a password user who must enroll in MFA gives mfa_required', async () => {
     const tenant = tenantWithUsers(1);
-    const error = await failure(() => readerFor(tenant, { kind: 'password', username: 'enroll@readertest.example', password: PASSWORD }).readPlans());
+    const error = await failure(() =>
+      readerFor(tenant, { kind: 'password', username: 'enroll@readertest.example', password: PASSWORD }).readPlans(),
+    );
     expect(error.code).toBe('mfa_required');
     expectNoSecretIn(error);
   });
@@ -190,7 +221,9 @@ describe('mapping sign-in failures', () => {
   test('a wrong password gives invalid_user_credentials', async () => {
     const tenant = tenantWithUsers(1);
     const wrong = 'Wrong-password-42';
-    const error = await failure(() => readerFor(tenant, { kind: 'password', username: 'admin@readertest.example', password: wrong }).readPlans());
+    const error = await failure(() =>
+      readerFor(tenant, { kind: 'password', username: 'admin@readertest.example', password: wrong }).readPlans(),
+    );
     expect(error.code).toBe('invalid_user_credentials');
     expectNoSecretIn(error, wrong);
   });
@@ -205,7 +238,14 @@ describe('mapping sign-in failures', () => {
   });
 
   test('each scripted sign-in fault maps like the real one', async () => {
-    const expected = { 7000215: 'invalid_client_secret', 700027: 'invalid_certificate', 700016: 'app_not_in_tenant', 50076: 'mfa_required', 50079: 'mfa_required', 50126: 'invalid_user_credentials' } as const;
+    const expected = {
+      7000215: 'invalid_client_secret',
+      700027: 'invalid_certificate',
+      700016: 'app_not_in_tenant',
+      50076: 'mfa_required',
+      50079: 'mfa_required',
+      50126: 'invalid_user_credentials',
+    } as const;
     for (const [code, mapped] of Object.entries(expected)) {
       const tenant = tenantWithUsers(1);
       tenant.fail({ kind: 'signIn', code: Number(code) as keyof typeof expected });
@@ -216,8 +256,12 @@ describe('mapping sign-in failures', () => {
 
   test('an authority nobody answers on gives graph_unreachable, transient', async () => {
     const port = await closedPort();
-    const unreachable = settings({ simulator: { authorityHost: `https://127.0.0.1:${port}`, graphEndpoint: `https://127.0.0.1:${port}` } });
-    const error = await failure(() => readerFor({ tenantId: 'contoso.onmicrosoft.com' }, secretAuth, {}, 'simulated', unreachable).readPlans());
+    const unreachable = settings({
+      simulator: { authorityHost: `https://127.0.0.1:${port}`, graphEndpoint: `https://127.0.0.1:${port}` },
+    });
+    const error = await failure(() =>
+      readerFor({ tenantId: 'contoso.onmicrosoft.com' }, secretAuth, {}, 'simulated', unreachable).readPlans(),
+    );
     expect(error.code).toBe('graph_unreachable');
     expect(error.transient).toBe(true);
   });
@@ -307,9 +351,17 @@ describe('paging', () => {
     const [first, second] = sim.requests().filter((r) => r.tenantId === tenant.tenantId && r.path === '/v1.0/users');
     const query = new URLSearchParams(first!.query);
     expect(query.get('$top')).toBe('999');
-    expect(query.get('$select')!.split(',').sort()).toEqual(
-      ['accountEnabled', 'assignedLicenses', 'displayName', 'id', 'licenseAssignmentStates', 'mail', 'proxyAddresses', 'userPrincipalName', 'userType'],
-    );
+    expect(query.get('$select')!.split(',').sort()).toEqual([
+      'accountEnabled',
+      'assignedLicenses',
+      'displayName',
+      'id',
+      'licenseAssignmentStates',
+      'mail',
+      'proxyAddresses',
+      'userPrincipalName',
+      'userType',
+    ]);
     expect(new URLSearchParams(second!.query).get('$skiptoken')).toBeTruthy();
   });
 });
@@ -384,11 +436,19 @@ describe('delta', () => {
     const relicensed = tenant.generatedUserId(4);
     const softDeleted = tenant.generatedUserId(5);
     const purged = tenant.generatedUserId(6);
-    tenant.updateUser(renamed, { displayName: 'Renamed Person', mail: 'renamed@readertest.example', aliases: ['old@readertest.example'] });
+    tenant.updateUser(renamed, {
+      displayName: 'Renamed Person',
+      mail: 'renamed@readertest.example',
+      aliases: ['old@readertest.example'],
+    });
     tenant.assignLicense(relicensed, { sku: 'STANDARDPACK', groups: ['0f0f0f0f-0000-4000-8000-000000000001'] });
     tenant.removeUser(softDeleted);
     tenant.removeUser(purged, { permanent: true });
-    const added = tenant.addUser({ displayName: 'New Hire', userPrincipalName: 'new.hire@readertest.example', licenses: [{ sku: 'SPB' }] });
+    const added = tenant.addUser({
+      displayName: 'New Hire',
+      userPrincipalName: 'new.hire@readertest.example',
+      licenses: [{ sku: 'SPB' }],
+    });
 
     const reader = readerFor(tenant, secretAuth, { pageSize: 10 });
     const second = await drainDelta(reader, first.link);
@@ -397,9 +457,14 @@ describe('delta', () => {
     expect(second.pages.flatMap((p) => p.removedObjectIds).sort()).toEqual([softDeleted, purged].sort());
     const renamedUser = users.find((u) => u.objectId === renamed)!;
     expect(renamedUser.displayName).toBe('Renamed Person');
-    expect(renamedUser.addresses).toEqual(expect.arrayContaining(['renamed@readertest.example', 'old@readertest.example']));
+    expect(renamedUser.addresses).toEqual(
+      expect.arrayContaining(['renamed@readertest.example', 'old@readertest.example']),
+    );
     const groupPlan = users.find((u) => u.objectId === relicensed)!.plans.find((p) => p.assignedViaGroups.length > 0)!;
-    expect(groupPlan).toMatchObject({ assignedDirectly: false, assignedViaGroups: ['0f0f0f0f-0000-4000-8000-000000000001'] });
+    expect(groupPlan).toMatchObject({
+      assignedDirectly: false,
+      assignedViaGroups: ['0f0f0f0f-0000-4000-8000-000000000001'],
+    });
     expect(reader.stats().graphRequests).toBe(1);
 
     const third = await drainDelta(reader, second.link);
@@ -415,19 +480,28 @@ describe('delta', () => {
 
   test('410 resyncRequired in the middle of a delta round throws DeltaExpiredError', async () => {
     const tenant = tenantWithUsers(25);
-    tenant.fail({ kind: 'graphError', status: 410, code: 'resyncRequired', message: 'Resync required.' }, { resource: 'usersDelta', page: 2 });
-    await expect(drainDelta(readerFor(tenant, secretAuth, { pageSize: 10 }), undefined)).rejects.toBeInstanceOf(DeltaExpiredError);
+    tenant.fail(
+      { kind: 'graphError', status: 410, code: 'resyncRequired', message: 'Resync required.' },
+      { resource: 'usersDelta', page: 2 },
+    );
+    await expect(drainDelta(readerFor(tenant, secretAuth, { pageSize: 10 }), undefined)).rejects.toBeInstanceOf(
+      DeltaExpiredError,
+    );
   });
 
   test('a delta link Graph does not recognise throws DeltaExpiredError', async () => {
     const tenant = tenantWithUsers(5);
-    await expect(drainDelta(readerFor(tenant, secretAuth), `${sim.url}/v1.0/users/delta?$deltatoken=bm90LWEtdG9rZW4`)).rejects.toBeInstanceOf(DeltaExpiredError);
+    await expect(
+      drainDelta(readerFor(tenant, secretAuth), `${sim.url}/v1.0/users/delta?$deltatoken=bm90LWEtdG9rZW4`),
+    ).rejects.toBeInstanceOf(DeltaExpiredError);
   });
 
   test('a delta link for another host is never followed', async () => {
     const tenant = tenantWithUsers(5);
     sim.resetCounts();
-    await expect(drainDelta(readerFor(tenant, secretAuth), 'https://graph.example.net/v1.0/users/delta?$deltatoken=abc')).rejects.toBeInstanceOf(DeltaExpiredError);
+    await expect(
+      drainDelta(readerFor(tenant, secretAuth), 'https://graph.example.net/v1.0/users/delta?$deltatoken=abc'),
+    ).rejects.toBeInstanceOf(DeltaExpiredError);
     expect(sim.requestCount(/^\/v1\.0\//)).toBe(0);
   });
 });

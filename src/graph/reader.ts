@@ -8,7 +8,14 @@ import { createGraphClient, type GraphRetryOptions } from './client';
 import { endpointsFor, type CloudEndpoints } from './clouds';
 import { createCredential, probeTenant, type CredentialOptions } from './credentials';
 import { SignInError, isEndpointResolutionFailure, toAppError } from './errors';
-import { DeltaExpiredError, type GraphCallStats, type TenantPlan, type TenantReader, type TenantUser, type UserDeltaPage } from './types';
+import {
+  DeltaExpiredError,
+  type GraphCallStats,
+  type TenantPlan,
+  type TenantReader,
+  type TenantUser,
+  type UserDeltaPage,
+} from './types';
 import { USER_SELECT, toTenantPlan, toTenantUser } from './users';
 
 export interface TenantReaderOptions {
@@ -60,12 +67,16 @@ export function createTenantReader(
 
   /** Follows a next link only to the Graph endpoint this portal uses: its token must go nowhere else. */
   const follow = (link: string) => {
-    if (new URL(link).origin !== origin) throw new AppError('graph_error', { detail: 'a paging link pointed away from the Graph endpoint' });
+    if (new URL(link).origin !== origin)
+      throw new AppError('graph_error', { detail: 'a paging link pointed away from the Graph endpoint' });
     return client.api(link);
   };
 
   /** The one place that follows @odata.nextLink: yields each page, returns the final page's delta link if any. */
-  async function* pages<T>(first: () => Promise<GraphPage<T>>, next: (link: string) => Promise<GraphPage<T>>): AsyncGenerator<GraphPage<T>, string | undefined, undefined> {
+  async function* pages<T>(
+    first: () => Promise<GraphPage<T>>,
+    next: (link: string) => Promise<GraphPage<T>>,
+  ): AsyncGenerator<GraphPage<T>, string | undefined, undefined> {
     let page = await get(first);
     for (;;) {
       yield page;
@@ -81,7 +92,13 @@ export function createTenantReader(
     for (let i = 0; i < ids.length; i += USERS_BY_ID_PER_REQUEST) {
       const chunk = ids.slice(i, i + USERS_BY_ID_PER_REQUEST);
       const filter = `id in (${chunk.map((id) => `'${id.replace(/'/g, "''")}'`).join(',')})`;
-      const page = await get<GraphPage<User>>(() => client.api('/users').filter(filter).select([...USER_SELECT]).get());
+      const page = await get<GraphPage<User>>(() =>
+        client
+          .api('/users')
+          .filter(filter)
+          .select([...USER_SELECT])
+          .get(),
+      );
       for (const user of page.value ?? []) if (user.id) found.set(user.id.toLowerCase(), user);
     }
     return found;
@@ -95,17 +112,26 @@ export function createTenantReader(
 
     async *readUsers(): AsyncIterable<TenantUser[]> {
       const userPages = pages<User>(
-        () => client.api('/users').select([...USER_SELECT]).top(pageSize).get(),
+        () =>
+          client
+            .api('/users')
+            .select([...USER_SELECT])
+            .top(pageSize)
+            .get(),
         (link) => follow(link).get(),
       );
       for await (const page of userPages) yield (page.value ?? []).map(toTenantUser);
     },
 
     async *readUserDelta(deltaLink: string | undefined): AsyncGenerator<UserDeltaPage, string, undefined> {
-      if (deltaLink && new URL(deltaLink).origin !== origin) throw new DeltaExpiredError('The delta link belongs to another Graph endpoint; a full read is needed.');
+      if (deltaLink && new URL(deltaLink).origin !== origin)
+        throw new DeltaExpiredError('The delta link belongs to another Graph endpoint; a full read is needed.');
       const prefer = `odata.maxpagesize=${pageSize}`;
       const deltaPages = pages<DeltaUser>(
-        () => (deltaLink ? follow(deltaLink) : client.api('/users/delta').select([...USER_SELECT])).header('Prefer', prefer).get(),
+        () =>
+          (deltaLink ? follow(deltaLink) : client.api('/users/delta').select([...USER_SELECT]))
+            .header('Prefer', prefer)
+            .get(),
         (link) => follow(link).header('Prefer', prefer).get(),
       );
       let result: IteratorResult<GraphPage<DeltaUser>, string | undefined>;
@@ -120,7 +146,8 @@ export function createTenantReader(
           const users: TenantUser[] = [];
           for (const user of changed) {
             if (isComplete(user)) users.push(toTenantUser(user));
-            else if (user.id && whole.has(user.id.toLowerCase())) users.push(toTenantUser(whole.get(user.id.toLowerCase())!));
+            else if (user.id && whole.has(user.id.toLowerCase()))
+              users.push(toTenantUser(whole.get(user.id.toLowerCase())!));
             else if (user.id) removed.push(user.id.toLowerCase()); // gone since the delta round saw it
           }
           yield { users, removedObjectIds: removed };
@@ -135,9 +162,15 @@ export function createTenantReader(
 
     async latestDeltaLink(): Promise<string> {
       const page = await get<GraphPage<DeltaUser>>(() =>
-        client.api('/users/delta').select([...USER_SELECT]).query({ $deltatoken: 'latest' }).get());
+        client
+          .api('/users/delta')
+          .select([...USER_SELECT])
+          .query({ $deltatoken: 'latest' })
+          .get(),
+      );
       const link = page['@odata.deltaLink'];
-      if (!link) throw new AppError('graph_error', { detail: 'the delta request for the latest state returned no delta link' });
+      if (!link)
+        throw new AppError('graph_error', { detail: 'the delta request for the latest state returned no delta link' });
       return link;
     },
 

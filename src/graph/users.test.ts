@@ -12,7 +12,12 @@ function user(overrides: Partial<User> = {}): User {
     displayName: 'Megan Bowen',
     mail: 'Megan.Bowen@Contoso.com',
     userPrincipalName: 'meganb@contoso.onmicrosoft.com',
-    proxyAddresses: ['SMTP:Megan.Bowen@Contoso.com', 'smtp:megan@contoso.com', 'x500:/o=ExchangeLabs/cn=Recipients/cn=megan', 'sip:megan@contoso.com'],
+    proxyAddresses: [
+      'SMTP:Megan.Bowen@Contoso.com',
+      'smtp:megan@contoso.com',
+      'x500:/o=ExchangeLabs/cn=Recipients/cn=megan',
+      'sip:megan@contoso.com',
+    ],
     accountEnabled: true,
     userType: 'Member',
     assignedLicenses: [],
@@ -23,7 +28,11 @@ function user(overrides: Partial<User> = {}): User {
 
 describe('user addresses', () => {
   test('are mail, UPN and the smtp proxies, lower-cased and without duplicates', () => {
-    expect(userAddresses(user())).toEqual(['megan.bowen@contoso.com', 'meganb@contoso.onmicrosoft.com', 'megan@contoso.com']);
+    expect(userAddresses(user())).toEqual([
+      'megan.bowen@contoso.com',
+      'meganb@contoso.onmicrosoft.com',
+      'megan@contoso.com',
+    ]);
   });
 
   test('ignore x500, sip and other proxy kinds', () => {
@@ -43,53 +52,92 @@ describe('user addresses', () => {
 
 describe('user plans', () => {
   test('a direct assignment is direct, via no group, with its state', () => {
-    const mapped = toTenantUser(user({
-      assignedLicenses: [{ skuId: E3, disabledPlans: [] }],
-      licenseAssignmentStates: [{ skuId: E3, assignedByGroup: null, state: 'Active', error: 'None', disabledPlans: [] }],
-    }));
-    expect(mapped.plans).toEqual([{ skuId: E3, assignedDirectly: true, assignedViaGroups: [], state: 'Active', error: 'None' }]);
+    const mapped = toTenantUser(
+      user({
+        assignedLicenses: [{ skuId: E3, disabledPlans: [] }],
+        licenseAssignmentStates: [
+          { skuId: E3, assignedByGroup: null, state: 'Active', error: 'None', disabledPlans: [] },
+        ],
+      }),
+    );
+    expect(mapped.plans).toEqual([
+      { skuId: E3, assignedDirectly: true, assignedViaGroups: [], state: 'Active', error: 'None' },
+    ]);
   });
 
   test('a license held directly and through groups names every group and takes the direct state', () => {
-    const mapped = toTenantUser(user({
-      assignedLicenses: [{ skuId: E3, disabledPlans: [] }],
-      licenseAssignmentStates: [
-        { skuId: E3, assignedByGroup: SALES.toUpperCase(), state: 'ActiveWithSolutionIssues', error: 'MutuallyExclusiveViolation' },
-        { skuId: E3, assignedByGroup: null, state: 'Active', error: 'None' },
-        { skuId: E3, assignedByGroup: ANALYSTS, state: 'Active', error: 'None' },
-      ],
-    }));
-    expect(mapped.plans).toEqual([{ skuId: E3, assignedDirectly: true, assignedViaGroups: [SALES, ANALYSTS], state: 'Active', error: 'None' }]);
+    const mapped = toTenantUser(
+      user({
+        assignedLicenses: [{ skuId: E3, disabledPlans: [] }],
+        licenseAssignmentStates: [
+          {
+            skuId: E3,
+            assignedByGroup: SALES.toUpperCase(),
+            state: 'ActiveWithSolutionIssues',
+            error: 'MutuallyExclusiveViolation',
+          },
+          { skuId: E3, assignedByGroup: null, state: 'Active', error: 'None' },
+          { skuId: E3, assignedByGroup: ANALYSTS, state: 'Active', error: 'None' },
+        ],
+      }),
+    );
+    expect(mapped.plans).toEqual([
+      { skuId: E3, assignedDirectly: true, assignedViaGroups: [SALES, ANALYSTS], state: 'Active', error: 'None' },
+    ]);
   });
 
   test('a license held only through a group is not direct and takes the group state and error', () => {
-    const mapped = toTenantUser(user({
-      assignedLicenses: [{ skuId: BP }],
-      licenseAssignmentStates: [{ skuId: BP, assignedByGroup: SALES, state: 'ActiveWithSolutionIssues', error: 'DependencyViolation' }],
-    }));
-    expect(mapped.plans).toEqual([{ skuId: BP, assignedDirectly: false, assignedViaGroups: [SALES], state: 'ActiveWithSolutionIssues', error: 'DependencyViolation' }]);
+    const mapped = toTenantUser(
+      user({
+        assignedLicenses: [{ skuId: BP }],
+        licenseAssignmentStates: [
+          { skuId: BP, assignedByGroup: SALES, state: 'ActiveWithSolutionIssues', error: 'DependencyViolation' },
+        ],
+      }),
+    );
+    expect(mapped.plans).toEqual([
+      {
+        skuId: BP,
+        assignedDirectly: false,
+        assignedViaGroups: [SALES],
+        state: 'ActiveWithSolutionIssues',
+        error: 'DependencyViolation',
+      },
+    ]);
   });
 
   test('a group assignment that failed (CountViolation) is not a plan the user holds', () => {
-    const mapped = toTenantUser(user({
-      assignedLicenses: [{ skuId: BP }],
-      licenseAssignmentStates: [
-        { skuId: BP, assignedByGroup: null, state: 'Active', error: 'None' },
-        { skuId: E3, assignedByGroup: SALES, state: 'Error', error: 'CountViolation' },
-      ],
-    }));
+    const mapped = toTenantUser(
+      user({
+        assignedLicenses: [{ skuId: BP }],
+        licenseAssignmentStates: [
+          { skuId: BP, assignedByGroup: null, state: 'Active', error: 'None' },
+          { skuId: E3, assignedByGroup: SALES, state: 'Error', error: 'CountViolation' },
+        ],
+      }),
+    );
     expect(mapped.plans.map((p) => p.skuId)).toEqual([BP]);
   });
 
   test('without assignment states a held license counts as direct and active', () => {
-    const mapped = toTenantUser(user({ assignedLicenses: [{ skuId: E3.toUpperCase() }], licenseAssignmentStates: undefined }));
-    expect(mapped.plans).toEqual([{ skuId: E3, assignedDirectly: true, assignedViaGroups: [], state: 'Active', error: 'None' }]);
+    const mapped = toTenantUser(
+      user({ assignedLicenses: [{ skuId: E3.toUpperCase() }], licenseAssignmentStates: undefined }),
+    );
+    expect(mapped.plans).toEqual([
+      { skuId: E3, assignedDirectly: true, assignedViaGroups: [], state: 'Active', error: 'None' },
+    ]);
   });
 });
 
 describe('user flags', () => {
   test('guests and disabled accounts keep their type and state', () => {
-    const guest = toTenantUser(user({ userType: 'Guest', accountEnabled: false, userPrincipalName: 'rosa_fabrikam.example#EXT#@contoso.onmicrosoft.com' }));
+    const guest = toTenantUser(
+      user({
+        userType: 'Guest',
+        accountEnabled: false,
+        userPrincipalName: 'rosa_fabrikam.example#EXT#@contoso.onmicrosoft.com',
+      }),
+    );
     expect([guest.userType, guest.accountEnabled]).toEqual(['Guest', false]);
   });
 
@@ -103,16 +151,31 @@ describe('user flags', () => {
 describe('plans', () => {
   test('take counts from prepaidUnits and consumedUnits', () => {
     const sku: SubscribedSku = {
-      id: 'tenant_sku', skuId: E3, skuPartNumber: 'ENTERPRISEPACK', capabilityStatus: 'Warning', appliesTo: 'User', consumedUnits: 14,
-      prepaidUnits: { enabled: 12, warning: 3, suspended: 1, lockedOut: 0 }, servicePlans: [],
+      id: 'tenant_sku',
+      skuId: E3,
+      skuPartNumber: 'ENTERPRISEPACK',
+      capabilityStatus: 'Warning',
+      appliesTo: 'User',
+      consumedUnits: 14,
+      prepaidUnits: { enabled: 12, warning: 3, suspended: 1, lockedOut: 0 },
+      servicePlans: [],
     };
     expect(toTenantPlan(sku)).toEqual({
-      skuId: E3, skuPartNumber: 'ENTERPRISEPACK', capabilityStatus: 'Warning', appliesTo: 'User', consumedUnits: 14,
+      skuId: E3,
+      skuPartNumber: 'ENTERPRISEPACK',
+      capabilityStatus: 'Warning',
+      appliesTo: 'User',
+      consumedUnits: 14,
       prepaidUnits: { enabled: 12, warning: 3, suspended: 1, lockedOut: 0 },
     });
   });
 
   test('missing numbers are zero', () => {
-    expect(toTenantPlan({ skuId: BP, skuPartNumber: 'SPB' }).prepaidUnits).toEqual({ enabled: 0, warning: 0, suspended: 0, lockedOut: 0 });
+    expect(toTenantPlan({ skuId: BP, skuPartNumber: 'SPB' }).prepaidUnits).toEqual({
+      enabled: 0,
+      warning: 0,
+      suspended: 0,
+      lockedOut: 0,
+    });
   });
 });

@@ -47,7 +47,9 @@ export function userPlans(user: User): TenantUserPlan[] {
     seen.add(skuId);
     const forSku = states.filter((s) => s.skuId?.toLowerCase() === skuId);
     const direct = forSku.find((s) => !s.assignedByGroup);
-    const viaGroups = [...new Set(forSku.flatMap((s) => (s.assignedByGroup ? [s.assignedByGroup.toLowerCase()] : [])))].sort();
+    const viaGroups = [
+      ...new Set(forSku.flatMap((s) => (s.assignedByGroup ? [s.assignedByGroup.toLowerCase()] : []))),
+    ].sort();
     // Without any state (not selected, or not reported yet) the assignment can only be a direct one.
     const primary: LicenseAssignmentState | undefined = direct ?? forSku.find((s) => s.assignedByGroup);
     plans.push({

@@ -2,7 +2,16 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { normalizeAddress } from '../domain/records';
 import { addressKeys, decodeKey } from './keys';
 import {
-  concurrentChange, deleteIfOwned, forEachPage, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH, queryAll, type LedgerStats,
+  concurrentChange,
+  deleteIfOwned,
+  forEachPage,
+  getOrUndefined,
+  groupBy,
+  isStatus,
+  mapConcurrent,
+  MAX_BATCH,
+  queryAll,
+  type LedgerStats,
 } from './tables';
 
 interface AddressEntity {
@@ -37,7 +46,11 @@ export class AddressIndex {
     return row?.contactId;
   }
 
-  async lookupMany(addresses: Iterable<string>, stats: LedgerStats, scanThreshold = SCAN_THRESHOLD): Promise<Map<string, string>> {
+  async lookupMany(
+    addresses: Iterable<string>,
+    stats: LedgerStats,
+    scanThreshold = SCAN_THRESHOLD,
+  ): Promise<Map<string, string>> {
     const wanted = [...new Set([...addresses].map(normalizeAddress))].filter((address) => address.length > 0);
     const found = new Map<string, string>();
     if (wanted.length === 0) return found;
@@ -60,9 +73,15 @@ export class AddressIndex {
   /** Every row of the index: address -> contactId. */
   async loadAll(stats: LedgerStats): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    await forEachPage<AddressEntity>(this.table, undefined, stats, (rows) => {
-      for (const row of rows) found.set(decodeKey(row.rowKey as string), row.contactId);
-    }, ['RowKey', 'contactId']);
+    await forEachPage<AddressEntity>(
+      this.table,
+      undefined,
+      stats,
+      (rows) => {
+        for (const row of rows) found.set(decodeKey(row.rowKey as string), row.contactId);
+      },
+      ['RowKey', 'contactId'],
+    );
     return found;
   }
 
@@ -106,7 +125,13 @@ export class AddressIndex {
   async release(claims: Iterable<Claim>, stats: LedgerStats): Promise<void> {
     await mapConcurrent([...claims], LOOKUP_CONCURRENCY, (claim) => {
       const keys = addressKeys(claim.address);
-      return deleteIfOwned<AddressEntity>(this.table, keys.partitionKey, keys.rowKey, (row) => row.contactId === claim.contactId, stats);
+      return deleteIfOwned<AddressEntity>(
+        this.table,
+        keys.partitionKey,
+        keys.rowKey,
+        (row) => row.contactId === claim.contactId,
+        stats,
+      );
     });
   }
 
@@ -127,7 +152,7 @@ export class AddressIndex {
       }
       const row = await getOrUndefined<AddressEntity>(this.table, entity.partitionKey, entity.rowKey, stats);
       if (!row) continue;
-      if (row.contactId === claim.contactId || await this.contactExists(row.contactId)) return row.contactId;
+      if (row.contactId === claim.contactId || (await this.contactExists(row.contactId))) return row.contactId;
       // The row names a contact that is gone (removed by hand from storage, or a crash): the address is free.
       try {
         await this.table.updateEntity(entity, 'Replace', { etag: row.etag });

@@ -2,8 +2,16 @@ import type { TableEntity } from '@azure/data-tables';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import {
-  consumerRecordSchema, contactRecordSchema, licenseRecordSchema, portalRecordSchema, runRecordSchema,
-  type ConsumerRecord, type ContactRecord, type LicenseRecord, type PortalRecord, type RunRecord,
+  consumerRecordSchema,
+  contactRecordSchema,
+  licenseRecordSchema,
+  portalRecordSchema,
+  runRecordSchema,
+  type ConsumerRecord,
+  type ContactRecord,
+  type LicenseRecord,
+  type PortalRecord,
+  type RunRecord,
 } from '../domain/records';
 
 /**
@@ -16,7 +24,15 @@ type Entity = TableEntity<Record<string, unknown>>;
 
 /** Characters per stored string part: below the 32K UTF-16 limit of one property. */
 const PART_CHARS = 30_000;
-const SYSTEM_PROPERTIES = new Set(['partitionKey', 'rowKey', 'etag', 'timestamp', 'Timestamp', 'PartitionKey', 'RowKey']);
+const SYSTEM_PROPERTIES = new Set([
+  'partitionKey',
+  'rowKey',
+  'etag',
+  'timestamp',
+  'Timestamp',
+  'PartitionKey',
+  'RowKey',
+]);
 
 export interface Codec<T> {
   toEntity(record: T, partitionKey: string, rowKey: string): Entity;
@@ -27,7 +43,11 @@ function partsKey(field: string): string {
   return `${field}__parts`;
 }
 
-function makeCodec<T extends object>(schema: z.ZodType<T>, jsonFields: readonly (keyof T & string)[], what: string): Codec<T> {
+function makeCodec<T extends object>(
+  schema: z.ZodType<T>,
+  jsonFields: readonly (keyof T & string)[],
+  what: string,
+): Codec<T> {
   const json = new Set<string>(jsonFields);
   return {
     toEntity(record, partitionKey, rowKey) {
@@ -44,7 +64,8 @@ function makeCodec<T extends object>(schema: z.ZodType<T>, jsonFields: readonly 
         } else {
           const parts = Math.ceil(text.length / PART_CHARS);
           entity[partsKey(field)] = parts;
-          for (let i = 0; i < parts; i += 1) entity[`${field}__${i}`] = text.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
+          for (let i = 0; i < parts; i += 1)
+            entity[`${field}__${i}`] = text.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
         }
       }
       return entity;
@@ -59,7 +80,7 @@ function makeCodec<T extends object>(schema: z.ZodType<T>, jsonFields: readonly 
         const parts = entity[partsKey(field)];
         if (typeof parts !== 'number') continue;
         let text = '';
-        for (let i = 0; i < parts; i += 1) text += String(entity[`${field}__${i}`] ?? '');
+        for (let i = 0; i < parts; i += 1) text += String((entity[`${field}__${i}`] as string | undefined) ?? '');
         raw[field] = safeJson(text);
       }
       const parsed = schema.safeParse(raw);
@@ -89,7 +110,9 @@ export const contactCodec = makeCodec<ContactRecord>(contactRecordSchema, ['alia
 export const consumerCodec = makeCodec<ConsumerRecord>(consumerRecordSchema, ['owner', 'assignment'], 'consumer');
 /** One bucket of the sync's user links (checked in full by the ledger). */
 export const userLinkBucketCodec = makeCodec<{ links: Record<string, unknown> }>(
-  z.object({ links: z.record(z.string(), z.unknown()) }), ['links'], 'user link bucket',
+  z.object({ links: z.record(z.string(), z.unknown()) }),
+  ['links'],
+  'user link bucket',
 );
 
 /** An entity's stored size is at most 1 MiB; stay well below it (strings count two bytes a character). */

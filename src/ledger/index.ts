@@ -22,7 +22,10 @@ export interface LedgerOptions {
 }
 
 /** The ledger in Azure Table Storage; its tables are created on first use in this process. */
-export async function createLedger(settings: Pick<Settings, 'storage' | 'tablePrefix'>, options: LedgerOptions = {}): Promise<TableLedger> {
+export async function createLedger(
+  settings: Pick<Settings, 'storage' | 'tablePrefix'>,
+  options: LedgerOptions = {},
+): Promise<TableLedger> {
   const now = options.now ?? Date.now;
   const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks] = await Promise.all([
     getTableClient(settings, TABLES.portals),

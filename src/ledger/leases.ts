@@ -45,12 +45,21 @@ export class TableLeaseRepository implements LeaseRepository {
     const rowKey = encodeKey(portalId);
     const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey, this.stats);
     if (!current || current.holder !== holder) return false;
-    return this.replace({ partitionKey: LEASE, rowKey, holder, expiresAt: new Date(this.now() + ttlMs).toISOString() }, current.etag);
+    return this.replace(
+      { partitionKey: LEASE, rowKey, holder, expiresAt: new Date(this.now() + ttlMs).toISOString() },
+      current.etag,
+    );
   }
 
   async release(portalId: string, holder: string): Promise<void> {
     // Gone, or taken over after it expired: either way it is no longer ours to release.
-    await deleteIfOwned<LeaseEntity>(this.table, LEASE, encodeKey(portalId), (lease) => lease.holder === holder, this.stats);
+    await deleteIfOwned<LeaseEntity>(
+      this.table,
+      LEASE,
+      encodeKey(portalId),
+      (lease) => lease.holder === holder,
+      this.stats,
+    );
   }
 
   async holder(portalId: string): Promise<string | undefined> {
@@ -58,7 +67,10 @@ export class TableLeaseRepository implements LeaseRepository {
     return current && Date.parse(current.expiresAt) > this.now() ? current.holder : undefined;
   }
 
-  private async replace(entity: LeaseEntity & { partitionKey: string; rowKey: string }, etag: string): Promise<boolean> {
+  private async replace(
+    entity: LeaseEntity & { partitionKey: string; rowKey: string },
+    etag: string,
+  ): Promise<boolean> {
     try {
       await this.table.updateEntity(entity, 'Replace', { etag });
       this.stats.entitiesWritten += 1;

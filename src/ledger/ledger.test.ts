@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors';
 import {
-  emptyCounts, licenseIdOf,
-  type Assignment, type ConsumerRecord, type ContactRecord, type LicenseRecord,
+  emptyCounts,
+  licenseIdOf,
+  type Assignment,
+  type ConsumerRecord,
+  type ContactRecord,
+  type LicenseRecord,
 } from '../domain/records';
 import type { ChangePlan, ConsumerRemoval, ConsumerUpdate } from '../reconcile/plan';
 import { assignmentDigest, fingerprintDigest } from '../reconcile/reconcile';
@@ -18,39 +22,79 @@ const E1 = '18181a46-0d4e-45cd-891e-60aabd171b4e';
 
 function license(portalId: string, skuId: string, overrides: Partial<LicenseRecord> = {}): LicenseRecord {
   return {
-    id: licenseIdOf(portalId, skuId), portalId, skuId, skuPartNumber: 'ENTERPRISEPACK', displayName: 'Office 365 E3',
-    name: `${portalId} - Office 365 E3`, available: 25, warning: 0, suspended: 0, lockedOut: 0, consumedUnits: 3,
-    assigned: 0, capabilityStatus: 'Enabled', appliesTo: 'User', overAssigned: false, status: 'current',
-    createdAt: T0, updatedAt: T0, ...overrides,
+    id: licenseIdOf(portalId, skuId),
+    portalId,
+    skuId,
+    skuPartNumber: 'ENTERPRISEPACK',
+    displayName: 'Office 365 E3',
+    name: `${portalId} - Office 365 E3`,
+    available: 25,
+    warning: 0,
+    suspended: 0,
+    lockedOut: 0,
+    consumedUnits: 3,
+    assigned: 0,
+    capabilityStatus: 'Enabled',
+    appliesTo: 'User',
+    overAssigned: false,
+    status: 'current',
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
   };
 }
 
 function contact(email: string, aliases: string[] = [], overrides: Partial<ContactRecord> = {}): ContactRecord {
   return {
-    id: randomUUID(), email, aliases, displayName: email.split('@')[0] ?? email, origin: { kind: 'manual' },
-    createdAt: T0, updatedAt: T0, ...overrides,
+    id: randomUUID(),
+    email,
+    aliases,
+    displayName: email.split('@')[0] ?? email,
+    origin: { kind: 'manual' },
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
   };
 }
 
 function assignment(objectId: string): Assignment {
   return {
-    objectId, userPrincipalName: `${objectId}@contoso.com`, assignedDirectly: true, assignedViaGroups: [],
-    assignmentState: 'Active', assignmentError: 'None', accountEnabled: true, userType: 'Member',
+    objectId,
+    userPrincipalName: `${objectId}@contoso.com`,
+    assignedDirectly: true,
+    assignedViaGroups: [],
+    assignmentState: 'Active',
+    assignmentError: 'None',
+    accountEnabled: true,
+    userType: 'Member',
   };
 }
 
 function syncConsumer(lic: LicenseRecord, contactId: string, overrides: Partial<ConsumerRecord> = {}): ConsumerRecord {
   return {
-    licenseId: lic.id, portalId: lic.portalId, skuId: lic.skuId, contactId, owner: { kind: 'sync', portalId: lic.portalId },
-    createdAt: T0, updatedAt: T0, assignment: assignment(`obj-${contactId}`), firstSeen: T0,
-    userFingerprint: `${contactId}@contoso.com|${contactId}`, ...overrides,
+    licenseId: lic.id,
+    portalId: lic.portalId,
+    skuId: lic.skuId,
+    contactId,
+    owner: { kind: 'sync', portalId: lic.portalId },
+    createdAt: T0,
+    updatedAt: T0,
+    assignment: assignment(`obj-${contactId}`),
+    firstSeen: T0,
+    userFingerprint: `${contactId}@contoso.com|${contactId}`,
+    ...overrides,
   };
 }
 
 function toUpdate(c: ConsumerRecord): ConsumerUpdate {
   return {
-    licenseId: c.licenseId, portalId: c.portalId, skuId: c.skuId, contactId: c.contactId,
-    assignment: c.assignment as Assignment, userFingerprint: c.userFingerprint as string, updatedAt: c.updatedAt,
+    licenseId: c.licenseId,
+    portalId: c.portalId,
+    skuId: c.skuId,
+    contactId: c.contactId,
+    assignment: c.assignment as Assignment,
+    userFingerprint: c.userFingerprint as string,
+    updatedAt: c.updatedAt,
   };
 }
 
@@ -62,10 +106,15 @@ function emptyState(): PortalLedgerState {
   return { licenses: [], licenseEtags: new Map(), consumers: new Map(), userLinks: new Map(), scope: 'full' };
 }
 
-function plan(portalId: string, parts: {
-  licenses?: Partial<ChangePlan['licenses']>; contacts?: Partial<ChangePlan['contacts']>; consumers?: Partial<ChangePlan['consumers']>;
-  userLinks?: Partial<ChangePlan['userLinks']>;
-} = {}): ChangePlan {
+function plan(
+  portalId: string,
+  parts: {
+    licenses?: Partial<ChangePlan['licenses']>;
+    contacts?: Partial<ChangePlan['contacts']>;
+    consumers?: Partial<ChangePlan['consumers']>;
+    userLinks?: Partial<ChangePlan['userLinks']>;
+  } = {},
+): ChangePlan {
   return {
     portalId,
     licenses: { create: [], update: [], ...parts.licenses },
@@ -89,7 +138,9 @@ beforeAll(async () => {
 
 describe('contacts', () => {
   it('finds a contact by its primary address or any alias, whatever the case', async () => {
-    const c = await store.ledger.createContact(contact('Ada.Lovelace@Contoso.com', ['ada@contoso.co.uk', "o'hara#1/x?y@contoso.com"]));
+    const c = await store.ledger.createContact(
+      contact('Ada.Lovelace@Contoso.com', ['ada@contoso.co.uk', "o'hara#1/x?y@contoso.com"]),
+    );
     expect((await store.ledger.findContactByAddress('ada.lovelace@contoso.com'))?.id).toBe(c.id);
     expect((await store.ledger.findContactByAddress('  ADA@CONTOSO.CO.UK '))?.id).toBe(c.id);
     expect((await store.ledger.findContactByAddress("O'HARA#1/X?Y@contoso.com"))?.id).toBe(c.id);
@@ -109,15 +160,26 @@ describe('contacts', () => {
     const wanted = await store.ledger.createContact(contact('point-a@fabrikam.com', ['point-b@fabrikam.com']));
     for (let i = 0; i < 20; i += 1) await store.ledger.createContact(contact(`bystander${i}@fabrikam.com`));
     const before = store.stats.entitiesRead;
-    const found = await store.ledger.findContactIdsByAddress(['Point-A@fabrikam.com', 'point-b@fabrikam.com', 'missing@fabrikam.com']);
-    expect(found).toEqual(new Map([['point-a@fabrikam.com', wanted.id], ['point-b@fabrikam.com', wanted.id]]));
+    const found = await store.ledger.findContactIdsByAddress([
+      'Point-A@fabrikam.com',
+      'point-b@fabrikam.com',
+      'missing@fabrikam.com',
+    ]);
+    expect(found).toEqual(
+      new Map([
+        ['point-a@fabrikam.com', wanted.id],
+        ['point-b@fabrikam.com', wanted.id],
+      ]),
+    );
     expect(store.stats.entitiesRead - before).toBe(2);
   });
 
   it('scans the index once instead of point reads when asked for very many addresses', async () => {
     const wanted = await store.ledger.createContact(contact('scan-me@fabrikam.com'));
     for (let i = 0; i < 3; i += 1) await store.ledger.createContact(contact(`scanned${i}@fabrikam.com`));
-    const addresses = Array.from({ length: 5_001 }, (_, i) => `not-there-${i}@fabrikam.com`).concat('SCAN-ME@fabrikam.com');
+    const addresses = Array.from({ length: 5_001 }, (_, i) => `not-there-${i}@fabrikam.com`).concat(
+      'SCAN-ME@fabrikam.com',
+    );
     const before = store.stats.entitiesRead;
     const found = await store.ledger.findContactIdsByAddress(addresses);
     expect(found).toEqual(new Map([['scan-me@fabrikam.com', wanted.id]]));
@@ -132,19 +194,27 @@ describe('loading and applying a plan', () => {
     const lic = license(p, E3, { assigned: 2 });
     const alice = contact('alice@contoso.com', ['a.smith@contoso.com'], { origin: { kind: 'sync', portalId: p } });
     const bob = contact('bob@contoso.com', [], { origin: { kind: 'sync', portalId: p } });
-    const result = await store.ledger.applyPlan(plan(p, {
-      licenses: { create: [lic] },
-      contacts: { create: [alice, bob] },
-      consumers: { add: [syncConsumer(lic, alice.id), syncConsumer(lic, bob.id)] },
-    }), emptyState());
+    const result = await store.ledger.applyPlan(
+      plan(p, {
+        licenses: { create: [lic] },
+        contacts: { create: [alice, bob] },
+        consumers: { add: [syncConsumer(lic, alice.id), syncConsumer(lic, bob.id)] },
+      }),
+      emptyState(),
+    );
 
     expect(result.contactsMerged).toBe(0);
     const state = await store.ledger.loadPortalState(p);
     expect(state.licenses).toEqual([lic]);
     expect(state.consumers.size).toBe(2);
     expect(state.consumers.get(consumerKey(E3, alice.id))).toEqual({
-      skuId: E3, contactId: alice.id, sync: true, objectId: `obj-${alice.id}`, digest: assignmentDigest(assignment(`obj-${alice.id}`)),
-      fingerprintDigest: fingerprintDigest(`${alice.id}@contoso.com|${alice.id}`), etag: expect.any(String),
+      skuId: E3,
+      contactId: alice.id,
+      sync: true,
+      objectId: `obj-${alice.id}`,
+      digest: assignmentDigest(assignment(`obj-${alice.id}`)),
+      fingerprintDigest: fingerprintDigest(`${alice.id}@contoso.com|${alice.id}`),
+      etag: expect.any(String),
     });
     expect(state.consumers.get(consumerKey(E3, bob.id))?.objectId).toBe(`obj-${bob.id}`);
     expect(state.licenseEtags.get(E3)).toBeTruthy();
@@ -160,7 +230,10 @@ describe('loading and applying a plan', () => {
     const lic = license(p, E3);
     await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), await store.ledger.loadPortalState(p));
     const consumers = Array.from({ length: 250 }, () => syncConsumer(lic, randomUUID()));
-    const result = await store.ledger.applyPlan(plan(p, { consumers: { add: consumers } }), await store.ledger.loadPortalState(p));
+    const result = await store.ledger.applyPlan(
+      plan(p, { consumers: { add: consumers } }),
+      await store.ledger.loadPortalState(p),
+    );
     expect(result).toEqual({ contactsMerged: 0, entitiesWritten: 250, transactions: 3 });
     expect(await store.ledger.listConsumers(lic.id)).toHaveLength(250);
   });
@@ -177,19 +250,31 @@ describe('loading and applying a plan', () => {
     const p = portalId();
     const lic = license(p, E3);
     const [a, b, c, manual] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-    await store.ledger.applyPlan(plan(p, {
-      licenses: { create: [lic] },
-      consumers: { add: [syncConsumer(lic, a as string), syncConsumer(lic, b as string), syncConsumer(lic, c as string)] },
-    }), emptyState());
-    const person = await store.ledger.createContact(contact(`manual-${manual}@contoso.com`, [], { id: manual as string }));
+    await store.ledger.applyPlan(
+      plan(p, {
+        licenses: { create: [lic] },
+        consumers: {
+          add: [syncConsumer(lic, a), syncConsumer(lic, b), syncConsumer(lic, c)],
+        },
+      }),
+      emptyState(),
+    );
+    const person = await store.ledger.createContact(contact(`manual-${manual}@contoso.com`, [], { id: manual }));
     await store.ledger.addManualConsumer(lic.id, person.id, T1);
 
     const state = await store.ledger.loadPortalState(p);
-    const changedA = { ...syncConsumer(lic, a as string), updatedAt: T1, assignment: { ...assignment(`obj-${a}`), accountEnabled: false } };
-    const result = await store.ledger.applyPlan(plan(p, {
-      licenses: { update: [{ ...(state.licenses[0] as LicenseRecord), assigned: 3, updatedAt: T1 }] },
-      consumers: { update: [toUpdate(changedA)], remove: [toRemoval(syncConsumer(lic, b as string))] },
-    }), state);
+    const changedA = {
+      ...syncConsumer(lic, a),
+      updatedAt: T1,
+      assignment: { ...assignment(`obj-${a}`), accountEnabled: false },
+    };
+    const result = await store.ledger.applyPlan(
+      plan(p, {
+        licenses: { update: [{ ...(state.licenses[0] as LicenseRecord), assigned: 3, updatedAt: T1 }] },
+        consumers: { update: [toUpdate(changedA)], remove: [toRemoval(syncConsumer(lic, b))] },
+      }),
+      state,
+    );
 
     expect(result.entitiesWritten).toBe(3);
     const after = await store.ledger.listConsumers(lic.id);
@@ -212,10 +297,13 @@ describe('loading and applying a plan', () => {
     const theirs = contact('CAROL@contoso.com', [], { origin: { kind: 'sync', portalId: 'other-portal' } });
     await store.ledger.createContact(theirs);
 
-    const result = await store.ledger.applyPlan(plan(p, {
-      contacts: { create: [planned] },
-      consumers: { add: [syncConsumer(lic, planned.id)] },
-    }), state);
+    const result = await store.ledger.applyPlan(
+      plan(p, {
+        contacts: { create: [planned] },
+        consumers: { add: [syncConsumer(lic, planned.id)] },
+      }),
+      state,
+    );
 
     expect(result.contactsMerged).toBe(1);
     expect(await store.ledger.getContact(planned.id)).toBeUndefined();
@@ -230,16 +318,21 @@ describe('loading and applying a plan', () => {
     const lic = license(p, E3);
     await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), emptyState());
     const state = await store.ledger.loadPortalState(p);
-    const planned = Array.from({ length: 600 }, (_, i) => contact(`bulk${i}-${p}@contoso.com`, [`b${i}-${p}@contoso.com`], {
-      origin: { kind: 'sync', portalId: p },
-    }));
+    const planned = Array.from({ length: 600 }, (_, i) =>
+      contact(`bulk${i}-${p}@contoso.com`, [`b${i}-${p}@contoso.com`], {
+        origin: { kind: 'sync', portalId: p },
+      }),
+    );
     const taken = planned[123] as ContactRecord;
     const theirs = await store.ledger.createContact(contact(taken.aliases[0] as string));
 
-    const result = await store.ledger.applyPlan(plan(p, {
-      contacts: { create: planned },
-      consumers: { add: planned.map((c) => syncConsumer(lic, c.id)) },
-    }), state);
+    const result = await store.ledger.applyPlan(
+      plan(p, {
+        contacts: { create: planned },
+        consumers: { add: planned.map((c) => syncConsumer(lic, c.id)) },
+      }),
+      state,
+    );
 
     expect(result.contactsMerged).toBe(1);
     expect(result.transactions).toBeGreaterThan(0);
@@ -253,7 +346,7 @@ describe('loading and applying a plan', () => {
     expect(linked.has(taken.id)).toBe(false);
   });
 
-  it('ends with one contact when two portals\' syncs create the same person at the same time', async () => {
+  it("ends with one contact when two portals' syncs create the same person at the same time", async () => {
     const [p, q] = [portalId(), portalId()];
     const [pl, ql] = [license(p, E3), license(q, E3)];
     const empty = emptyState;
@@ -267,19 +360,31 @@ describe('loading and applying a plan', () => {
       const [statesP, statesQ] = [await store.ledger.loadPortalState(p), await store.ledger.loadPortalState(q)];
 
       const [rp, rq] = await Promise.all([
-        store.ledger.applyPlan(plan(p, { contacts: { create: [fromP] }, consumers: { add: [syncConsumer(pl, fromP.id)] } }), statesP),
-        store.ledger.applyPlan(plan(q, { contacts: { create: [fromQ] }, consumers: { add: [syncConsumer(ql, fromQ.id)] } }), statesQ),
+        store.ledger.applyPlan(
+          plan(p, { contacts: { create: [fromP] }, consumers: { add: [syncConsumer(pl, fromP.id)] } }),
+          statesP,
+        ),
+        store.ledger.applyPlan(
+          plan(q, { contacts: { create: [fromQ] }, consumers: { add: [syncConsumer(ql, fromQ.id)] } }),
+          statesQ,
+        ),
       ]);
 
-      const survivors = [await store.ledger.getContact(fromP.id), await store.ledger.getContact(fromQ.id)].filter(Boolean);
+      const survivors = [await store.ledger.getContact(fromP.id), await store.ledger.getContact(fromQ.id)].filter(
+        Boolean,
+      );
       expect(survivors).toHaveLength(1);
       expect(rp.contactsMerged + rq.contactsMerged).toBe(1);
       const survivor = (survivors[0] as ContactRecord).id;
       expect((await store.ledger.findContactByAddress(first))?.id).toBe(survivor);
       expect((await store.ledger.findContactByAddress(second))?.id).toBe(survivor);
       const [linksP, linksQ] = [await store.ledger.listConsumers(pl.id), await store.ledger.listConsumers(ql.id)];
-      expect(linksP.filter((x) => x.contactId === fromP.id || x.contactId === fromQ.id).map((x) => x.contactId)).toEqual([survivor]);
-      expect(linksQ.filter((x) => x.contactId === fromP.id || x.contactId === fromQ.id).map((x) => x.contactId)).toEqual([survivor]);
+      expect(
+        linksP.filter((x) => x.contactId === fromP.id || x.contactId === fromQ.id).map((x) => x.contactId),
+      ).toEqual([survivor]);
+      expect(
+        linksQ.filter((x) => x.contactId === fromP.id || x.contactId === fromQ.id).map((x) => x.contactId),
+      ).toEqual([survivor]);
     }
   });
 
@@ -287,9 +392,12 @@ describe('loading and applying a plan', () => {
     const p = portalId();
     const dan = await store.ledger.createContact(contact('dan@contoso.com'));
     const eve = await store.ledger.createContact(contact('eve@contoso.com'));
-    await store.ledger.applyPlan(plan(p, {
-      contacts: { addAliases: [{ contactId: dan.id, addresses: ['Daniel@contoso.com', 'eve@contoso.com'] }] },
-    }), emptyState());
+    await store.ledger.applyPlan(
+      plan(p, {
+        contacts: { addAliases: [{ contactId: dan.id, addresses: ['Daniel@contoso.com', 'eve@contoso.com'] }] },
+      }),
+      emptyState(),
+    );
     expect((await store.ledger.getContact(dan.id))?.aliases).toEqual(['daniel@contoso.com']);
     expect((await store.ledger.findContactByAddress('DANIEL@contoso.com'))?.id).toBe(dan.id);
     expect((await store.ledger.findContactByAddress('eve@contoso.com'))?.id).toBe(eve.id);
@@ -315,14 +423,22 @@ describe('loading and applying a plan', () => {
     const p = portalId();
     const lic = license(p, E3);
     const id = randomUUID();
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, id)] } }),
-      emptyState());
+    await store.ledger.applyPlan(
+      plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, id)] } }),
+      emptyState(),
+    );
     const state = await store.ledger.loadPortalState(p);
-    await store.ledger.applyPlan(plan(p, { consumers: { update: [toUpdate(syncConsumer(lic, id, { updatedAt: T1 }))] } }), state);
+    await store.ledger.applyPlan(
+      plan(p, { consumers: { update: [toUpdate(syncConsumer(lic, id, { updatedAt: T1 }))] } }),
+      state,
+    );
 
-    const error = await store.ledger.applyPlan(
-      plan(p, { consumers: { update: [toUpdate(syncConsumer(lic, id, { userFingerprint: 'stale' }))] } }), state,
-    ).catch((e: unknown) => e);
+    const error = await store.ledger
+      .applyPlan(
+        plan(p, { consumers: { update: [toUpdate(syncConsumer(lic, id, { userFingerprint: 'stale' }))] } }),
+        state,
+      )
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'storage_error', transient: true });
     expect((await store.ledger.listConsumers(lic.id))[0]?.updatedAt).toBe(T1);
   });
@@ -344,21 +460,26 @@ describe('loading and applying a plan', () => {
   });
 });
 
-describe('the sync\'s user links', () => {
+describe("the sync's user links", () => {
   it('keeps user links in buckets of their own table and reads just the named users back', async () => {
     const p = portalId();
     const [e3, e1] = [license(p, E3), license(p, E1)];
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
     const consumers = [syncConsumer(e3, a), syncConsumer(e1, a), syncConsumer(e3, b), syncConsumer(e3, c)];
-    await store.ledger.applyPlan(plan(p, {
-      licenses: { create: [e3, e1] },
-      consumers: { add: consumers },
-      userLinks: { put: [
-        { objectId: `obj-${a}`, contactId: a, skuIds: [E1, E3].sort() },
-        { objectId: `obj-${b}`, contactId: b, skuIds: [E3] },
-        { objectId: `obj-${c}`, contactId: c, skuIds: [E3] },
-      ] },
-    }), emptyState());
+    await store.ledger.applyPlan(
+      plan(p, {
+        licenses: { create: [e3, e1] },
+        consumers: { add: consumers },
+        userLinks: {
+          put: [
+            { objectId: `obj-${a}`, contactId: a, skuIds: [E1, E3].sort() },
+            { objectId: `obj-${b}`, contactId: b, skuIds: [E3] },
+            { objectId: `obj-${c}`, contactId: c, skuIds: [E3] },
+          ],
+        },
+      }),
+      emptyState(),
+    );
 
     const whole = await store.ledger.loadPortalState(p);
     expect(whole.consumers.size).toBe(4);
@@ -382,9 +503,13 @@ describe('the sync\'s user links', () => {
     expect(whole.userLinks.size).toBe(3);
 
     // Removing a user's link and its consumers in one plan.
-    await store.ledger.applyPlan(plan(p, {
-      consumers: { remove: [toRemoval(syncConsumer(e3, b))] }, userLinks: { remove: [`obj-${b}`] },
-    }), whole);
+    await store.ledger.applyPlan(
+      plan(p, {
+        consumers: { remove: [toRemoval(syncConsumer(e3, b))] },
+        userLinks: { remove: [`obj-${b}`] },
+      }),
+      whole,
+    );
     const after = await store.ledger.loadPortalState(p);
     expect(after.userLinks.has(`obj-${b}`)).toBe(false);
     expect(after.consumers.has(consumerKey(E3, b))).toBe(false);
@@ -401,16 +526,22 @@ describe('the sync\'s user links', () => {
     const first = await store.ledger.applyPlan(plan(p, { contacts: { create: [planned] } }), state, carry);
     expect(first.contactsMerged).toBe(1);
     // A later part links the planned contact (a user sharing its address on a later page).
-    await store.ledger.applyPlan(plan(p, {
-      consumers: { add: [syncConsumer(lic, planned.id)] },
-      userLinks: { put: [{ objectId: `obj-${planned.id}`, contactId: planned.id, skuIds: [E3] }] },
-    }), state, carry);
+    await store.ledger.applyPlan(
+      plan(p, {
+        consumers: { add: [syncConsumer(lic, planned.id)] },
+        userLinks: { put: [{ objectId: `obj-${planned.id}`, contactId: planned.id, skuIds: [E3] }] },
+      }),
+      state,
+      carry,
+    );
     expect((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([theirs.id]);
     expect((await store.ledger.loadPortalState(p)).userLinks.get(`obj-${planned.id}`)?.contactId).toBe(theirs.id);
   });
 
   it('reads the whole address index at once', async () => {
-    const c = await store.ledger.createContact(contact(`index-${randomUUID()}@contoso.com`, ['Index-Alias@Fabrikam.com']));
+    const c = await store.ledger.createContact(
+      contact(`index-${randomUUID()}@contoso.com`, ['Index-Alias@Fabrikam.com']),
+    );
     const index = await store.ledger.loadAddressIndex();
     expect(index.get(c.email.toLowerCase())).toBe(c.id);
     expect(index.get('index-alias@fabrikam.com')).toBe(c.id);
@@ -418,17 +549,25 @@ describe('the sync\'s user links', () => {
 });
 
 describe('hand-made consumers', () => {
-  it('links and unlinks a contact by hand, keeping the license\'s assigned count', async () => {
+  it("links and unlinks a contact by hand, keeping the license's assigned count", async () => {
     const p = portalId();
     const lic = license(p, E3, { assigned: 1 });
     const synced = randomUUID();
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, synced)] } }),
-      emptyState());
+    await store.ledger.applyPlan(
+      plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, synced)] } }),
+      emptyState(),
+    );
     const helen = await store.ledger.createContact(contact(`helen-${p}@contoso.com`));
 
     const linked = await store.ledger.addManualConsumer(lic.id, helen.id, T1);
     expect(linked).toEqual({
-      licenseId: lic.id, portalId: p, skuId: E3, contactId: helen.id, owner: { kind: 'manual' }, createdAt: T1, updatedAt: T1,
+      licenseId: lic.id,
+      portalId: p,
+      skuId: E3,
+      contactId: helen.id,
+      owner: { kind: 'manual' },
+      createdAt: T1,
+      updatedAt: T1,
     });
     expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(2);
     await expect(store.ledger.addManualConsumer(lic.id, helen.id, T1)).rejects.toBeInstanceOf(ConflictError);
@@ -443,8 +582,10 @@ describe('hand-made consumers', () => {
     const p = portalId();
     const lic = license(p, E3);
     const ivan = await store.ledger.createContact(contact(`ivan-${p}@contoso.com`));
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, ivan.id)] } }),
-      emptyState());
+    await store.ledger.applyPlan(
+      plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, ivan.id)] } }),
+      emptyState(),
+    );
     await expect(store.ledger.addManualConsumer(lic.id, ivan.id, T1)).rejects.toBeInstanceOf(ConflictError);
     await expect(store.ledger.removeManualConsumer(lic.id, ivan.id)).rejects.toBeInstanceOf(ConflictError);
     await expect(store.ledger.addManualConsumer(licenseIdOf(p, E1), ivan.id, T1)).rejects.toBeInstanceOf(NotFoundError);
@@ -455,37 +596,48 @@ describe('hand-made consumers', () => {
     const p = portalId();
     const lic = license(p, E3);
     await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), emptyState());
-    const people = await Promise.all(Array.from({ length: 6 }, (_, i) => store.ledger.createContact(contact(`crowd${i}-${p}@contoso.com`))));
+    const people = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.ledger.createContact(contact(`crowd${i}-${p}@contoso.com`))),
+    );
     await Promise.all(people.map((person) => store.ledger.addManualConsumer(lic.id, person.id, T1)));
     expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(6);
   });
 });
 
 describe('listing and purging', () => {
-  it('lists all licenses or one portal\'s, and one license\'s consumers', async () => {
+  it("lists all licenses or one portal's, and one license's consumers", async () => {
     const [p, q] = [portalId(), portalId()];
     const [pe3, pe1, qe3] = [license(p, E3), license(p, E1), license(q, E3)];
-    await store.ledger.applyPlan(plan(p, {
-      licenses: { create: [pe3, pe1] },
-      consumers: { add: [syncConsumer(pe3, 'c1'), syncConsumer(pe1, 'c1'), syncConsumer(pe1, 'c2')] },
-    }), emptyState());
+    await store.ledger.applyPlan(
+      plan(p, {
+        licenses: { create: [pe3, pe1] },
+        consumers: { add: [syncConsumer(pe3, 'c1'), syncConsumer(pe1, 'c1'), syncConsumer(pe1, 'c2')] },
+      }),
+      emptyState(),
+    );
     await store.ledger.applyPlan(plan(q, { licenses: { create: [qe3] } }), emptyState());
 
     expect((await store.ledger.listLicenses(p)).map((l) => l.id).sort()).toEqual([pe1.id, pe3.id].sort());
-    expect((await store.ledger.listLicenses()).map((l) => l.id)).toEqual(expect.arrayContaining([pe3.id, pe1.id, qe3.id]));
+    expect((await store.ledger.listLicenses()).map((l) => l.id)).toEqual(
+      expect.arrayContaining([pe3.id, pe1.id, qe3.id]),
+    );
     expect((await store.ledger.listConsumers(pe1.id)).map((c) => c.contactId).sort()).toEqual(['c1', 'c2']);
     expect((await store.ledger.listConsumers(pe3.id)).map((c) => c.contactId)).toEqual(['c1']);
   });
 
-  it('purges one portal\'s licenses and consumers, leaving contacts and other portals alone', async () => {
+  it("purges one portal's licenses and consumers, leaving contacts and other portals alone", async () => {
     const [p, q] = [portalId(), portalId()];
     const jo = await store.ledger.createContact(contact(`jo-${p}@contoso.com`));
     const [pl, ql] = [license(p, E3), license(q, E3)];
     const many = Array.from({ length: 150 }, () => syncConsumer(pl, randomUUID()));
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [pl] }, consumers: { add: [syncConsumer(pl, jo.id), ...many] } }),
-      emptyState());
-    await store.ledger.applyPlan(plan(q, { licenses: { create: [ql] }, consumers: { add: [syncConsumer(ql, jo.id)] } }),
-      emptyState());
+    await store.ledger.applyPlan(
+      plan(p, { licenses: { create: [pl] }, consumers: { add: [syncConsumer(pl, jo.id), ...many] } }),
+      emptyState(),
+    );
+    await store.ledger.applyPlan(
+      plan(q, { licenses: { create: [ql] }, consumers: { add: [syncConsumer(ql, jo.id)] } }),
+      emptyState(),
+    );
 
     await store.ledger.purgePortal(p);
     const purged = await store.ledger.loadPortalState(p);

@@ -1,7 +1,11 @@
 import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
 import {
-  licenseIdOf, normalizeAddress, parseLicenseId,
-  type ConsumerRecord, type ContactRecord, type LicenseRecord,
+  licenseIdOf,
+  normalizeAddress,
+  parseLicenseId,
+  type ConsumerRecord,
+  type ContactRecord,
+  type LicenseRecord,
 } from '../domain/records';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
@@ -10,15 +14,39 @@ import { assignmentDigest, fingerprintDigest } from '../reconcile/reconcile';
 import { AddressIndex, LOOKUP_CONCURRENCY, type Claim } from './addresses';
 import { consumerCodec, contactCodec, licenseCodec, userLinkBucketCodec } from './entities';
 import {
-  consumerRowKey, consumerRowKeyRange, contactKeys, encodeKey, odataString, rowKeyRanges, userLinkBucket,
+  consumerRowKey,
+  consumerRowKeyRange,
+  contactKeys,
+  encodeKey,
+  odataString,
+  rowKeyRanges,
+  userLinkBucket,
 } from './keys';
 import {
-  asStorageError, concurrentChange, forEachPage, getOrUndefined, groupBy, isStatus, mapConcurrent, MAX_BATCH,
-  queryAll, READ_CONCURRENCY, ScopedStats, submitInBatches, WRITE_CONCURRENCY, type LedgerStats,
+  asStorageError,
+  concurrentChange,
+  forEachPage,
+  getOrUndefined,
+  groupBy,
+  isStatus,
+  mapConcurrent,
+  MAX_BATCH,
+  queryAll,
+  READ_CONCURRENCY,
+  ScopedStats,
+  submitInBatches,
+  WRITE_CONCURRENCY,
+  type LedgerStats,
 } from './tables';
 import {
-  ConflictError, consumerKey, NotFoundError,
-  type ApplyCarry, type ApplyResult, type ConsumerState, type LedgerRepository, type PortalLedgerState,
+  ConflictError,
+  consumerKey,
+  NotFoundError,
+  type ApplyCarry,
+  type ApplyResult,
+  type ConsumerState,
+  type LedgerRepository,
+  type PortalLedgerState,
   type UserLinkState,
 } from './types';
 
@@ -61,7 +89,11 @@ function licenseEntity(license: LicenseRecord): TableEntity<Record<string, unkno
 }
 
 function consumerEntity(consumer: ConsumerRecord): TableEntity<Record<string, unknown>> {
-  return consumerCodec.toEntity(consumer, encodeKey(consumer.portalId), consumerRowKey(consumer.skuId, consumer.contactId));
+  return consumerCodec.toEntity(
+    consumer,
+    encodeKey(consumer.portalId),
+    consumerRowKey(consumer.skuId, consumer.contactId),
+  );
 }
 
 /**
@@ -71,7 +103,11 @@ function consumerEntity(consumer: ConsumerRecord): TableEntity<Record<string, un
  */
 const userLinkBucketSchema = z.record(z.string(), z.tuple([z.string().min(1), z.string()]));
 
-function userLinkBucketEntity(partitionKey: string, bucket: string, links: Iterable<[string, UserLinkState]>): TableEntity<Record<string, unknown>> {
+function userLinkBucketEntity(
+  partitionKey: string,
+  bucket: string,
+  links: Iterable<[string, UserLinkState]>,
+): TableEntity<Record<string, unknown>> {
   const content: Record<string, [string, string]> = {};
   for (const [objectId, link] of links) content[objectId] = [link.contactId, link.skuIds.join(',')];
   return userLinkBucketCodec.toEntity({ links: content }, partitionKey, bucket);
@@ -80,7 +116,9 @@ function userLinkBucketEntity(partitionKey: string, bucket: string, links: Itera
 function addUserLinksFromEntity(row: Record<string, unknown>, into: Map<string, UserLinkState>): void {
   const parsed = userLinkBucketSchema.safeParse(userLinkBucketCodec.fromEntity(row).links);
   if (!parsed.success) {
-    throw new AppError('internal_error', { detail: `a stored user link bucket (${String(row.partitionKey)}/${String(row.rowKey)}) is not valid` });
+    throw new AppError('internal_error', {
+      detail: `a stored user link bucket (${String(row.partitionKey)}/${String(row.rowKey)}) is not valid`,
+    });
   }
   for (const [objectId, [contactId, skuIds]] of Object.entries(parsed.data)) {
     into.set(objectId, { contactId, skuIds: skuIds ? skuIds.split(',') : [] });
@@ -98,10 +136,19 @@ function intern(strings: Interned, value: string): string {
 }
 
 /** A stored consumer as the sync keeps it in memory (the whole record is checked against its schema first). */
-function consumerStateFromEntity(row: Record<string, unknown> & { etag?: string }, portalId: string, skuIds: Interned = new Map()): [string, ConsumerState] {
+function consumerStateFromEntity(
+  row: Record<string, unknown> & { etag?: string },
+  portalId: string,
+  skuIds: Interned = new Map(),
+): [string, ConsumerState] {
   const consumer = consumerCodec.fromEntity(row);
   const sync = consumer.owner.kind === 'sync' && consumer.owner.portalId === portalId;
-  const state: ConsumerState = { skuId: intern(skuIds, consumer.skuId), contactId: consumer.contactId, sync, etag: row.etag };
+  const state: ConsumerState = {
+    skuId: intern(skuIds, consumer.skuId),
+    contactId: consumer.contactId,
+    sync,
+    etag: row.etag,
+  };
   if (sync && consumer.assignment) {
     state.objectId = consumer.assignment.objectId;
     state.digest = assignmentDigest(consumer.assignment);
@@ -166,7 +213,10 @@ export class TableLedgerRepository implements LedgerRepository {
     private readonly stats: LedgerStats,
     private readonly now: () => number = Date.now,
   ) {
-    this.index = new AddressIndex(tables.contactAddresses, async (contactId) => (await this.getContact(contactId)) !== undefined);
+    this.index = new AddressIndex(
+      tables.contactAddresses,
+      async (contactId) => (await this.getContact(contactId)) !== undefined,
+    );
   }
 
   async loadPortalState(portalId: string): Promise<PortalLedgerState> {
@@ -178,15 +228,19 @@ export class TableLedgerRepository implements LedgerRepository {
     // The consumer partition is read in RowKey ranges split at each license's prefix, several at once: the
     // ranges together cover every key exactly once, and a large portal's state no longer waits on one long
     // chain of 1,000-entity pages. Each page is turned into compact state as it comes.
-    const ranges = rowKeyRanges(licenses.map((license) => consumerRowKeyRange(license.skuId).from)).map((range) => rangeFilter(filter, range));
+    const ranges = rowKeyRanges(licenses.map((license) => consumerRowKeyRange(license.skuId).from)).map((range) =>
+      rangeFilter(filter, range),
+    );
     const consumers = new Map<string, ConsumerState>();
     const skuIds: Interned = new Map();
-    await mapConcurrent(ranges, READ_CONCURRENCY, (range) => forEachPage(this.tables.consumers, range, this.stats, (rows) => {
-      for (const row of rows) {
-        const [key, state] = consumerStateFromEntity(row, portalId, skuIds);
-        consumers.set(key, state);
-      }
-    }));
+    await mapConcurrent(ranges, READ_CONCURRENCY, (range) =>
+      forEachPage(this.tables.consumers, range, this.stats, (rows) => {
+        for (const row of rows) {
+          const [key, state] = consumerStateFromEntity(row, portalId, skuIds);
+          consumers.set(key, state);
+        }
+      }),
+    );
     return { licenses, licenseEtags, consumers, userLinks, scope: 'full' };
   }
 
@@ -196,7 +250,9 @@ export class TableLedgerRepository implements LedgerRepository {
     const buckets = [...new Set(ids.map(userLinkBucket))];
     const [{ licenses, licenseEtags }, rows] = await Promise.all([
       this.loadLicenses(portalId),
-      mapConcurrent(buckets, LOOKUP_CONCURRENCY, (bucket) => getOrUndefined(this.tables.userLinks, partitionKey, bucket, this.stats)),
+      mapConcurrent(buckets, LOOKUP_CONCURRENCY, (bucket) =>
+        getOrUndefined(this.tables.userLinks, partitionKey, bucket, this.stats),
+      ),
     ]);
     // Every link of the buckets read (the state must hold whole buckets, which are rewritten whole).
     const userLinks = new Map<string, UserLinkState>();
@@ -205,7 +261,9 @@ export class TableLedgerRepository implements LedgerRepository {
       const link = userLinks.get(objectId);
       return link ? link.skuIds.map((skuId) => consumerRowKey(skuId, link.contactId)) : [];
     });
-    const consumerRows = await mapConcurrent([...new Set(keys)], LOOKUP_CONCURRENCY, (rowKey) => getOrUndefined(this.tables.consumers, partitionKey, rowKey, this.stats));
+    const consumerRows = await mapConcurrent([...new Set(keys)], LOOKUP_CONCURRENCY, (rowKey) =>
+      getOrUndefined(this.tables.consumers, partitionKey, rowKey, this.stats),
+    );
     const consumers = new Map<string, ConsumerState>();
     for (const row of consumerRows) {
       if (!row) continue;
@@ -286,7 +344,12 @@ export class TableLedgerRepository implements LedgerRepository {
   async getLicense(licenseId: string): Promise<LicenseRecord | undefined> {
     const parts = parseLicenseId(licenseId);
     if (!parts) return undefined;
-    const row = await getOrUndefined(this.tables.licenses, encodeKey(parts.portalId), encodeKey(parts.skuId), this.stats);
+    const row = await getOrUndefined(
+      this.tables.licenses,
+      encodeKey(parts.portalId),
+      encodeKey(parts.skuId),
+      this.stats,
+    );
     return row && licenseCodec.fromEntity(row);
   }
 
@@ -302,7 +365,12 @@ export class TableLedgerRepository implements LedgerRepository {
   async getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined> {
     const parts = parseLicenseId(licenseId);
     if (!parts) return undefined;
-    const row = await getOrUndefined(this.tables.consumers, encodeKey(parts.portalId), consumerRowKey(parts.skuId, contactId), this.stats);
+    const row = await getOrUndefined(
+      this.tables.consumers,
+      encodeKey(parts.portalId),
+      consumerRowKey(parts.skuId, contactId),
+      this.stats,
+    );
     return row && consumerCodec.fromEntity(row);
   }
 
@@ -324,7 +392,8 @@ export class TableLedgerRepository implements LedgerRepository {
       await this.tables.consumers.createEntity(consumerEntity(consumer));
       this.stats.entitiesWritten += 1;
     } catch (error) {
-      if (isStatus(error, 409)) throw new ConflictError(`Contact ${contactId} is already linked to license ${licenseId}.`);
+      if (isStatus(error, 409))
+        throw new ConflictError(`Contact ${contactId} is already linked to license ${licenseId}.`);
       throw error;
     }
     await this.adjustAssigned(license, +1, now);
@@ -341,7 +410,9 @@ export class TableLedgerRepository implements LedgerRepository {
       if (!row) throw new NotFoundError(`Contact ${contactId} is not linked to license ${licenseId}.`);
       const consumer = consumerCodec.fromEntity(row);
       if (consumer.owner.kind !== 'manual') {
-        throw new ConflictError(`The link of contact ${contactId} to license ${licenseId} belongs to the sync of its portal access; it goes when the user loses the license.`);
+        throw new ConflictError(
+          `The link of contact ${contactId} to license ${licenseId} belongs to the sync of its portal access; it goes when the user loses the license.`,
+        );
       }
       try {
         await this.tables.consumers.deleteEntity(partitionKey, rowKey, { etag: row.etag });
@@ -357,25 +428,44 @@ export class TableLedgerRepository implements LedgerRepository {
     throw concurrentChange(`The link of contact ${contactId} to license ${licenseId}`);
   }
 
-  async applyPlan(plan: ChangePlan, state: PortalLedgerState, carry: ApplyCarry = { mergedInto: new Map() }): Promise<ApplyResult> {
+  async applyPlan(
+    plan: ChangePlan,
+    state: PortalLedgerState,
+    carry: ApplyCarry = { mergedInto: new Map() },
+  ): Promise<ApplyResult> {
     const stats = new ScopedStats(this.stats);
     let contactsMerged = 0;
     const partitionKey = encodeKey(plan.portalId);
     try {
       // Licenses first, so a consumer never names a license that is not there yet.
-      await this.submitLazy(this.tables.licenses, [
-        ...plan.licenses.create.map((license): LazyAction => ({ rowKey: encodeKey(license.skuId), make: () => ['create', licenseEntity(license)] })),
-        ...plan.licenses.update.map((license): LazyAction => ({
-          rowKey: encodeKey(license.skuId),
-          make: () => ['update', licenseEntity(license), 'Replace', { etag: state.licenseEtags.get(license.skuId) ?? '*' }],
-        })),
-      ], 'A license', stats);
+      await this.submitLazy(
+        this.tables.licenses,
+        [
+          ...plan.licenses.create.map((license): LazyAction => ({
+            rowKey: encodeKey(license.skuId),
+            make: () => ['create', licenseEntity(license)],
+          })),
+          ...plan.licenses.update.map((license): LazyAction => ({
+            rowKey: encodeKey(license.skuId),
+            make: () => [
+              'update',
+              licenseEntity(license),
+              'Replace',
+              { etag: state.licenseEtags.get(license.skuId) ?? '*' },
+            ],
+          })),
+        ],
+        'A license',
+        stats,
+      );
 
       const merged = await this.createContacts(plan.contacts.create, stats);
       contactsMerged = merged.size;
       for (const [planned, target] of merged) carry.mergedInto.set(planned, target);
       const contactOf = (contactId: string): string => resolve(carry.mergedInto, contactId);
-      await mapConcurrent(plan.contacts.addAliases, LOOKUP_CONCURRENCY, (change) => this.addAliases(contactOf(change.contactId), change.addresses, stats));
+      await mapConcurrent(plan.contacts.addAliases, LOOKUP_CONCURRENCY, (change) =>
+        this.addAliases(contactOf(change.contactId), change.addresses, stats),
+      );
 
       const removed = new Set(plan.consumers.remove.map((c) => consumerKey(c.skuId, c.contactId)));
       const adds = new Map<string, ConsumerRecord>();
@@ -399,7 +489,13 @@ export class TableLedgerRepository implements LedgerRepository {
             rowKey,
             make: () => [
               'update',
-              { partitionKey, rowKey, assignment: JSON.stringify(change.assignment), userFingerprint: change.userFingerprint, updatedAt: change.updatedAt },
+              {
+                partitionKey,
+                rowKey,
+                assignment: JSON.stringify(change.assignment),
+                userFingerprint: change.userFingerprint,
+                updatedAt: change.updatedAt,
+              },
               'Merge',
               { etag: state.consumers.get(consumerKey(change.skuId, change.contactId))?.etag ?? '*' },
             ],
@@ -421,10 +517,16 @@ export class TableLedgerRepository implements LedgerRepository {
 
   async purgePortal(portalId: string): Promise<void> {
     const partitionKey = encodeKey(portalId);
-    await Promise.all([this.tables.licenses, this.tables.consumers, this.tables.userLinks].map(async (table) => {
-      const rows = await queryAll(table, partitionFilter(partitionKey), this.stats, ['RowKey']);
-      await submitInBatches(table, rows.map((row): TransactionAction => ['delete', { partitionKey, rowKey: row.rowKey as string }]), this.stats);
-    }));
+    await Promise.all(
+      [this.tables.licenses, this.tables.consumers, this.tables.userLinks].map(async (table) => {
+        const rows = await queryAll(table, partitionFilter(partitionKey), this.stats, ['RowKey']);
+        await submitInBatches(
+          table,
+          rows.map((row): TransactionAction => ['delete', { partitionKey, rowKey: row.rowKey as string }]),
+          this.stats,
+        );
+      }),
+    );
   }
 
   /**
@@ -482,20 +584,27 @@ export class TableLedgerRepository implements LedgerRepository {
         }
       }
     });
-    const claims: Claim[] = contacts.flatMap((contact) => addressesOf(contact).map((address) => ({ address, contactId: contact.id })));
+    const claims: Claim[] = contacts.flatMap((contact) =>
+      addressesOf(contact).map((address) => ({ address, contactId: contact.id })),
+    );
     const holders = await this.index.claim(claims, stats);
     const release: Claim[] = [];
     for (const contact of contacts) {
       const addresses = addressesOf(contact);
-      const other = addresses.map((address) => holders.get(address)).find((holder) => holder !== undefined && holder !== contact.id);
+      const other = addresses
+        .map((address) => holders.get(address))
+        .find((holder) => holder !== undefined && holder !== contact.id);
       if (other === undefined) continue;
       mergedInto.set(contact.id, other);
-      for (const address of addresses) if (holders.get(address) === contact.id) release.push({ address, contactId: contact.id });
+      for (const address of addresses)
+        if (holders.get(address) === contact.id) release.push({ address, contactId: contact.id });
     }
     if (mergedInto.size === 0) return mergedInto;
     // Addresses before the contact, so the index never names a missing contact.
     await this.index.release(release, stats);
-    await mapConcurrent([...mergedInto.keys()], LOOKUP_CONCURRENCY, (contactId) => this.deleteContact(contactId, stats));
+    await mapConcurrent([...mergedInto.keys()], LOOKUP_CONCURRENCY, (contactId) =>
+      this.deleteContact(contactId, stats),
+    );
     return mergedInto;
   }
 
@@ -504,7 +613,10 @@ export class TableLedgerRepository implements LedgerRepository {
     const wanted = [...new Set(addresses.map(normalizeAddress))].filter((a) => a.length > 0);
     if (wanted.length === 0) return;
     if (!(await this.getContact(contactId))) return;
-    const holders = await this.index.claim(wanted.map((address) => ({ address, contactId })), stats);
+    const holders = await this.index.claim(
+      wanted.map((address) => ({ address, contactId })),
+      stats,
+    );
     const mine = wanted.filter((address) => holders.get(address) === contactId);
     if (mine.length === 0) return;
     const keys = contactKeys(contactId);
@@ -567,7 +679,11 @@ export class TableLedgerRepository implements LedgerRepository {
 
   /** One transaction; when an entity was created or deleted meanwhile, its actions one by one. */
   private async submitChunk(
-    table: TableClient, chunk: TransactionAction[], what: string, stats: LedgerStats, createsMayExist: boolean,
+    table: TableClient,
+    chunk: TransactionAction[],
+    what: string,
+    stats: LedgerStats,
+    createsMayExist: boolean,
   ): Promise<void> {
     try {
       await table.submitTransaction(chunk);
@@ -585,16 +701,22 @@ export class TableLedgerRepository implements LedgerRepository {
   private userLinkWrites(plan: ChangePlan, state: PortalLedgerState, contactOf: (id: string) => string): LazyAction[] {
     const partitionKey = encodeKey(plan.portalId);
     const touched = new Map<string, Map<string, UserLinkState>>();
-    for (const objectId of [...plan.userLinks.remove, ...plan.userLinks.put.map((link) => link.objectId)]) touched.set(userLinkBucket(objectId), new Map());
+    for (const objectId of [...plan.userLinks.remove, ...plan.userLinks.put.map((link) => link.objectId)])
+      touched.set(userLinkBucket(objectId), new Map());
     if (touched.size === 0) return [];
     for (const [objectId, link] of state.userLinks) touched.get(userLinkBucket(objectId))?.set(objectId, link);
     for (const objectId of plan.userLinks.remove) touched.get(userLinkBucket(objectId))?.delete(objectId);
     for (const link of plan.userLinks.put) {
-      touched.get(userLinkBucket(link.objectId))?.set(link.objectId, { contactId: contactOf(link.contactId), skuIds: link.skuIds });
+      touched
+        .get(userLinkBucket(link.objectId))
+        ?.set(link.objectId, { contactId: contactOf(link.contactId), skuIds: link.skuIds });
     }
     return [...touched].map(([bucket, links]): LazyAction => ({
       rowKey: bucket,
-      make: () => (links.size === 0 ? ['delete', { partitionKey, rowKey: bucket }] : ['upsert', userLinkBucketEntity(partitionKey, bucket, links), 'Replace']),
+      make: () =>
+        links.size === 0
+          ? ['delete', { partitionKey, rowKey: bucket }]
+          : ['upsert', userLinkBucketEntity(partitionKey, bucket, links), 'Replace'],
     }));
   }
 
@@ -606,18 +728,33 @@ export class TableLedgerRepository implements LedgerRepository {
    * from a fresh read.
    */
   private async submitLazy(
-    table: TableClient, actions: LazyAction[], what: string, stats: LedgerStats, createsMayExist = false,
+    table: TableClient,
+    actions: LazyAction[],
+    what: string,
+    stats: LedgerStats,
+    createsMayExist = false,
   ): Promise<void> {
     for (const round of roundsByEntity(actions, (action) => action.rowKey)) {
       const starts: number[] = [];
       for (let i = 0; i < round.length; i += MAX_BATCH) starts.push(i);
       await mapConcurrent(starts, WRITE_CONCURRENCY, (start) =>
-        this.submitChunk(table, round.slice(start, start + MAX_BATCH).map((action) => action.make()), what, stats, createsMayExist));
+        this.submitChunk(
+          table,
+          round.slice(start, start + MAX_BATCH).map((action) => action.make()),
+          what,
+          stats,
+          createsMayExist,
+        ),
+      );
     }
   }
 
   private async submitOne(
-    table: TableClient, action: TransactionAction, what: string, stats: LedgerStats, createsMayExist: boolean,
+    table: TableClient,
+    action: TransactionAction,
+    what: string,
+    stats: LedgerStats,
+    createsMayExist: boolean,
   ): Promise<void> {
     const [kind, entity] = action;
     try {

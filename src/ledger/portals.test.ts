@@ -17,13 +17,31 @@ const T1 = '2025-03-01T09:00:00.000Z';
 
 function portal(id: string, name: string, overrides: Partial<PortalRecord> = {}): PortalRecord {
   return {
-    id, name, tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', cloud: 'global',
-    authKind: 'clientSecret', active: true, autoSync: true, hasSecret: true, createdAt: T0, updatedAt: T0, ...overrides,
+    id,
+    name,
+    tenantId: 'contoso.onmicrosoft.com',
+    clientId: '11111111-2222-3333-4444-555555555555',
+    cloud: 'global',
+    authKind: 'clientSecret',
+    active: true,
+    autoSync: true,
+    hasSecret: true,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
   };
 }
 
 function lastRun(id: string): LastRun {
-  return { id, trigger: 'schedule', status: 'succeeded', queuedAt: T1, startedAt: T1, endedAt: T1, counts: { ...emptyCounts(), usersRead: 3 } };
+  return {
+    id,
+    trigger: 'schedule',
+    status: 'succeeded',
+    queuedAt: T1,
+    startedAt: T1,
+    endedAt: T1,
+    counts: { ...emptyCounts(), usersRead: 3 },
+  };
 }
 
 let settings: ReturnType<typeof testSettings>;
@@ -43,7 +61,10 @@ describe('PortalRepository.modify', () => {
     await store.portals.create(portal('p-race', 'Race'));
     // The admin deactivates the portal while the sync is between its read and its write.
     const sync = racingRepository((write) =>
-      write === 1 ? store.portals.modify('p-race', (current) => ({ ...current, active: false, updatedAt: T1 })) : undefined);
+      write === 1
+        ? store.portals.modify('p-race', (current) => ({ ...current, active: false, updatedAt: T1 }))
+        : undefined,
+    );
     const seen: boolean[] = [];
     const written = await sync.modify('p-race', (current) => {
       seen.push(current.active);
@@ -60,10 +81,21 @@ describe('PortalRepository.modify', () => {
   it('keeps the run fields the sync wrote meanwhile when an admin change is applied', async () => {
     await store.portals.create(portal('p-race-2', 'Race Two', { deltaLink: 'https://graph/delta?old' }));
     const admin = racingRepository((write) =>
-      write === 1 ? store.portals.modify('p-race-2', (current) => ({ ...current, lastRun: lastRun('r2'), deltaLink: 'https://graph/delta?new' })) : undefined);
+      write === 1
+        ? store.portals.modify('p-race-2', (current) => ({
+            ...current,
+            lastRun: lastRun('r2'),
+            deltaLink: 'https://graph/delta?new',
+          }))
+        : undefined,
+    );
     await admin.modify('p-race-2', (current) => ({ ...current, autoSync: false }));
 
-    expect(await store.portals.get('p-race-2')).toMatchObject({ autoSync: false, lastRun: lastRun('r2'), deltaLink: 'https://graph/delta?new' });
+    expect(await store.portals.get('p-race-2')).toMatchObject({
+      autoSync: false,
+      lastRun: lastRun('r2'),
+      deltaLink: 'https://graph/delta?new',
+    });
   });
 
   it('loses the concurrent change with update (last writer wins), which is what modify is for', async () => {
@@ -78,7 +110,8 @@ describe('PortalRepository.modify', () => {
   it('moves the unique name on a rename, also when its first write lost to another writer', async () => {
     await store.portals.create(portal('p-ren-1', 'Alpha'));
     const admin = racingRepository((write) =>
-      write === 1 ? store.portals.modify('p-ren-1', (current) => ({ ...current, lastRun: lastRun('r4') })) : undefined);
+      write === 1 ? store.portals.modify('p-ren-1', (current) => ({ ...current, lastRun: lastRun('r4') })) : undefined,
+    );
     let calls = 0;
     await admin.modify('p-ren-1', (current) => {
       calls += 1;
@@ -95,7 +128,8 @@ describe('PortalRepository.modify', () => {
   it('keeps a rename another writer made in between, and the name index with it', async () => {
     await store.portals.create(portal('p-ren-2', 'Gamma'));
     const sync = racingRepository((write) =>
-      write === 1 ? store.portals.modify('p-ren-2', (current) => ({ ...current, name: 'Delta' })) : undefined);
+      write === 1 ? store.portals.modify('p-ren-2', (current) => ({ ...current, name: 'Delta' })) : undefined,
+    );
     await sync.modify('p-ren-2', (current) => ({ ...current, lastRun: lastRun('r5') }));
 
     // A whole-record write of what the sync read first would have put "Gamma" back while the index says "Delta".
@@ -107,9 +141,12 @@ describe('PortalRepository.modify', () => {
   it('keeps the name row when the other writer renamed to the same name in between', async () => {
     await store.portals.create(portal('p-ren-3', 'Epsilon'));
     const first = racingRepository((write) =>
-      write === 1 ? store.portals.modify('p-ren-3', (current) => ({ ...current, name: 'Epsilon 2' })) : undefined);
+      write === 1 ? store.portals.modify('p-ren-3', (current) => ({ ...current, name: 'Epsilon 2' })) : undefined,
+    );
     // Renames unless already done: on its second try it finds the name given and writes nothing.
-    const written = await first.modify('p-ren-3', (current) => (current.name === 'Epsilon 2' ? undefined : { ...current, name: 'Epsilon 2' }));
+    const written = await first.modify('p-ren-3', (current) =>
+      current.name === 'Epsilon 2' ? undefined : { ...current, name: 'Epsilon 2' },
+    );
 
     expect(written).toMatchObject({ name: 'Epsilon 2' });
     expect(await store.portals.get('p-ren-3')).toMatchObject({ name: 'Epsilon 2' });
@@ -120,7 +157,12 @@ describe('PortalRepository.modify', () => {
   it('gives up with a transient storage_error when every write loses, and frees the name it claimed', async () => {
     await store.portals.create(portal('p-busy', 'Busy'));
     let n = 0;
-    const busy = racingRepository(() => store.portals.modify('p-busy', (current) => ({ ...current, updatedAt: new Date(Date.parse(T1) + ++n).toISOString() })));
+    const busy = racingRepository(() =>
+      store.portals.modify('p-busy', (current) => ({
+        ...current,
+        updatedAt: new Date(Date.parse(T1) + ++n).toISOString(),
+      })),
+    );
     let calls = 0;
     const attempt = busy.modify('p-busy', (current) => {
       calls += 1;
@@ -140,7 +182,11 @@ describe('PortalRepository.modify', () => {
   it('answers undefined when the portal was deleted in between, without recreating it or keeping a claimed name', async () => {
     await store.portals.create(portal('p-gone', 'Gone'));
     const sync = racingRepository((write) => (write === 1 ? store.portals.delete('p-gone') : undefined));
-    const written = await sync.modify('p-gone', (current) => ({ ...current, name: 'Gone Renamed', lastRun: lastRun('r6') }));
+    const written = await sync.modify('p-gone', (current) => ({
+      ...current,
+      name: 'Gone Renamed',
+      lastRun: lastRun('r6'),
+    }));
 
     expect(written).toBeUndefined();
     expect(await store.portals.get('p-gone')).toBeUndefined();
@@ -150,7 +196,9 @@ describe('PortalRepository.modify', () => {
 
   it('writes nothing when the change answers undefined, and answers undefined for a portal that does not exist', async () => {
     await store.portals.create(portal('p-noop', 'Noop'));
-    const sync = racingRepository(() => { throw new Error('nothing may be written'); });
+    const sync = racingRepository(() => {
+      throw new Error('nothing may be written');
+    });
     expect(await sync.modify('p-noop', () => undefined)).toEqual(await store.portals.get('p-noop'));
 
     const change = jest.fn((current: PortalRecord) => current);

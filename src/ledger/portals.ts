@@ -23,7 +23,10 @@ interface NameEntity {
 
 /** Portal records, and a "name" row per portal that makes names unique case-insensitively. */
 export class TablePortalRepository implements PortalRepository {
-  constructor(private readonly table: TableClient, private readonly stats: LedgerStats) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly stats: LedgerStats,
+  ) {}
 
   async create(portal: PortalRecord): Promise<PortalRecord> {
     await this.claimName(portal.name, portal.id);
@@ -55,7 +58,10 @@ export class TablePortalRepository implements PortalRepository {
     return portal;
   }
 
-  async modify(portalId: string, change: (current: PortalRecord) => PortalRecord | undefined): Promise<PortalRecord | undefined> {
+  async modify(
+    portalId: string,
+    change: (current: PortalRecord) => PortalRecord | undefined,
+  ): Promise<PortalRecord | undefined> {
     const rowKey = encodeKey(portalId);
     // A name this call claimed for a rename whose write then lost to another writer: released unless still wanted.
     let claimed: string | undefined;
@@ -72,7 +78,8 @@ export class TablePortalRepository implements PortalRepository {
           claimed = undefined;
         }
         if (!next) return current;
-        if (next.id !== portalId) throw new Error(`A change of portal access ${portalId} must not change its id (got ${next.id}).`);
+        if (next.id !== portalId)
+          throw new Error(`A change of portal access ${portalId} must not change its id (got ${next.id}).`);
         const renamed = nameKey(current.name) !== nameKey(next.name);
         if (renamed) {
           await this.claimName(next.name, portalId);
@@ -124,8 +131,10 @@ export class TablePortalRepository implements PortalRepository {
       const holder = await getOrUndefined<NameEntity>(this.table, NAME, rowKey, this.stats);
       if (!holder) continue;
       if (holder.portalId === portalId) return;
-      if (!isStale(holder.timestamp) || await this.get(holder.portalId)) {
-        throw new ConflictError(`A portal access named "${name}" already exists (names are compared case-insensitively).`);
+      if (!isStale(holder.timestamp) || (await this.get(holder.portalId))) {
+        throw new ConflictError(
+          `A portal access named "${name}" already exists (names are compared case-insensitively).`,
+        );
       }
       // Left behind by a crash between the two writes of a create or delete: drop it and try again.
       try {

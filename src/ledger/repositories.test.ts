@@ -6,15 +6,34 @@ const T0 = '2025-03-01T08:00:00.000Z';
 
 function portal(id: string, name: string, overrides: Partial<PortalRecord> = {}): PortalRecord {
   return {
-    id, name, tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', cloud: 'global',
-    authKind: 'clientSecret', active: true, autoSync: true, hasSecret: true, createdAt: T0, updatedAt: T0, ...overrides,
+    id,
+    name,
+    tenantId: 'contoso.onmicrosoft.com',
+    clientId: '11111111-2222-3333-4444-555555555555',
+    cloud: 'global',
+    authKind: 'clientSecret',
+    active: true,
+    autoSync: true,
+    hasSecret: true,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
   };
 }
 
 function run(portalId: string, id: string, overrides: Partial<RunRecord> = {}): RunRecord {
   return {
-    id, portalId, trigger: 'manual', status: 'queued', queuedAt: T0, counts: emptyCounts(), graphRequests: 0,
-    throttledRetries: 0, conflicts: [], attempts: 0, ...overrides,
+    id,
+    portalId,
+    trigger: 'manual',
+    status: 'queued',
+    queuedAt: T0,
+    counts: emptyCounts(),
+    graphRequests: 0,
+    throttledRetries: 0,
+    conflicts: [],
+    attempts: 0,
+    ...overrides,
   };
 }
 
@@ -33,7 +52,14 @@ describe('portals', () => {
       lastSuccessAt: T0,
       deltaLink: 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=abc',
       lastFullReadAt: T0,
-      lastRun: { id: 'r1', trigger: 'schedule', status: 'succeeded', queuedAt: T0, endedAt: T0, counts: { ...emptyCounts(), usersRead: 7 } },
+      lastRun: {
+        id: 'r1',
+        trigger: 'schedule',
+        status: 'succeeded',
+        queuedAt: T0,
+        endedAt: T0,
+        counts: { ...emptyCounts(), usersRead: 7 },
+      },
     });
     await store.portals.create(created);
     expect(await store.portals.get('p-crud')).toEqual(created);
@@ -88,7 +114,7 @@ describe('runs', () => {
     expect(newRunId(new Date('2025-01-01T00:00:00Z'))).not.toBe(older);
   });
 
-  it('lists a portal\'s runs newest first, up to a limit', async () => {
+  it("lists a portal's runs newest first, up to a limit", async () => {
     const ids = [0, 1, 2, 3, 4].map((i) => newRunId(Date.parse(T0) + i * 60_000));
     await store.runs.create(run('p-runs', ids[0] as string));
     await store.runs.createMany(ids.slice(1).map((id) => run('p-runs', id)));
@@ -103,7 +129,12 @@ describe('runs', () => {
     const queued = run('p-runs-2', id);
     await store.runs.create(queued);
     const done = {
-      ...queued, status: 'failed' as const, startedAt: T0, endedAt: T0, errorCode: 'throttled', errorMessage: 'slow down',
+      ...queued,
+      status: 'failed' as const,
+      startedAt: T0,
+      endedAt: T0,
+      errorCode: 'throttled',
+      errorMessage: 'slow down',
       conflicts: [{ objectId: 'o1', userPrincipalName: 'a@x.com', addresses: ['a@x.com'], contactIds: ['c1', 'c2'] }],
       counts: { ...emptyCounts(), conflicts: 1 },
     };
@@ -118,8 +149,10 @@ describe('runs', () => {
 
   it('keeps a run with a huge list of conflicts storable', async () => {
     const conflicts = Array.from({ length: 5_000 }, (_, i) => ({
-      objectId: `object-${i}-${'x'.repeat(40)}`, userPrincipalName: `user${i}@contoso.com`,
-      addresses: [`user${i}@contoso.com`, `alias${i}@contoso.com`], contactIds: [`c-${i}-a`, `c-${i}-b`],
+      objectId: `object-${i}-${'x'.repeat(40)}`,
+      userPrincipalName: `user${i}@contoso.com`,
+      addresses: [`user${i}@contoso.com`, `alias${i}@contoso.com`],
+      contactIds: [`c-${i}-a`, `c-${i}-b`],
     }));
     const id = newRunId();
     await store.runs.create(run('p-runs-big', id, { conflicts, counts: { ...emptyCounts(), conflicts: 5_000 } }));
@@ -144,7 +177,9 @@ describe('leases', () => {
   it('lets exactly one of many concurrent acquires of an expired lease win', async () => {
     expect(await store.leases.acquire('p-lease-expired', 'old', 1_000)).toBe(true);
     clock += 2_000;
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((h) => store.leases.acquire('p-lease-expired', h, 60_000)));
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((h) => store.leases.acquire('p-lease-expired', h, 60_000)),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 

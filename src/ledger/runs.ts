@@ -3,7 +3,14 @@ import type { RunRecord } from '../domain/records';
 import { MAX_JSON_CHARS, runCodec } from './entities';
 import { encodeKey, odataString } from './keys';
 import {
-  getOrUndefined, groupBy, isStatus, mapConcurrent, PAGE_SIZE, queryAll, submitInBatches, type LedgerStats,
+  getOrUndefined,
+  groupBy,
+  isStatus,
+  mapConcurrent,
+  PAGE_SIZE,
+  queryAll,
+  submitInBatches,
+  type LedgerStats,
 } from './tables';
 import { NotFoundError, type RunRepository } from './types';
 
@@ -14,7 +21,10 @@ export { newRunId } from './keys';
  * conflicts keeps as many as fit in one entity; `counts.conflicts` still says how many there were.
  */
 export class TableRunRepository implements RunRepository {
-  constructor(private readonly table: TableClient, private readonly stats: LedgerStats) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly stats: LedgerStats,
+  ) {}
 
   async create(run: RunRecord): Promise<void> {
     await this.table.createEntity(this.toEntity(run));
@@ -39,7 +49,9 @@ export class TableRunRepository implements RunRepository {
     const runs: RunRecord[] = [];
     if (limit <= 0) return runs;
     const filter = `PartitionKey eq ${odataString(encodeKey(portalId))}`;
-    const pages = this.table.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, PAGE_SIZE) });
+    const pages = this.table
+      .listEntities({ queryOptions: { filter } })
+      .byPage({ maxPageSize: Math.min(limit, PAGE_SIZE) });
     for await (const page of pages) {
       this.stats.entitiesRead += page.length;
       for (const entity of page) {
@@ -55,7 +67,8 @@ export class TableRunRepository implements RunRepository {
       await this.table.updateEntity(this.toEntity(run), 'Replace', { etag: '*' });
       this.stats.entitiesWritten += 1;
     } catch (error) {
-      if (isStatus(error, 404)) throw new NotFoundError(`Run ${run.id} of portal access ${run.portalId} does not exist.`);
+      if (isStatus(error, 404))
+        throw new NotFoundError(`Run ${run.id} of portal access ${run.portalId} does not exist.`);
       throw error;
     }
   }
@@ -63,7 +76,10 @@ export class TableRunRepository implements RunRepository {
   async deleteAll(portalId: string): Promise<void> {
     const partitionKey = encodeKey(portalId);
     const keys = await queryAll(this.table, `PartitionKey eq ${odataString(partitionKey)}`, this.stats, ['RowKey']);
-    const actions: TransactionAction[] = keys.map((entity) => ['delete', { partitionKey, rowKey: entity.rowKey as string }]);
+    const actions: TransactionAction[] = keys.map((entity) => [
+      'delete',
+      { partitionKey, rowKey: entity.rowKey as string },
+    ]);
     await submitInBatches(this.table, actions, this.stats);
   }
 

@@ -37,7 +37,11 @@ export function isStatus(error: unknown, ...statuses: number[]): boolean {
 
 /** Someone else changed what we read: worth a retry of the whole run, which reads afresh. */
 export function concurrentChange(what: string, cause?: unknown): AppError {
-  return new AppError('storage_error', { transient: true, detail: `${what} was changed by another writer meanwhile`, cause });
+  return new AppError('storage_error', {
+    transient: true,
+    detail: `${what} was changed by another writer meanwhile`,
+    cause,
+  });
 }
 
 /** Storage errors that are worth retrying (unreachable, throttled, server side) become transient AppErrors. */
@@ -47,14 +51,17 @@ export function asStorageError(error: unknown): unknown {
   if (typeof error !== 'object' || error === null || (error as { name?: unknown }).name !== 'RestError') return error;
   const status = statusOf(error);
   if (status === undefined || status === 408 || status === 429 || status >= 500) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
     return new AppError('storage_error', { transient: true, detail: code ?? status?.toString(), cause: error });
   }
   return error;
 }
 
 export async function getOrUndefined<T extends object>(
-  client: TableClient, partitionKey: string, rowKey: string, stats: LedgerStats,
+  client: TableClient,
+  partitionKey: string,
+  rowKey: string,
+  stats: LedgerStats,
 ): Promise<TableEntityResult<T> | undefined> {
   try {
     const entity = await client.getEntity<T>(partitionKey, rowKey);
@@ -71,7 +78,11 @@ export async function getOrUndefined<T extends object>(
  * taken over meanwhile, is no longer the caller's to delete.
  */
 export async function deleteIfOwned<T extends object>(
-  client: TableClient, partitionKey: string, rowKey: string, isOwner: (row: T) => boolean, stats: LedgerStats,
+  client: TableClient,
+  partitionKey: string,
+  rowKey: string,
+  isOwner: (row: T) => boolean,
+  stats: LedgerStats,
 ): Promise<void> {
   const row = await getOrUndefined<T>(client, partitionKey, rowKey, stats);
   if (!row || !isOwner(row)) return;
@@ -85,18 +96,31 @@ export async function deleteIfOwned<T extends object>(
 
 /** All entities matching a filter, read in pages of 1,000. */
 export async function queryAll<T extends object>(
-  client: TableClient, filter: string | undefined, stats: LedgerStats, select?: string[],
+  client: TableClient,
+  filter: string | undefined,
+  stats: LedgerStats,
+  select?: string[],
 ): Promise<TableEntityResult<T>[]> {
   const out: TableEntityResult<T>[] = [];
-  await forEachPage<T>(client, filter, stats, (page) => {
-    for (const row of page) out.push(row);
-  }, select);
+  await forEachPage<T>(
+    client,
+    filter,
+    stats,
+    (page) => {
+      for (const row of page) out.push(row);
+    },
+    select,
+  );
   return out;
 }
 
 /** Hands each page of a query to `visit` as it arrives, so a large partition is never held whole. */
 export async function forEachPage<T extends object>(
-  client: TableClient, filter: string | undefined, stats: LedgerStats, visit: (rows: TableEntityResult<T>[]) => void, select?: string[],
+  client: TableClient,
+  filter: string | undefined,
+  stats: LedgerStats,
+  visit: (rows: TableEntityResult<T>[]) => void,
+  select?: string[],
 ): Promise<void> {
   const queryOptions = { ...(filter ? { filter } : {}), ...(select ? { select } : {}) };
   for await (const page of client.listEntities<T>({ queryOptions }).byPage({ maxPageSize: PAGE_SIZE })) {
@@ -106,7 +130,11 @@ export async function forEachPage<T extends object>(
 }
 
 /** Submits actions of ONE partition in transactions of up to 100. */
-export async function submitInBatches(client: TableClient, actions: TransactionAction[], stats: LedgerStats): Promise<void> {
+export async function submitInBatches(
+  client: TableClient,
+  actions: TransactionAction[],
+  stats: LedgerStats,
+): Promise<void> {
   for (let i = 0; i < actions.length; i += MAX_BATCH) {
     const batch = actions.slice(i, i + MAX_BATCH);
     await client.submitTransaction(batch);
@@ -127,7 +155,11 @@ export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<st
 }
 
 /** Runs `work` over the items with at most `limit` in flight; results keep the items' order. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -149,10 +181,25 @@ export class ScopedStats implements LedgerStats {
 
   constructor(private readonly parent: LedgerStats) {}
 
-  get entitiesRead(): number { return this.read; }
-  set entitiesRead(value: number) { this.parent.entitiesRead += value - this.read; this.read = value; }
-  get entitiesWritten(): number { return this.written; }
-  set entitiesWritten(value: number) { this.parent.entitiesWritten += value - this.written; this.written = value; }
-  get transactions(): number { return this.batches; }
-  set transactions(value: number) { this.parent.transactions += value - this.batches; this.batches = value; }
+  get entitiesRead(): number {
+    return this.read;
+  }
+  set entitiesRead(value: number) {
+    this.parent.entitiesRead += value - this.read;
+    this.read = value;
+  }
+  get entitiesWritten(): number {
+    return this.written;
+  }
+  set entitiesWritten(value: number) {
+    this.parent.entitiesWritten += value - this.written;
+    this.written = value;
+  }
+  get transactions(): number {
+    return this.batches;
+  }
+  set transactions(value: number) {
+    this.parent.transactions += value - this.batches;
+    this.batches = value;
+  }
 }

@@ -1,6 +1,4 @@
-import type {
-  ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRecord,
-} from '../domain/records';
+import type { ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRecord } from '../domain/records';
 import type { ChangePlan } from '../reconcile/plan';
 
 /**
@@ -113,7 +111,10 @@ export interface PortalRepository {
    * nothing. A rename moves the unique-name index entry (ConflictError on a taken name).
    * Answers the record as stored afterwards, or undefined when the portal does not exist (or was deleted meanwhile).
    */
-  modify(portalId: string, change: (current: PortalRecord) => PortalRecord | undefined): Promise<PortalRecord | undefined>;
+  modify(
+    portalId: string,
+    change: (current: PortalRecord) => PortalRecord | undefined,
+  ): Promise<PortalRecord | undefined>;
   delete(portalId: string): Promise<void>;
 }
 

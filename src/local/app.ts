@@ -40,7 +40,12 @@ export class LocalStartError extends Error {
 
 function endpointOf(settings: Settings): string {
   const fromString = /(?:QueueEndpoint|TableEndpoint)=([^;]+)/i.exec(settings.storage.connectionString ?? '')?.[1];
-  return fromString ?? settings.storage.tableServiceUri ?? settings.storage.queueServiceUri ?? 'the configured storage account';
+  return (
+    fromString ??
+    settings.storage.tableServiceUri ??
+    settings.storage.queueServiceUri ??
+    'the configured storage account'
+  );
 }
 
 export interface LocalAppOptions {
@@ -111,7 +116,8 @@ function loggerFrom(log: HostLog): Logger {
 
 const defaultLog: HostLog = (level, text) => {
   const stamp = new Date().toISOString().slice(11, 19);
-  const out = level === 'error' || level === 'critical' ? console.error : level === 'warning' ? console.warn : console.log;
+  const out =
+    level === 'error' || level === 'critical' ? console.error : level === 'warning' ? console.warn : console.log;
   out(`${stamp} ${text}`);
 };
 
@@ -172,7 +178,9 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
 
   try {
     // ---- storage
-    const configured = Boolean(initial.storage.connectionString || initial.storage.tableServiceUri || initial.storage.queueServiceUri);
+    const configured = Boolean(
+      initial.storage.connectionString || initial.storage.tableServiceUri || initial.storage.queueServiceUri,
+    );
     let storage: StorageInfo;
     if (configured) {
       storage = { kind: 'configured', inMemory: false };
@@ -207,7 +215,8 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     }
 
     // ---- services, shared by every function of this process
-    let host: LocalHost | undefined;
+    // The queue's send wakes the host's listener; the host starts after the services it serves.
+    const started: { host?: LocalHost } = {};
     let made: Services;
     try {
       made = await (options.servicesFactory ?? createServices)(settings, loggerFrom(log));
@@ -227,7 +236,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       runQueue: {
         send: async (message) => {
           await sendRun(message);
-          host?.notifyQueue(settings.queueName);
+          started.host?.notifyQueue(settings.queueName);
         },
       },
     };
@@ -237,7 +246,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     loadFunctions();
     const hostConfig = hostSettingsWithOverrides(env);
     const lease = seconds(env, 'LICENSE_SYNC_LOCAL_MESSAGE_LEASE');
-    host = await startLocalHost({
+    const host = await startLocalHost({
       definitions: registeredFunctions(),
       settings,
       host: hostConfig,
@@ -246,8 +255,8 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       messageLeaseMs: lease,
       log,
     });
-    const started = host;
-    cleanup.push(() => started.stop());
+    started.host = host;
+    cleanup.push(() => host.stop());
 
     // ---- the demo portal, when the store is empty
     let demo: LocalApp['demo'];

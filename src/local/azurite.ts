@@ -38,7 +38,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -48,7 +50,10 @@ async function waitForPort(port: number, child: ChildProcess, deadline: number):
     if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;
@@ -62,8 +67,16 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const ports = options.ports ?? { blob: await freePort(), queue: await freePort(), table: await freePort() };
   const args = [
     path.join(__dirname, 'azuriteChild.js'),
-    '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--loose',
-    '--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table),
+    '--silent',
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--loose',
+    '--blobPort',
+    String(ports.blob),
+    '--queuePort',
+    String(ports.queue),
+    '--tablePort',
+    String(ports.table),
   ];
   if (options.location) {
     await mkdir(options.location, { recursive: true });
@@ -75,7 +88,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   // The IPC channel is only a lifeline (see azuriteChild.ts); it must not keep this process alive.
   child.channel?.unref();
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
   try {
     const deadline = Date.now() + 30_000;
     for (const port of [ports.blob, ports.queue, ports.table]) await waitForPort(port, child, deadline);

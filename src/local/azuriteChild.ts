@@ -8,4 +8,5 @@ process.on('disconnect', () => {
   process.kill(process.pid, 'SIGTERM');
   setTimeout(() => process.exit(0), 5000).unref();
 });
-require(azuriteMain);
+// Azurite's entry point starts the servers when loaded.
+void import(azuriteMain);

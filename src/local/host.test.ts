@@ -6,7 +6,9 @@ import { parseHostJson } from '../runs/hostSettings';
 import { startLocalHost, PortInUseError, type LocalHost } from './host';
 import { nextOccurrence } from './timerScheduler';
 
-function http(def: Omit<HttpDefinition, 'kind' | 'authLevel'> & { authLevel?: HttpDefinition['authLevel'] }): HttpDefinition {
+function http(
+  def: Omit<HttpDefinition, 'kind' | 'authLevel'> & { authLevel?: HttpDefinition['authLevel'] },
+): HttpDefinition {
   return { kind: 'http', authLevel: 'anonymous', ...def };
 }
 
@@ -16,21 +18,44 @@ const quiet = () => undefined;
 describe('local host: HTTP', () => {
   let host: LocalHost;
   const definitions: FunctionDefinition[] = [
-    http({ name: 'web', route: '{*path}', methods: ['GET'], handler: async (req) => ({ body: `page ${req.params.path ?? ''}` }) }),
     http({
-      name: 'getPortal', route: 'api/portals/{id}', methods: ['GET'],
+      name: 'web',
+      route: '{*path}',
+      methods: ['GET'],
+      handler: async (req) => ({ body: `page ${req.params.path ?? ''}` }),
+    }),
+    http({
+      name: 'getPortal',
+      route: 'api/portals/{id}',
+      methods: ['GET'],
       handler: async (req) => ({ jsonBody: { id: req.params.id, q: req.query.get('x') } }),
     }),
     http({
-      name: 'createPortal', route: 'api/portals', methods: ['POST'], authLevel: 'function',
+      name: 'createPortal',
+      route: 'api/portals',
+      methods: ['POST'],
+      authLevel: 'function',
       handler: async (req) => ({ status: 201, headers: { location: '/api/portals/1' }, jsonBody: await req.json() }),
     }),
-    http({ name: 'boom', route: 'api/boom', methods: ['GET'], handler: async () => { throw new Error('kaput'); } }),
+    http({
+      name: 'boom',
+      route: 'api/boom',
+      methods: ['GET'],
+      handler: async () => {
+        throw new Error('kaput');
+      },
+    }),
   ];
 
   beforeAll(async () => {
     host = await startLocalHost({
-      definitions, settings: storage(), host: parseHostJson({}), port: 0, functionKey: 'k3y', maxBodyBytes: 1000, log: quiet,
+      definitions,
+      settings: storage(),
+      host: parseHostJson({}),
+      port: 0,
+      functionKey: 'k3y',
+      maxBodyBytes: 1000,
+      log: quiet,
     });
   });
   afterAll(() => host.stop());
@@ -50,18 +75,34 @@ describe('local host: HTTP', () => {
 
   it('requires the function key on non-anonymous routes', async () => {
     const body = JSON.stringify({ name: 'x' });
-    const denied = await fetch(`${host.url}/api/portals`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const denied = await fetch(`${host.url}/api/portals`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(denied.status).toBe(401);
-    const wrong = await fetch(`${host.url}/api/portals`, { method: 'POST', body, headers: { 'x-functions-key': 'nope' } });
+    const wrong = await fetch(`${host.url}/api/portals`, {
+      method: 'POST',
+      body,
+      headers: { 'x-functions-key': 'nope' },
+    });
     expect(wrong.status).toBe(401);
-    const ok = await fetch(`${host.url}/api/portals`, { method: 'POST', body, headers: { 'x-functions-key': 'k3y', 'content-type': 'application/json' } });
+    const ok = await fetch(`${host.url}/api/portals`, {
+      method: 'POST',
+      body,
+      headers: { 'x-functions-key': 'k3y', 'content-type': 'application/json' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.headers.get('location')).toBe('/api/portals/1');
     expect(await ok.json()).toEqual({ name: 'x' });
   });
 
   it('refuses a body over the limit with 413', async () => {
-    const res = await fetch(`${host.url}/api/portals`, { method: 'POST', body: 'x'.repeat(5000), headers: { 'x-functions-key': 'k3y' } });
+    const res = await fetch(`${host.url}/api/portals`, {
+      method: 'POST',
+      body: 'x'.repeat(5000),
+      headers: { 'x-functions-key': 'k3y' },
+    });
     expect(res.status).toBe(413);
   });
 
@@ -72,15 +113,20 @@ describe('local host: HTTP', () => {
   });
 
   it('says clearly when the port is taken', async () => {
-    await expect(startLocalHost({ definitions, settings: storage(), host: parseHostJson({}), port: host.port, log: quiet }))
-      .rejects.toBeInstanceOf(PortInUseError);
+    await expect(
+      startLocalHost({ definitions, settings: storage(), host: parseHostJson({}), port: host.port, log: quiet }),
+    ).rejects.toBeInstanceOf(PortInUseError);
   });
 });
 
 describe('local host: timer and queue', () => {
   it('reads NCRONTAB with seconds, in UTC', () => {
-    expect(nextOccurrence('0 30 9 * * *', new Date('2024-05-01T08:00:00Z')).toISOString()).toBe('2024-05-01T09:30:00.000Z');
-    expect(nextOccurrence('*/2 * * * * *', new Date('2024-05-01T08:00:01Z')).toISOString()).toBe('2024-05-01T08:00:02.000Z');
+    expect(nextOccurrence('0 30 9 * * *', new Date('2024-05-01T08:00:00Z')).toISOString()).toBe(
+      '2024-05-01T09:30:00.000Z',
+    );
+    expect(nextOccurrence('*/2 * * * * *', new Date('2024-05-01T08:00:01Z')).toISOString()).toBe(
+      '2024-05-01T08:00:02.000Z',
+    );
     expect(() => nextOccurrence('0 * * * *')).toThrow(/six fields/);
   });
 
@@ -89,16 +135,30 @@ describe('local host: timer and queue', () => {
     const queueOutput = output.storageQueue({ queueName, connection: 'AzureWebJobsStorage' });
     const received: { message: unknown; dequeueCount: unknown }[] = [];
     const timer: TimerDefinition = {
-      kind: 'timer', name: 'tick', schedule: '0 0 0 1 1 *', queueOutput, queueName,
+      kind: 'timer',
+      name: 'tick',
+      schedule: '0 0 0 1 1 *',
+      queueOutput,
+      queueName,
       handler: async (_timer, context: InvocationContext) => {
         context.extraOutputs.set(queueOutput, [{ n: 1 }, { n: 2 }]);
       },
     };
     const worker: QueueDefinition = {
-      kind: 'queue', name: 'work', queueName,
-      handler: async (message, context) => { received.push({ message, dequeueCount: context.triggerMetadata?.dequeueCount }); },
+      kind: 'queue',
+      name: 'work',
+      queueName,
+      handler: async (message, context) => {
+        received.push({ message, dequeueCount: context.triggerMetadata?.dequeueCount });
+      },
     };
-    const host = await startLocalHost({ definitions: [timer, worker], settings: storage(), host: parseHostJson({}), port: 0, log: quiet });
+    const host = await startLocalHost({
+      definitions: [timer, worker],
+      settings: storage(),
+      host: parseHostJson({}),
+      port: 0,
+      log: quiet,
+    });
     try {
       expect(host.timers()).toEqual([{ name: 'tick', schedule: '0 0 0 1 1 *', next: expect.any(Date) }]);
       await host.runTimer('tick');
@@ -116,11 +176,22 @@ describe('local host: timer and queue', () => {
     const queueName = `q${randomBytes(6).toString('hex')}`;
     let ticks = 0;
     const timer: TimerDefinition = {
-      kind: 'timer', name: 'often', schedule: '* * * * * *', queueName,
+      kind: 'timer',
+      name: 'often',
+      schedule: '* * * * * *',
+      queueName,
       queueOutput: output.storageQueue({ queueName, connection: 'AzureWebJobsStorage' }),
-      handler: async () => { ticks += 1; },
+      handler: async () => {
+        ticks += 1;
+      },
     };
-    const host = await startLocalHost({ definitions: [timer], settings: storage(), host: parseHostJson({}), port: 0, log: quiet });
+    const host = await startLocalHost({
+      definitions: [timer],
+      settings: storage(),
+      host: parseHostJson({}),
+      port: 0,
+      log: quiet,
+    });
     await new Promise((r) => setTimeout(r, 2500));
     await host.stop();
     expect(ticks).toBeGreaterThanOrEqual(2);

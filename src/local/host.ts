@@ -1,4 +1,11 @@
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit, type LogLevel, type Timer } from '@azure/functions';
+import {
+  HttpRequest,
+  HttpResponse,
+  InvocationContext,
+  type HttpResponseInit,
+  type LogLevel,
+  type Timer,
+} from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -63,14 +70,17 @@ export const DEFAULT_MESSAGE_LEASE_MS = 60_000;
 
 export class PortInUseError extends Error {
   constructor(readonly port: number) {
-    super(`Port ${port} is already in use on 127.0.0.1. Stop whatever is using it (another \`npm start\` or \`func start\`?) or choose another port with PORT=<port>.`);
+    super(
+      `Port ${port} is already in use on 127.0.0.1. Stop whatever is using it (another \`npm start\` or \`func start\`?) or choose another port with PORT=<port>.`,
+    );
     this.name = 'PortInUseError';
   }
 }
 
 const defaultLog: HostLog = (level, line) => {
   const stamp = new Date().toISOString().slice(11, 19);
-  const out = level === 'error' || level === 'critical' ? console.error : level === 'warning' ? console.warn : console.log;
+  const out =
+    level === 'error' || level === 'critical' ? console.error : level === 'warning' ? console.warn : console.log;
   out(`${stamp} ${line}`);
 };
 
@@ -82,12 +92,21 @@ function describeError(error: Error): string {
 
 function formatArgs(args: unknown[]): string {
   const [first, ...rest] = args;
-  const text = typeof first === 'string' ? first : first instanceof Error ? describeError(first) : inspect(first, { depth: 4, breakLength: Infinity });
+  const text =
+    typeof first === 'string'
+      ? first
+      : first instanceof Error
+        ? describeError(first)
+        : inspect(first, { depth: 4, breakLength: Infinity });
   const extras = rest.map((arg) => {
     if (arg && typeof arg === 'object' && !(arg instanceof Error)) {
       // Properties already in the text (e.g. portalId=...) are not repeated.
       const pairs = Object.entries(arg as Record<string, unknown>)
-        .filter(([key, value]) => value !== undefined && !text.includes(`${key}=${String(value)}`))
+        .filter(
+          ([key, value]) =>
+            value !== undefined &&
+            !text.includes(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`),
+        )
         .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
       return pairs.join(' ');
     }
@@ -150,7 +169,10 @@ function serializeCookie(cookie: HttpResponse['cookies'][number]): string {
   return parts.join('; ');
 }
 
-async function writeResponse(res: ServerResponse, result: HttpResponseInit | HttpResponse | undefined): Promise<number> {
+async function writeResponse(
+  res: ServerResponse,
+  result: HttpResponseInit | HttpResponse | undefined,
+): Promise<number> {
   const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
   const body = Buffer.from(await response.arrayBuffer());
   res.statusCode = response.status;
@@ -167,7 +189,21 @@ async function writeResponse(res: ServerResponse, result: HttpResponseInit | Htt
 function plain(res: ServerResponse, status: number, message: string): number {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ error: { code: status === 401 ? 'unauthorized' : status === 413 ? 'payload_too_large' : status === 404 ? 'not_found' : 'bad_request', message } }));
+  res.end(
+    JSON.stringify({
+      error: {
+        code:
+          status === 401
+            ? 'unauthorized'
+            : status === 413
+              ? 'payload_too_large'
+              : status === 404
+                ? 'not_found'
+                : 'bad_request',
+        message,
+      },
+    }),
+  );
   return status;
 }
 
@@ -189,7 +225,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       triggerMetadata,
       logHandler: (level, ...args) => log(level, `[${def.name}]${levelTag(level)} ${formatArgs(args)}`),
       options: {
-        trigger: { type: def.kind === 'http' ? 'httpTrigger' : def.kind === 'timer' ? 'timerTrigger' : 'queueTrigger', name: 'trigger' },
+        trigger: {
+          type: def.kind === 'http' ? 'httpTrigger' : def.kind === 'timer' ? 'timerTrigger' : 'queueTrigger',
+          name: 'trigger',
+        },
         extraOutputs: def.kind === 'timer' ? [def.queueOutput] : [],
       },
     });
@@ -228,7 +267,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         for (const item of items) await queue.sendMessage(encodeQueueMessage(item));
         notifyQueue(def.queueName);
       }
-      log('information', `[${def.name}] Executed (Succeeded, ${Date.now() - started} ms${items.length ? `, ${items.length} message(s) to ${def.queueName}` : ''})`);
+      log(
+        'information',
+        `[${def.name}] Executed (Succeeded, ${Date.now() - started} ms${items.length ? `, ${items.length} message(s) to ${def.queueName}` : ''})`,
+      );
     } catch (error) {
       log('error', `[${def.name}] Executed (Failed, ${Date.now() - started} ms): ${formatArgs([error])}`);
       throw error;
@@ -249,7 +291,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           scheduleStatus: { last: tick.last?.toISOString() ?? now, next: tick.next.toISOString(), lastUpdated: now },
         });
       },
-      (due) => log('warning', `[${def.name}] WARNING Skipped the occurrence of ${due.toISOString()}: the previous run is still going.`),
+      (due) =>
+        log(
+          'warning',
+          `[${def.name}] WARNING Skipped the occurrence of ${due.toISOString()}: the previous run is still going.`,
+        ),
     ),
   }));
 
@@ -317,7 +363,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       .then((status) => {
         const method = req.method ?? 'GET';
         if (status >= 400 || (method !== 'GET' && method !== 'HEAD')) {
-          log(status >= 500 ? 'error' : 'information', `HTTP ${method} ${req.url} ${status} (${Date.now() - started} ms)`);
+          log(
+            status >= 500 ? 'error' : 'information',
+            `HTTP ${method} ${req.url} ${status} (${Date.now() - started} ms)`,
+          );
         }
       })
       .catch((error: unknown) => {
@@ -360,14 +409,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           try {
             await def.handler(message, context);
           } catch (error) {
-            log('error', `[${def.name}] ERROR Executed (Failed, attempt ${metadata.dequeueCount}, ${Date.now() - started} ms): ${formatArgs([error])}`);
+            log(
+              'error',
+              `[${def.name}] ERROR Executed (Failed, attempt ${metadata.dequeueCount}, ${Date.now() - started} ms): ${formatArgs([error])}`,
+            );
             throw error;
           } finally {
             running -= 1;
           }
           const limit = options.host.functionTimeoutMs;
           if (limit !== undefined && Date.now() - started > limit) {
-            log('warning', `[${def.name}] WARNING took ${Date.now() - started} ms, longer than host.json's functionTimeout: Azure would have stopped it.`);
+            log(
+              'warning',
+              `[${def.name}] WARNING took ${Date.now() - started} ms, longer than host.json's functionTimeout: Azure would have stopped it.`,
+            );
           }
         },
       });
@@ -381,7 +436,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    timers: () => schedulers.map(({ def, scheduler }) => ({ name: def.name, schedule: def.schedule, next: scheduler.next })),
+    timers: () =>
+      schedulers.map(({ def, scheduler }) => ({ name: def.name, schedule: def.schedule, next: scheduler.next })),
     runTimer: async (name) => {
       const found = schedulers.find(({ def }) => def.name === name);
       if (!found) throw new Error(`No timer function named ${name}`);
@@ -403,7 +459,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         const left = await Promise.all([...listeners.values()].map((listener) => listener.stop(grace)));
         const unfinished = left.reduce((sum, n) => sum + n, 0);
         if (unfinished > 0) {
-          log('warning', `${unfinished} queue message(s) still running at shutdown; they are delivered again once their lease expires.`);
+          log(
+            'warning',
+            `${unfinished} queue message(s) still running at shutdown; they are delivered again once their lease expires.`,
+          );
         }
         server.closeAllConnections();
         await closed;

@@ -18,8 +18,13 @@ function queues(): { queue: QueueClient; poison: QueueClient } {
 
 function settings(overrides: Partial<HostQueueSettings> = {}): HostQueueSettings {
   return {
-    batchSize: 4, newBatchThreshold: 2, maxDequeueCount: 3, visibilityTimeoutMs: 0, maxPollingIntervalMs: 200,
-    messageEncoding: 'base64', ...overrides,
+    batchSize: 4,
+    newBatchThreshold: 2,
+    maxDequeueCount: 3,
+    visibilityTimeoutMs: 0,
+    maxPollingIntervalMs: 200,
+    messageEncoding: 'base64',
+    ...overrides,
   };
 }
 
@@ -45,11 +50,20 @@ describe('local queue listener (like the Functions host, on real Azurite queues)
     listener = undefined;
   });
 
-  function listen(queue: QueueClient, poison: QueueClient, invoke: (message: unknown, meta: QueueTriggerMetadata) => Promise<void>, overrides: Partial<HostQueueSettings> = {}, messageLeaseMs = 10_000) {
+  function listen(
+    queue: QueueClient,
+    poison: QueueClient,
+    invoke: (message: unknown, meta: QueueTriggerMetadata) => Promise<void>,
+    overrides: Partial<HostQueueSettings> = {},
+    messageLeaseMs = 10_000,
+  ) {
     listener = new QueueListener({
       functionName: 'test',
       queue,
-      poisonQueue: async () => { await poison.createIfNotExists(); return poison; },
+      poisonQueue: async () => {
+        await poison.createIfNotExists();
+        return poison;
+      },
       settings: settings(overrides),
       messageLeaseMs,
       invoke,
@@ -64,7 +78,9 @@ describe('local queue listener (like the Functions host, on real Azurite queues)
     await queue.create();
     await queue.sendMessage(encodeQueueMessage({ portalId: 'p', runId: 'r', trigger: 'manual' }));
     const seen: [unknown, QueueTriggerMetadata][] = [];
-    listen(queue, poison, async (message, meta) => { seen.push([message, meta]); });
+    listen(queue, poison, async (message, meta) => {
+      seen.push([message, meta]);
+    });
     await until(() => seen.length === 1);
     expect(seen[0]![0]).toEqual({ portalId: 'p', runId: 'r', trigger: 'manual' });
     expect(seen[0]![1].dequeueCount).toBe(1);
@@ -98,10 +114,15 @@ describe('local queue listener (like the Functions host, on real Azurite queues)
     await queue.create();
     await queue.sendMessage(encodeQueueMessage('x'));
     const times: number[] = [];
-    listen(queue, poison, async () => {
-      times.push(Date.now());
-      if (times.length === 1) throw new Error('transient');
-    }, { visibilityTimeoutMs: 2000 });
+    listen(
+      queue,
+      poison,
+      async () => {
+        times.push(Date.now());
+        if (times.length === 1) throw new Error('transient');
+      },
+      { visibilityTimeoutMs: 2000 },
+    );
     await until(() => times.length === 2);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1500);
   });
@@ -114,7 +135,14 @@ describe('local queue listener (like the Functions host, on real Azurite queues)
     await queue.receiveMessages({ visibilityTimeout: 1 });
     await new Promise((r) => setTimeout(r, 1200));
     let ran = false;
-    listen(queue, poison, async () => { ran = true; }, { maxDequeueCount: 1 });
+    listen(
+      queue,
+      poison,
+      async () => {
+        ran = true;
+      },
+      { maxDequeueCount: 1 },
+    );
     await until(async () => (await poison.exists()) && (await peekAll(poison)).length === 1);
     expect(ran).toBe(false);
   });
@@ -124,7 +152,9 @@ describe('local queue listener (like the Functions host, on real Azurite queues)
     await queue.create();
     await queue.sendMessage('{"not":"base64"}');
     let ran = false;
-    listen(queue, poison, async () => { ran = true; });
+    listen(queue, poison, async () => {
+      ran = true;
+    });
     await until(async () => (await poison.exists()) && (await peekAll(poison)).length === 1);
     expect(ran).toBe(false);
   });
@@ -134,10 +164,16 @@ describe('local queue listener (like the Functions host, on real Azurite queues)
     await queue.create();
     await queue.sendMessage(encodeQueueMessage('slow'));
     let runs = 0;
-    listen(queue, poison, async () => {
-      runs += 1;
-      await new Promise((r) => setTimeout(r, 3500));
-    }, {}, 1000);
+    listen(
+      queue,
+      poison,
+      async () => {
+        runs += 1;
+        await new Promise((r) => setTimeout(r, 3500));
+      },
+      {},
+      1000,
+    );
     await until(() => runs === 1);
     await new Promise((r) => setTimeout(r, 1500));
     // Past the 1 s lease, yet still invisible: the listener renewed it.
@@ -150,7 +186,14 @@ describe('local queue listener (like the Functions host, on real Azurite queues)
     const { queue, poison } = queues();
     await queue.create();
     let got = 0;
-    const l = listen(queue, poison, async () => { got += 1; }, { maxPollingIntervalMs: 60_000 });
+    const l = listen(
+      queue,
+      poison,
+      async () => {
+        got += 1;
+      },
+      { maxPollingIntervalMs: 60_000 },
+    );
     // Let the back-off grow.
     await new Promise((r) => setTimeout(r, 1500));
     await queue.sendMessage(encodeQueueMessage('now'));

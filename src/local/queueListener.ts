@@ -94,7 +94,9 @@ export class QueueListener {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.inFlight]),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
       ]);
       if (timer) clearTimeout(timer);
     }
@@ -145,7 +147,9 @@ export class QueueListener {
       this.delay = MIN_POLLING_MS;
       for (const item of items) {
         const work: Promise<void> = this.process(item)
-          .catch((error: unknown) => log.error(`${this.options.functionName}: message ${item.messageId}: ${describe(error)}`))
+          .catch((error: unknown) =>
+            log.error(`${this.options.functionName}: message ${item.messageId}: ${describe(error)}`),
+          )
           .finally(() => {
             this.inFlight.delete(work);
             this.wakeUp?.();
@@ -175,16 +179,24 @@ export class QueueListener {
     // Keep the message hidden while the handler runs; each renewal hands out a new pop receipt.
     let popReceipt = item.popReceipt;
     let renewing = Promise.resolve();
-    const renewal = setInterval(() => {
-      renewing = renewing.then(async () => {
-        try {
-          const updated = await queue.updateMessage(item.messageId, popReceipt, undefined, Math.max(1, seconds(messageLeaseMs)));
-          popReceipt = updated.popReceipt ?? popReceipt;
-        } catch (error) {
-          log.warn(`${functionName}: could not extend the lease of message ${item.messageId}: ${describe(error)}`);
-        }
-      });
-    }, Math.max(250, messageLeaseMs / 2));
+    const renewal = setInterval(
+      () => {
+        renewing = renewing.then(async () => {
+          try {
+            const updated = await queue.updateMessage(
+              item.messageId,
+              popReceipt,
+              undefined,
+              Math.max(1, seconds(messageLeaseMs)),
+            );
+            popReceipt = updated.popReceipt ?? popReceipt;
+          } catch (error) {
+            log.warn(`${functionName}: could not extend the lease of message ${item.messageId}: ${describe(error)}`);
+          }
+        });
+      },
+      Math.max(250, messageLeaseMs / 2),
+    );
 
     let failure: unknown;
     try {
@@ -221,6 +233,8 @@ export class QueueListener {
     // The content moves unchanged, as the host does, so the poison function reads the same message.
     await poison.sendMessage(item.messageText);
     await this.options.queue.deleteMessage(item.messageId, popReceipt);
-    this.options.log.error(`${this.options.functionName}: moved message ${item.messageId} to ${poison.name} because ${reason}.`);
+    this.options.log.error(
+      `${this.options.functionName}: moved message ${item.messageId} to ${poison.name} because ${reason}.`,
+    );
   }
 }

@@ -7,13 +7,23 @@ function table(...templates: string[]): RouteTable<string> {
 }
 
 describe('local host route matching', () => {
-  const routes = table('{*path}', 'api/portals/{id}', 'api/portals', 'api/portals/{id}/runs/{runId}', 'api/portals/{id}/runs', 'api/openapi.json');
+  const routes = table(
+    '{*path}',
+    'api/portals/{id}',
+    'api/portals',
+    'api/portals/{id}/runs/{runId}',
+    'api/portals/{id}/runs',
+    'api/openapi.json',
+  );
 
   it('prefers a literal segment over a parameter over a catch-all, whatever the order of declaration', () => {
     expect(routes.match('/api/portals')?.target).toBe('api/portals');
     expect(routes.match('/api/portals/abc')).toEqual({ target: 'api/portals/{id}', params: { id: 'abc' } });
     expect(routes.match('/api/openapi.json')?.target).toBe('api/openapi.json');
-    expect(routes.match('/api/portals/p1/runs/r1')).toEqual({ target: 'api/portals/{id}/runs/{runId}', params: { id: 'p1', runId: 'r1' } });
+    expect(routes.match('/api/portals/p1/runs/r1')).toEqual({
+      target: 'api/portals/{id}/runs/{runId}',
+      params: { id: 'p1', runId: 'r1' },
+    });
     expect(routes.match('/index.html')).toEqual({ target: '{*path}', params: { path: 'index.html' } });
   });
 

@@ -24,11 +24,15 @@ export interface RouteMatch<T> {
 const PARAM = /^\{(\*{1,2})?([A-Za-z_][A-Za-z0-9_]*)(?::([^}?=]+))?(\?)?\}$/;
 
 export function compileRoute<T>(template: string, target: T): CompiledRoute<T> {
-  const parts = template.replace(/^\/+|\/+$/g, '').split('/').filter((part) => part.length > 0);
+  const parts = template
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter((part) => part.length > 0);
   const segments = parts.map((part, index): Segment => {
     const param = PARAM.exec(part);
     if (!param) {
-      if (part.includes('{') || part.includes('}')) throw new Error(`Route "${template}": unsupported segment "${part}"`);
+      if (part.includes('{') || part.includes('}'))
+        throw new Error(`Route "${template}": unsupported segment "${part}"`);
       return { kind: 'literal', value: part.toLowerCase() };
     }
     const [, star, name = '', constraint, optional] = param;
@@ -127,7 +131,10 @@ export class RouteTable<T> {
 
 export function splitPath(pathname: string): string[] | undefined {
   try {
-    return pathname.split('/').filter((part) => part.length > 0).map((part) => decodeURIComponent(part));
+    return pathname
+      .split('/')
+      .filter((part) => part.length > 0)
+      .map((part) => decodeURIComponent(part));
   } catch {
     return undefined;
   }

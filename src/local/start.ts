@@ -100,7 +100,8 @@ function banner(app: LocalApp, settings: Settings): string[] {
 }
 
 function explain(error: unknown): string {
-  if (error instanceof PortInUseError || error instanceof SettingsError || error instanceof LocalStartError) return error.message;
+  if (error instanceof PortInUseError || error instanceof SettingsError || error instanceof LocalStartError)
+    return error.message;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
@@ -118,7 +119,8 @@ async function main(): Promise<void> {
     tls = await ensureLocalCertificate(path.join(settings.dataDir, 'tls'));
     const caFile = await caFileToTrust(tls);
     if (caFile && !process.env[RESPAWNED]) return respawn(caFile);
-    if (caFile) console.warn(`Warning: this process does not trust ${tls.certPath}; the demo tenant will not be reachable.`);
+    if (caFile)
+      console.warn(`Warning: this process does not trust ${tls.certPath}; the demo tenant will not be reachable.`);
   }
 
   console.log(`Starting m365-license-sync (data folder ${settings.dataDir})...`);

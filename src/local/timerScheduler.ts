@@ -12,7 +12,9 @@ export function nextOccurrence(schedule: string, after: Date = new Date()): Date
     );
   }
   try {
-    return CronExpressionParser.parse(fields.join(' '), { currentDate: after, tz: 'UTC', strict: false }).next().toDate();
+    return CronExpressionParser.parse(fields.join(' '), { currentDate: after, tz: 'UTC', strict: false })
+      .next()
+      .toDate();
   } catch (error) {
     throw new Error(`Schedule "${schedule}" is not a valid NCRONTAB expression: ${(error as Error).message}`);
   }
@@ -73,7 +75,11 @@ export class TimerScheduler {
       const tick: TimerTick = { due, isPastDue: late, last: this.last, next: this.next };
       this.last = due;
       // onTick reports its own failures; the schedule goes on either way.
-      this.running = this.onTick(tick).catch(() => undefined).finally(() => { this.running = undefined; });
+      this.running = this.onTick(tick)
+        .catch(() => undefined)
+        .finally(() => {
+          this.running = undefined;
+        });
     }
     this.arm();
   }

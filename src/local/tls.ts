@@ -41,7 +41,13 @@ export async function ensureLocalCertificate(dir: string): Promise<LocalCertific
       { name: 'basicConstraints', cA: true },
       { name: 'keyUsage', keyCertSign: true, digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   await mkdir(dir, { recursive: true, mode: 0o700 });

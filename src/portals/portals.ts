@@ -34,7 +34,9 @@ export interface PortalChanges {
 
 export async function listPortals(services: Services): Promise<PortalRecord[]> {
   const portals = await services.ledger.portals.list();
-  return portals.sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id));
+  return portals.sort(
+    (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id),
+  );
 }
 
 export async function getPortal(services: Services, portalId: string): Promise<PortalRecord> {
@@ -70,14 +72,22 @@ export async function createPortal(services: Services, input: NewPortal): Promis
     await services.ledger.portals.create(record);
   } catch (error) {
     await services.secrets.delete(id).catch((cleanup: unknown) =>
-      services.logger.error('could not remove the secret of a portal access that was not created', { portalId: id, error: errorName(cleanup) }));
+      services.logger.error('could not remove the secret of a portal access that was not created', {
+        portalId: id,
+        error: errorName(cleanup),
+      }),
+    );
     throw error;
   }
   services.logger.info('portal access created', { portalId: id, authKind: record.authKind, cloud: record.cloud });
   return record;
 }
 
-export async function changePortal(services: Services, portalId: string, changes: PortalChanges): Promise<PortalRecord> {
+export async function changePortal(
+  services: Services,
+  portalId: string,
+  changes: PortalChanges,
+): Promise<PortalRecord> {
   const current = await getPortal(services, portalId);
   if (changes.cloud !== undefined) checkCloud(services, changes.cloud);
   if (changes.name !== undefined && normalizeName(changes.name) !== normalizeName(current.name)) {
@@ -99,20 +109,30 @@ export async function changePortal(services: Services, portalId: string, changes
   } catch (error) {
     // The record still describes the old credentials: put the old secret back as the latest version.
     await restore?.().catch((cleanup: unknown) =>
-      services.logger.error('could not restore the previous secret of a portal access', { portalId, error: errorName(cleanup) }));
+      services.logger.error('could not restore the previous secret of a portal access', {
+        portalId,
+        error: errorName(cleanup),
+      }),
+    );
     throw error;
   }
   if (!changed) {
     // Deleted meanwhile (the delete removed the secret first): a secret set above must not outlive it.
     if (changes.auth) {
       await services.secrets.delete(portalId).catch((cleanup: unknown) =>
-        services.logger.error('could not remove the secret of a portal access deleted meanwhile', { portalId, error: errorName(cleanup) }));
+        services.logger.error('could not remove the secret of a portal access deleted meanwhile', {
+          portalId,
+          error: errorName(cleanup),
+        }),
+      );
     }
     throw new AppError('portal_not_found');
   }
   services.logger.info('portal access changed', {
     portalId,
-    fields: Object.keys(changes).filter((key) => changes[key as keyof PortalChanges] !== undefined).join(','),
+    fields: Object.keys(changes)
+      .filter((key) => changes[key as keyof PortalChanges] !== undefined)
+      .join(','),
   });
   return changed;
 }
@@ -152,7 +172,9 @@ export async function deletePortal(services: Services, portalId: string, options
 
 function checkCloud(services: Services, cloud: Cloud): void {
   if (cloud === 'simulated' && !services.settings.simulator) {
-    throw new InvalidInputError([{ path: 'cloud', message: 'simulated is only available in local runs (the built-in demo tenant)' }]);
+    throw new InvalidInputError([
+      { path: 'cloud', message: 'simulated is only available in local runs (the built-in demo tenant)' },
+    ]);
   }
 }
 
@@ -163,7 +185,8 @@ function normalizeName(name: string): string {
 async function assertNameFree(services: Services, name: string, exceptId?: string): Promise<void> {
   const key = normalizeName(name);
   const taken = (await services.ledger.portals.list()).some((p) => p.id !== exceptId && normalizeName(p.name) === key);
-  if (taken) throw new ConflictError(`A portal access named "${name}" already exists (names are compared case-insensitively).`);
+  if (taken)
+    throw new ConflictError(`A portal access named "${name}" already exists (names are compared case-insensitively).`);
 }
 
 function withoutUndefined<T extends object>(value: T): T {

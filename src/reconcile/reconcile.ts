@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { PlanNames } from '../app/services';
 import {
-  emptyCounts, licenseIdOf, type Assignment, type Conflict, type ContactRecord, type LicenseRecord, type RunCounts,
+  emptyCounts,
+  licenseIdOf,
+  type Assignment,
+  type Conflict,
+  type ContactRecord,
+  type LicenseRecord,
+  type RunCounts,
 } from '../domain/records';
 import type { TenantPlan, TenantUser, TenantUserPlan } from '../graph/types';
 import { consumerKey, splitConsumerKey, type PortalLedgerState } from '../ledger/types';
@@ -48,7 +54,7 @@ export interface ReconciliationSetup {
   newContactId: () => string;
 }
 
-export const GONE_FROM_PORTAL = 'This plan is no longer among the tenant\'s subscribed plans.';
+export const GONE_FROM_PORTAL = "This plan is no longer among the tenant's subscribed plans.";
 
 /** The user's identity as the consumer remembers it: a change means a rename or new addresses. */
 export function userFingerprint(user: TenantUser): string {
@@ -62,10 +68,18 @@ function digestOf(text: string): string {
 
 /** A stored assignment as one short comparable value (the ledger keeps only this of each consumer in memory). */
 export function assignmentDigest(a: Assignment): string {
-  return digestOf([
-    a.objectId, a.userPrincipalName, a.assignedDirectly ? 'direct' : '', a.assignedViaGroups.join(','),
-    a.assignmentState, a.assignmentError, a.accountEnabled ? 'enabled' : 'disabled', a.userType,
-  ].join('|'));
+  return digestOf(
+    [
+      a.objectId,
+      a.userPrincipalName,
+      a.assignedDirectly ? 'direct' : '',
+      a.assignedViaGroups.join(','),
+      a.assignmentState,
+      a.assignmentError,
+      a.accountEnabled ? 'enabled' : 'disabled',
+      a.userType,
+    ].join('|'),
+  );
 }
 
 /** A user fingerprint (see userFingerprint) as one short comparable value. */
@@ -93,8 +107,20 @@ function assignmentOf(user: TenantUser, plan: TenantUserPlan): Assignment {
 }
 
 const LICENSE_VALUE_FIELDS = [
-  'skuPartNumber', 'displayName', 'name', 'available', 'warning', 'suspended', 'lockedOut', 'consumedUnits',
-  'assigned', 'capabilityStatus', 'appliesTo', 'overAssigned', 'status', 'statusMessage',
+  'skuPartNumber',
+  'displayName',
+  'name',
+  'available',
+  'warning',
+  'suspended',
+  'lockedOut',
+  'consumedUnits',
+  'assigned',
+  'capabilityStatus',
+  'appliesTo',
+  'overAssigned',
+  'status',
+  'statusMessage',
 ] as const satisfies readonly (keyof LicenseRecord)[];
 
 function sameLicenseValues(a: LicenseRecord, b: LicenseRecord): boolean {
@@ -255,8 +281,13 @@ export class Reconciliation {
         if (existing) {
           if (existing.digest !== assignmentDigest(assignment) || existing.fingerprintDigest !== fingerprintHash) {
             part.consumers.update.push({
-              licenseId: licenseIdOf(portal.id, held.skuId), portalId: portal.id, skuId: held.skuId, contactId,
-              assignment, userFingerprint: fingerprint, updatedAt: now,
+              licenseId: licenseIdOf(portal.id, held.skuId),
+              portalId: portal.id,
+              skuId: held.skuId,
+              contactId,
+              assignment,
+              userFingerprint: fingerprint,
+              updatedAt: now,
             });
             this.counts.consumersUpdated++;
           }
@@ -290,8 +321,13 @@ export class Reconciliation {
     return plans
       .filter((plan) => !this.existingLicenses.has(plan.skuId))
       .map((plan) => ({
-        id: licenseIdOf(portal.id, plan.skuId), portalId: portal.id, skuId: plan.skuId,
-        ...licenseValuesFromPlan(plan, portal.name, planNames), assigned: 0, createdAt: now, updatedAt: now,
+        id: licenseIdOf(portal.id, plan.skuId),
+        portalId: portal.id,
+        skuId: plan.skuId,
+        ...licenseValuesFromPlan(plan, portal.name, planNames),
+        assigned: 0,
+        createdAt: now,
+        updatedAt: now,
       }));
   }
 
@@ -303,12 +339,16 @@ export class Reconciliation {
     const part = emptyPlan(portal.id, this.counts);
 
     // In a delta read, only users mentioned (changed or removed) are reconciled; the rest keep their consumers.
-    const inScope = (objectId: string | undefined): boolean => mode === 'full' || (!!objectId && this.mentioned.has(objectId));
+    const inScope = (objectId: string | undefined): boolean =>
+      mode === 'full' || (!!objectId && this.mentioned.has(objectId));
     for (const [key, consumer] of state.consumers) {
       if (!consumer.sync || this.seen.has(key) || !inScope(consumer.objectId)) continue;
       part.consumers.remove.push({
-        licenseId: licenseIdOf(portal.id, consumer.skuId), portalId: portal.id, skuId: consumer.skuId,
-        contactId: consumer.contactId, objectId: consumer.objectId,
+        licenseId: licenseIdOf(portal.id, consumer.skuId),
+        portalId: portal.id,
+        skuId: consumer.skuId,
+        contactId: consumer.contactId,
+        objectId: consumer.objectId,
       });
       this.netAdded.set(consumer.skuId, (this.netAdded.get(consumer.skuId) ?? 0) - 1);
       this.counts.consumersRemoved++;
@@ -318,21 +358,35 @@ export class Reconciliation {
     // what this run added and removed.
     const stateCounts = new Map<string, number>();
     if (state.scope === 'full') {
-      for (const consumer of state.consumers.values()) stateCounts.set(consumer.skuId, (stateCounts.get(consumer.skuId) ?? 0) + 1);
+      for (const consumer of state.consumers.values())
+        stateCounts.set(consumer.skuId, (stateCounts.get(consumer.skuId) ?? 0) + 1);
     }
     const assignedOf = (skuId: string): number => {
-      const base = state.scope === 'full' ? stateCounts.get(skuId) ?? 0 : this.existingLicenses.get(skuId)?.assigned ?? 0;
+      const base =
+        state.scope === 'full' ? (stateCounts.get(skuId) ?? 0) : (this.existingLicenses.get(skuId)?.assigned ?? 0);
       return Math.max(0, base + (this.netAdded.get(skuId) ?? 0));
     };
     const planSkus = new Set<string>();
     for (const tenantPlan of plans) {
       planSkus.add(tenantPlan.skuId);
       const values = licenseValuesFromPlan(tenantPlan, portal.name, this.setup.planNames);
-      this.diffLicense(part, this.existingLicenses.get(tenantPlan.skuId), values, tenantPlan.skuId, assignedOf(tenantPlan.skuId));
+      this.diffLicense(
+        part,
+        this.existingLicenses.get(tenantPlan.skuId),
+        values,
+        tenantPlan.skuId,
+        assignedOf(tenantPlan.skuId),
+      );
     }
     for (const existing of state.licenses) {
       if (planSkus.has(existing.skuId)) continue;
-      this.diffLicense(part, existing, licenseValuesGone(existing, portal.name), existing.skuId, assignedOf(existing.skuId));
+      this.diffLicense(
+        part,
+        existing,
+        licenseValuesGone(existing, portal.name),
+        existing.skuId,
+        assignedOf(existing.skuId),
+      );
     }
     this.counts.licensesCreated = part.licenses.create.length;
     this.counts.licensesUpdated = part.licenses.update.length;
@@ -349,7 +403,8 @@ export class Reconciliation {
     for (const link of wanted.values()) {
       link.skuIds.sort();
       const stored = state.userLinks.get(link.objectId);
-      if (!stored || stored.contactId !== link.contactId || stored.skuIds.join(',') !== link.skuIds.join(',')) part.userLinks.put.push(link);
+      if (!stored || stored.contactId !== link.contactId || stored.skuIds.join(',') !== link.skuIds.join(','))
+        part.userLinks.put.push(link);
     }
     for (const objectId of state.userLinks.keys()) {
       if (!wanted.has(objectId) && inScope(objectId)) part.userLinks.remove.push(objectId);
@@ -362,11 +417,23 @@ export class Reconciliation {
     return this.counts;
   }
 
-  private diffLicense(part: ChangePlan, existing: LicenseRecord | undefined, values: LicenseValues, skuId: string, assigned: number): void {
+  private diffLicense(
+    part: ChangePlan,
+    existing: LicenseRecord | undefined,
+    values: LicenseValues,
+    skuId: string,
+    assigned: number,
+  ): void {
     const { portal, now } = this.setup;
     if (!existing) {
       part.licenses.create.push({
-        id: licenseIdOf(portal.id, skuId), portalId: portal.id, skuId, ...values, assigned, createdAt: now, updatedAt: now,
+        id: licenseIdOf(portal.id, skuId),
+        portalId: portal.id,
+        skuId,
+        ...values,
+        assigned,
+        createdAt: now,
+        updatedAt: now,
       });
       return;
     }
@@ -378,9 +445,14 @@ export class Reconciliation {
 /** The whole reconciliation at once: (tenant snapshot, this portal's ledger state) -> plan of changes. */
 export function reconcile(input: ReconcileInput): ChangePlan {
   const reconciliation = new Reconciliation({
-    portal: input.portal, plans: input.snapshot.plans, mode: input.snapshot.mode,
-    removedObjectIds: input.snapshot.removedObjectIds, state: input.state, planNames: input.planNames,
-    now: input.now, newContactId: input.newContactId,
+    portal: input.portal,
+    plans: input.snapshot.plans,
+    mode: input.snapshot.mode,
+    removedObjectIds: input.snapshot.removedObjectIds,
+    state: input.state,
+    planNames: input.planNames,
+    now: input.now,
+    newContactId: input.newContactId,
   });
   const plan = reconciliation.addUsers(input.snapshot.users, input.contactIdsByAddress);
   appendPlan(plan, reconciliation.finish());

@@ -8,7 +8,11 @@ import type { RunMessage } from './message';
  * "Sync now" (and the local demo's first run): records a queued run of the portal and sends its message.
  * Throws AppError portal_not_found (HTTP 404) or portal_inactive; a deactivated portal is never synced.
  */
-export async function queueRun(services: Services, portalId: string, trigger: RunMessage['trigger'] = 'manual'): Promise<RunRecord> {
+export async function queueRun(
+  services: Services,
+  portalId: string,
+  trigger: RunMessage['trigger'] = 'manual',
+): Promise<RunRecord> {
   const portal = await services.ledger.portals.get(portalId);
   if (!portal) throw new AppError('portal_not_found');
   if (!portal.active) throw new AppError('portal_inactive');

@@ -62,15 +62,25 @@ export async function fanOutScheduledRuns(services: Services, options: FanoutOpt
   for (const portal of due) {
     const reason = skipReason(portal.lastRun, now, staleAfterMs);
     if (reason) {
-      skipped.push({ ...newQueuedRun(portal.id, 'schedule', now), status: 'skipped', endedAt: queuedAt, skippedReason: reason });
+      skipped.push({
+        ...newQueuedRun(portal.id, 'schedule', now),
+        status: 'skipped',
+        endedAt: queuedAt,
+        skippedReason: reason,
+      });
     } else {
       messages.push({ portalId: portal.id, runId: newRunId(now), trigger: 'schedule', queuedAt });
     }
   }
   if (skipped.length > 0) await services.ledger.runs.createMany(skipped);
   for (const run of skipped) {
-    services.logger.warn('Skipped the scheduled run of a portal', { portalId: run.portalId, runId: run.id, reason: run.skippedReason });
+    services.logger.warn('Skipped the scheduled run of a portal', {
+      portalId: run.portalId,
+      runId: run.id,
+      reason: run.skippedReason,
+    });
   }
-  for (const message of messages) services.logger.info('Queued a scheduled run', { portalId: message.portalId, runId: message.runId });
+  for (const message of messages)
+    services.logger.info('Queued a scheduled run', { portalId: message.portalId, runId: message.runId });
   return { messages, skipped };
 }

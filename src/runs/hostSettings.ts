@@ -55,9 +55,23 @@ const hostJsonSchema = z.object({
           maxPollingInterval: z.union([timeSpan, z.number().int().positive()]).default(60_000),
           messageEncoding: z.enum(['base64', 'none']).default('base64'),
         })
-        .default({ batchSize: 16, maxDequeueCount: 5, visibilityTimeout: 0, maxPollingInterval: 60_000, messageEncoding: 'base64' }),
+        .default({
+          batchSize: 16,
+          maxDequeueCount: 5,
+          visibilityTimeout: 0,
+          maxPollingInterval: 60_000,
+          messageEncoding: 'base64',
+        }),
     })
-    .default({ queues: { batchSize: 16, maxDequeueCount: 5, visibilityTimeout: 0, maxPollingInterval: 60_000, messageEncoding: 'base64' } }),
+    .default({
+      queues: {
+        batchSize: 16,
+        maxDequeueCount: 5,
+        visibilityTimeout: 0,
+        maxPollingInterval: 60_000,
+        messageEncoding: 'base64',
+      },
+    }),
 });
 
 export function parseHostJson(json: unknown): HostSettings {

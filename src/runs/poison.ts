@@ -54,7 +54,10 @@ export async function failPoisonedRun(
   // changes, on the record as stored at the write: an admin's change made meanwhile stays.
   const lastRun = lastRunSchema.parse(failed);
   await ledger.portals.modify(message.portalId, (portal) =>
-    !portal.lastRun || portal.lastRun.id === run.id || portal.lastRun.queuedAt <= run.queuedAt ? { ...portal, lastRun } : undefined);
+    !portal.lastRun || portal.lastRun.id === run.id || portal.lastRun.queuedAt <= run.queuedAt
+      ? { ...portal, lastRun }
+      : undefined,
+  );
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
   return failed;
 }

@@ -24,7 +24,11 @@ describe('run queue messages', () => {
     const client = new QueueClient(process.env.AzureWebJobsStorage as string, settings.queueName);
     const { receivedMessageItems } = await client.receiveMessages();
     expect(receivedMessageItems).toHaveLength(1);
-    expect(decodeQueueMessage(receivedMessageItems[0]!.messageText)).toEqual({ portalId: 'p1', runId: 'r1', trigger: 'manual' });
+    expect(decodeQueueMessage(receivedMessageItems[0]!.messageText)).toEqual({
+      portalId: 'p1',
+      runId: 'r1',
+      trigger: 'manual',
+    });
     await client.delete();
   });
 });
@@ -33,7 +37,11 @@ describe('the run message schema', () => {
   it('takes a scheduled message with its queuedAt, and an older message without it', () => {
     const scheduled = { portalId: 'p1', runId: 'r1', trigger: 'schedule', queuedAt: '2030-01-02T03:04:05.000Z' };
     expect(runMessageSchema.parse(scheduled)).toEqual(scheduled);
-    expect(runMessageSchema.parse({ portalId: 'p1', runId: 'r1', trigger: 'schedule' })).toEqual({ portalId: 'p1', runId: 'r1', trigger: 'schedule' });
+    expect(runMessageSchema.parse({ portalId: 'p1', runId: 'r1', trigger: 'schedule' })).toEqual({
+      portalId: 'p1',
+      runId: 'r1',
+      trigger: 'schedule',
+    });
   });
 
   it('refuses a queuedAt that is not an ISO date and time, and fields it does not know', () => {
@@ -57,7 +65,12 @@ describe('host.json settings', () => {
 
   it('falls back to the Functions defaults', () => {
     const host = parseHostJson({ version: '2.0' });
-    expect(host.queues).toMatchObject({ batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, visibilityTimeoutMs: 0 });
+    expect(host.queues).toMatchObject({
+      batchSize: 16,
+      newBatchThreshold: 8,
+      maxDequeueCount: 5,
+      visibilityTimeoutMs: 0,
+    });
   });
 
   it('parses TimeSpans', () => {
@@ -70,4 +83,3 @@ describe('host.json settings', () => {
     expect(() => parseHostJson({ extensions: { queues: { batchSize: 64 } } })).toThrow(/batchSize/);
   });
 });
-

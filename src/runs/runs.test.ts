@@ -20,8 +20,14 @@ async function services(): Promise<Services & { sent: RunMessage[]; ledger: Tabl
     ledger: await createLedger(settings),
     secrets: { set: async () => undefined, get: async () => undefined, delete: async () => undefined },
     planNames: async () => ({ displayName: (_id, part) => part }),
-    openTenant: () => { throw new Error('no tenant in these tests'); },
-    runQueue: { send: async (message) => { sent.push(message); } },
+    openTenant: () => {
+      throw new Error('no tenant in these tests');
+    },
+    runQueue: {
+      send: async (message) => {
+        sent.push(message);
+      },
+    },
     logger: silent,
     now: () => new Date(),
     sent,
@@ -33,9 +39,18 @@ async function portal(s: Services, fields: Partial<PortalRecord> = {}): Promise<
   const now = new Date().toISOString();
   counter += 1;
   return s.ledger.portals.create({
-    id: `portal${counter}-${Date.now()}`, name: `Portal ${counter} ${Date.now()}`, tenantId: 'contoso.onmicrosoft.com',
-    clientId: '00000000-0000-0000-0000-000000000001', cloud: 'global', authKind: 'clientSecret', active: true, autoSync: true,
-    hasSecret: true, createdAt: now, updatedAt: now, ...fields,
+    id: `portal${counter}-${Date.now()}`,
+    name: `Portal ${counter} ${Date.now()}`,
+    tenantId: 'contoso.onmicrosoft.com',
+    clientId: '00000000-0000-0000-0000-000000000001',
+    cloud: 'global',
+    authKind: 'clientSecret',
+    active: true,
+    autoSync: true,
+    hasSecret: true,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
   });
 }
 
@@ -63,7 +78,9 @@ describe('scheduled fan-out', () => {
     const off = await portal(s, { autoSync: false });
     const inactive = await portal(s, { active: false });
     const result = await fanOutScheduledRuns(s);
-    expect(result.messages).toEqual([{ portalId: on.id, runId: expect.any(String), trigger: 'schedule', queuedAt: at.toISOString() }]);
+    expect(result.messages).toEqual([
+      { portalId: on.id, runId: expect.any(String), trigger: 'schedule', queuedAt: at.toISOString() },
+    ]);
     expect(result.skipped).toEqual([]);
     expect(runMessageSchema.parse(result.messages[0])).toEqual(result.messages[0]);
     // The worker makes the run record from the message; the timer writes none.
@@ -104,11 +121,19 @@ describe('scheduled fan-out', () => {
     const s = await services();
     const now = Date.now();
     const staleAfterMs = 60 * 60_000;
-    const running = { ...newQueuedRun('x', 'schedule', new Date(now - 5 * 60_000)), status: 'running' as const, startedAt: new Date(now - 1000).toISOString() };
+    const running = {
+      ...newQueuedRun('x', 'schedule', new Date(now - 5 * 60_000)),
+      status: 'running' as const,
+      startedAt: new Date(now - 1000).toISOString(),
+    };
     const waiting = newQueuedRun('x', 'manual', new Date(now - 1000));
     const stale = { ...running, startedAt: new Date(now - staleAfterMs - 1000).toISOString() };
     // Queued long ago but started just now: its start is what counts.
-    const startedLate = { ...newQueuedRun('x', 'schedule', new Date(now - 2 * staleAfterMs)), status: 'running' as const, startedAt: new Date(now - 1000).toISOString() };
+    const startedLate = {
+      ...newQueuedRun('x', 'schedule', new Date(now - 2 * staleAfterMs)),
+      status: 'running' as const,
+      startedAt: new Date(now - 1000).toISOString(),
+    };
     const done = { ...running, status: 'succeeded' as const, endedAt: new Date(now).toISOString() };
     const busy = await portal(s, { lastRun: lastRun(running) });
     const queued = await portal(s, { lastRun: lastRun(waiting) });
@@ -124,8 +149,16 @@ describe('scheduled fan-out', () => {
     expect(calls).toBe(1 + 3);
 
     const [skip] = await s.ledger.runs.list(busy.id);
-    expect(skip).toMatchObject({ status: 'skipped', trigger: 'schedule', skippedReason: `The previous run ${running.id} is still running.`, endedAt: expect.any(String) });
-    expect((await s.ledger.runs.list(queued.id))[0]).toMatchObject({ status: 'skipped', skippedReason: `The previous run ${waiting.id} is still queued.` });
+    expect(skip).toMatchObject({
+      status: 'skipped',
+      trigger: 'schedule',
+      skippedReason: `The previous run ${running.id} is still running.`,
+      endedAt: expect.any(String),
+    });
+    expect((await s.ledger.runs.list(queued.id))[0]).toMatchObject({
+      status: 'skipped',
+      skippedReason: `The previous run ${waiting.id} is still queued.`,
+    });
     for (const p of [old, finished, fresh]) expect(await s.ledger.runs.list(p.id)).toEqual([]);
     // The skip does not touch the portal: its last run is still the one in progress.
     expect((await s.ledger.portals.get(busy.id))?.lastRun).toMatchObject({ id: running.id, status: 'running' });
@@ -168,7 +201,11 @@ describe('sync now', () => {
 
   it('marks the run failed when the message cannot be sent', async () => {
     const s = await services();
-    s.runQueue = { send: async () => { throw new Error('queue down'); } };
+    s.runQueue = {
+      send: async () => {
+        throw new Error('queue down');
+      },
+    };
     const p = await portal(s);
     await expect(queueRun(s, p.id)).rejects.toMatchObject({ code: 'storage_error', transient: true });
     const [run] = await s.ledger.runs.list(p.id);
@@ -180,10 +217,20 @@ describe('poisoned run messages', () => {
   it('mark the run failed with its last recorded error and say it gave up', async () => {
     const s = await services();
     const p = await portal(s);
-    const run = { ...newQueuedRun(p.id, 'schedule', new Date()), status: 'running' as const, attempts: 5, errorCode: 'throttled', errorMessage: 'Microsoft Graph kept throttling.' };
+    const run = {
+      ...newQueuedRun(p.id, 'schedule', new Date()),
+      status: 'running' as const,
+      attempts: 5,
+      errorCode: 'throttled',
+      errorMessage: 'Microsoft Graph kept throttling.',
+    };
     await s.ledger.runs.create(run);
     const failed = await failPoisonedRun(s, { portalId: p.id, runId: run.id, trigger: 'schedule' }, 5);
-    expect(failed).toMatchObject({ status: 'failed', errorCode: 'throttled', errorMessage: 'Microsoft Graph kept throttling. (gave up after 5 attempts)' });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      errorCode: 'throttled',
+      errorMessage: 'Microsoft Graph kept throttling. (gave up after 5 attempts)',
+    });
     expect(await s.ledger.runs.get(p.id, run.id)).toMatchObject({ status: 'failed', endedAt: expect.any(String) });
     expect((await s.ledger.portals.get(p.id))?.lastRun).toMatchObject({ id: run.id, status: 'failed' });
   });
@@ -194,7 +241,11 @@ describe('poisoned run messages', () => {
     const run = newQueuedRun(p.id, 'manual', new Date());
     await s.ledger.runs.create(run);
     const failed = await failPoisonedRun(s, { portalId: p.id, runId: run.id, trigger: 'manual' }, 5);
-    expect(failed).toMatchObject({ status: 'failed', errorCode: 'internal_error', errorMessage: expect.stringMatching(/^The run gave up after 5 attempts/) });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      errorCode: 'internal_error',
+      errorMessage: expect.stringMatching(/^The run gave up after 5 attempts/),
+    });
   });
 
   it('record a scheduled run whose every attempt failed before its worker could record it', async () => {
@@ -202,12 +253,27 @@ describe('poisoned run messages', () => {
     const p = await portal(s);
     const queuedAt = new Date(Date.now() - 60_000);
     const runId = newQueuedRun(p.id, 'schedule', queuedAt).id;
-    const failed = await failPoisonedRun(s, { portalId: p.id, runId, trigger: 'schedule', queuedAt: queuedAt.toISOString() }, 5);
-    expect(failed).toMatchObject({ id: runId, status: 'failed', queuedAt: queuedAt.toISOString(), errorMessage: expect.stringMatching(/gave up after 5 attempts/) });
+    const failed = await failPoisonedRun(
+      s,
+      { portalId: p.id, runId, trigger: 'schedule', queuedAt: queuedAt.toISOString() },
+      5,
+    );
+    expect(failed).toMatchObject({
+      id: runId,
+      status: 'failed',
+      queuedAt: queuedAt.toISOString(),
+      errorMessage: expect.stringMatching(/gave up after 5 attempts/),
+    });
     expect(await s.ledger.runs.get(p.id, runId)).toMatchObject({ status: 'failed' });
     expect((await s.ledger.portals.get(p.id))?.lastRun).toMatchObject({ id: runId, status: 'failed' });
     // A message of a portal that is gone is dropped, not recorded.
-    expect(await failPoisonedRun(s, { portalId: 'no-such-portal', runId, trigger: 'schedule', queuedAt: queuedAt.toISOString() }, 5)).toBeUndefined();
+    expect(
+      await failPoisonedRun(
+        s,
+        { portalId: 'no-such-portal', runId, trigger: 'schedule', queuedAt: queuedAt.toISOString() },
+        5,
+      ),
+    ).toBeUndefined();
   });
 
   it('leave a finished run alone', async () => {

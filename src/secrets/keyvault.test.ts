@@ -25,7 +25,11 @@ function storeFor(vault: FakeKeyVault, extra: { onPurgeSkipped?: (id: string) =>
 }
 
 const clientSecret: PortalSecret = { kind: 'clientSecret', clientSecret: 'kv-contract-client-secret-1' };
-const password: PortalSecret = { kind: 'password', username: 'admin@contoso.example', password: 'kv-contract-password-1' };
+const password: PortalSecret = {
+  kind: 'password',
+  username: 'admin@contoso.example',
+  password: 'kv-contract-password-1',
+};
 
 describe('KeyVaultSecretStore', () => {
   let vault: FakeKeyVault;
@@ -55,7 +59,11 @@ describe('KeyVaultSecretStore', () => {
   });
 
   it('refuses a challenge for another resource unless verification is disabled (tests only)', async () => {
-    const strict = new KeyVaultSecretStore({ vaultUrl: vault.url, credential: credentialFor(vault), pollIntervalMs: 10 });
+    const strict = new KeyVaultSecretStore({
+      vaultUrl: vault.url,
+      credential: credentialFor(vault),
+      pollIntervalMs: 10,
+    });
     await expect(strict.get('p-strict')).rejects.toThrow(/Key Vault/);
   });
 
@@ -80,7 +88,10 @@ describe('KeyVaultSecretStore', () => {
     const sdk = new SecretClient(vault.url, credentialFor(vault), { disableChallengeResourceVerification: true });
     const read = await sdk.getSecret(name, { version: older!.version });
     expect(JSON.parse(read.value!)).toEqual(clientSecret);
-    expect(await store.get('p-byversion')).toEqual({ kind: 'clientSecret', clientSecret: 'kv-contract-client-secret-2' });
+    expect(await store.get('p-byversion')).toEqual({
+      kind: 'clientSecret',
+      clientSecret: 'kv-contract-client-secret-2',
+    });
   });
 
   it('returns undefined for a portal without a secret (404 SecretNotFound)', async () => {
@@ -95,7 +106,9 @@ describe('KeyVaultSecretStore', () => {
     const name = secretNameOf('p-delete');
     expect(vault.secretNames()).not.toContain(name);
     expect(vault.isDeleted(name)).toBe(false);
-    expect(vault.requests.some((r) => r.method === 'DELETE' && r.path === `/deletedsecrets/${name}` && r.status === 204)).toBe(true);
+    expect(
+      vault.requests.some((r) => r.method === 'DELETE' && r.path === `/deletedsecrets/${name}` && r.status === 204),
+    ).toBe(true);
     expect(await store.get('p-delete')).toBeUndefined();
     await expect(store.delete('p-delete')).resolves.toBeUndefined();
     await expect(store.delete('p-never')).resolves.toBeUndefined();
@@ -120,7 +133,9 @@ describe('KeyVaultSecretStore', () => {
     await store.set('p-reuse', password);
     const name = secretNameOf('p-reuse');
     expect(protectedVault.requests.some((r) => r.method === 'PUT' && r.status === 409)).toBe(true);
-    expect(protectedVault.requests.some((r) => r.method === 'POST' && r.path === `/deletedsecrets/${name}/recover`)).toBe(true);
+    expect(
+      protectedVault.requests.some((r) => r.method === 'POST' && r.path === `/deletedsecrets/${name}/recover`),
+    ).toBe(true);
     expect(protectedVault.isDeleted(name)).toBe(false);
     expect(protectedVault.versionsOf(name)).toHaveLength(2);
     expect(await store.get('p-reuse')).toEqual(password);
@@ -137,7 +152,12 @@ describe('KeyVaultSecretStore', () => {
       credential: credentialFor(vault, 'not-the-right-secret'),
       disableChallengeResourceVerification: true,
     });
-    const error = await wrong.set('p-denied', { kind: 'clientSecret', clientSecret: 'kv-value-that-must-not-leak' }).then(() => undefined, (e: unknown) => e as Error);
+    const error = await wrong
+      .set('p-denied', { kind: 'clientSecret', clientSecret: 'kv-value-that-must-not-leak' })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
     if (!error) throw new Error('expected a failure');
     expect(JSON.stringify({ ...error, text: error.message })).not.toContain('kv-value-that-must-not-leak');
     expect(error.message).toMatch(/Key Vault/);

@@ -41,7 +41,7 @@ interface RestErrorLike {
 }
 
 function restError(error: unknown): RestErrorLike {
-  return typeof error === 'object' && error !== null ? (error as RestErrorLike) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 /**
@@ -84,12 +84,15 @@ export class KeyVaultSecretStore implements SecretStore {
       } catch (error) {
         // 409: the name is blocked by a soft-deleted secret (ObjectIsDeletedButRecoverable), or one being
         // deleted or recovered. The inner code is not exposed by the SDK, so ask the vault which it is.
-        if (restError(error).statusCode !== 409 || attempt >= MAX_SET_ATTEMPTS) throw vaultError('set the secret', error);
+        if (restError(error).statusCode !== 409 || attempt >= MAX_SET_ATTEMPTS)
+          throw vaultError('set the secret', error);
       }
       if (await this.isSoftDeleted(name)) {
         // Recover it (its old versions come back) and write the new version on top: works with purge protection.
         try {
-          await (await this.client.beginRecoverDeletedSecret(name, { intervalInMs: this.pollIntervalMs })).pollUntilDone();
+          await (
+            await this.client.beginRecoverDeletedSecret(name, { intervalInMs: this.pollIntervalMs })
+          ).pollUntilDone();
         } catch (error) {
           if (restError(error).statusCode !== 409) throw vaultError('recover the deleted secret', error);
         }
@@ -126,7 +129,10 @@ export class KeyVaultSecretStore implements SecretStore {
     }
     const parsed = portalSecretSchema.safeParse(json);
     // Never quote the value: it is the secret.
-    if (!parsed.success) throw new AppError('secret_missing', { detail: 'the stored secret is not in the expected format; set the credentials again' });
+    if (!parsed.success)
+      throw new AppError('secret_missing', {
+        detail: 'the stored secret is not in the expected format; set the credentials again',
+      });
     return parsed.data;
   }
 

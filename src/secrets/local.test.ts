@@ -38,9 +38,13 @@ describe('LocalSecretStore', () => {
   it('writes atomically: concurrent changes all land and no temporary file stays behind', async () => {
     const a = new LocalSecretStore(dir);
     const b = new LocalSecretStore(dir);
-    await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      (i % 2 ? a : b).set(`p${i}`, { kind: 'clientSecret', clientSecret: `s${i}` })));
-    for (let i = 0; i < 20; i += 1) expect(await a.get(`p${i}`)).toEqual({ kind: 'clientSecret', clientSecret: `s${i}` });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).set(`p${i}`, { kind: 'clientSecret', clientSecret: `s${i}` }),
+      ),
+    );
+    for (let i = 0; i < 20; i += 1)
+      expect(await a.get(`p${i}`)).toEqual({ kind: 'clientSecret', clientSecret: `s${i}` });
     expect((await readdir(dir)).sort()).toEqual(['secrets.json']);
     expect(JSON.parse(await readFile(path.join(dir, 'secrets.json'), 'utf8')).version).toBe(1);
   });
@@ -55,8 +59,13 @@ describe('LocalSecretStore', () => {
   });
 
   it('reports a damaged file without quoting its content', async () => {
-    await writeFile(path.join(dir, 'secrets.json'), '{"version":1,"portals":{"p1":{"secret":"damaged-secret-value"', { mode: 0o600 });
-    const error = await new LocalSecretStore(dir).get('p1').then(() => new Error('expected a failure'), (e: unknown) => e as Error);
+    await writeFile(path.join(dir, 'secrets.json'), '{"version":1,"portals":{"p1":{"secret":"damaged-secret-value"', {
+      mode: 0o600,
+    });
+    const error = await new LocalSecretStore(dir).get('p1').then(
+      () => new Error('expected a failure'),
+      (e: unknown) => e as Error,
+    );
     expect(error.message).toMatch(/local secret store/);
     expect(error.message).not.toContain('damaged-secret-value');
   });
@@ -65,6 +74,8 @@ describe('LocalSecretStore', () => {
 describe('createSecretStore', () => {
   it('uses the local store without a vault and Key Vault with one', () => {
     expect(createSecretStore(testSettings())).toBeInstanceOf(LocalSecretStore);
-    expect(createSecretStore(testSettings({ keyVaultUrl: 'https://example.vault.azure.net' }))).toBeInstanceOf(KeyVaultSecretStore);
+    expect(createSecretStore(testSettings({ keyVaultUrl: 'https://example.vault.azure.net' }))).toBeInstanceOf(
+      KeyVaultSecretStore,
+    );
   });
 });

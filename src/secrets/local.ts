@@ -81,11 +81,13 @@ export class LocalSecretStore implements SecretStore {
   }
 
   private change(edit: (file: SecretsFile) => void): Promise<void> {
-    const next = this.queue.then(() => this.withLock(async () => {
-      const file = await this.read();
-      edit(file);
-      await this.write(file);
-    }));
+    const next = this.queue.then(() =>
+      this.withLock(async () => {
+        const file = await this.read();
+        edit(file);
+        await this.write(file);
+      }),
+    );
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -118,7 +120,10 @@ export class LocalSecretStore implements SecretStore {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const age = await stat(this.lockPath).then((info) => Date.now() - info.mtimeMs, () => 0);
+        const age = await stat(this.lockPath).then(
+          (info) => Date.now() - info.mtimeMs,
+          () => 0,
+        );
         if (age > LOCK_STALE_MS) {
           await rm(this.lockPath, { force: true });
           continue;
@@ -136,5 +141,7 @@ export class LocalSecretStore implements SecretStore {
 }
 
 function unreadable(why: string): AppError {
-  return new AppError('internal_error', { detail: `the local secret store (secrets.json in the data folder) is unusable: ${why}` });
+  return new AppError('internal_error', {
+    detail: `the local secret store (secrets.json in the data folder) is unusable: ${why}`,
+  });
 }

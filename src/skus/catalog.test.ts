@@ -7,7 +7,9 @@ import { freePort } from '../local/azurite';
 import { loadSkuNameCatalog, parseProductNames, SkuNameCatalogLoader } from './index';
 
 // Microsoft's list as published, shared by the whole workspace (never copied into the repo).
-const CSV = readFileSync(path.resolve(__dirname, '../../../shared/data/product-names-and-service-plan-identifiers.csv'));
+const CSV = readFileSync(
+  path.resolve(__dirname, '../../../shared/data/product-names-and-service-plan-identifiers.csv'),
+);
 
 const E3 = { id: '6fd2c87f-b296-42f0-b197-1e91e994b900', part: 'ENTERPRISEPACK' };
 const BUSINESS_PREMIUM = { id: 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46', part: 'SPB' };
@@ -24,7 +26,10 @@ interface ListServer {
 async function listServer(): Promise<ListServer> {
   let hits = 0;
   const state: ListServer = {
-    url: '', hits: () => hits, mode: 'ok', close: () => new Promise((resolve) => server.close(() => resolve())),
+    url: '',
+    hits: () => hits,
+    mode: 'ok',
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server = http.createServer((req, res) => {
     hits += 1;
@@ -74,8 +79,9 @@ describe('parsing the product-names list', () => {
     const products = parseProductNames(CSV.toString('utf8'));
     const byGuid = new Map(products.map(([guid, , name]) => [guid, name]));
     expect(byGuid.get(E3.id)).toBe('Office 365 E3');
-    expect(byGuid.get('977464c4-bfaf-4b67-b761-a9bb735a2196'))
-      .toBe('Dynamics 365 Field Service, Enterprise Edition - Resource Scheduling Optimization');
+    expect(byGuid.get('977464c4-bfaf-4b67-b761-a9bb735a2196')).toBe(
+      'Dynamics 365 Field Service, Enterprise Edition - Resource Scheduling Optimization',
+    );
     expect(new Set(products.map(([guid]) => guid)).size).toBe(products.length);
     expect(products.length).toBeGreaterThan(500);
   });
@@ -86,7 +92,9 @@ describe('plan display names', () => {
     const logger = quietLogger();
     const catalog = await loadSkuNameCatalog(testSettings({ skuNamesUrl: server.url }), { logger });
     expect(catalog.displayName(E3.id, E3.part)).toBe('Office 365 E3');
-    expect(catalog.displayName(BUSINESS_PREMIUM.id.toUpperCase(), BUSINESS_PREMIUM.part)).toBe('Microsoft 365 Business Premium');
+    expect(catalog.displayName(BUSINESS_PREMIUM.id.toUpperCase(), BUSINESS_PREMIUM.part)).toBe(
+      'Microsoft 365 Business Premium',
+    );
     expect(catalog.displayName(M365_E3.id, M365_E3.part)).toBe('Microsoft 365 E3');
     expect(catalog.displayName('00000000-0000-0000-0000-000000000000', 'spb')).toBe('Microsoft 365 Business Premium');
     expect(catalog.displayName('00000000-0000-0000-0000-000000000000', 'CONTOSO_SPECIAL')).toBe('CONTOSO_SPECIAL');
@@ -131,7 +139,7 @@ describe('plan display names', () => {
     expect(logger.messages().join('\n')).toMatch(/HTTP 500.*part number/);
   });
 
-  it('falls back to part numbers with a warning when the list\'s server is down', async () => {
+  it("falls back to part numbers with a warning when the list's server is down", async () => {
     const logger = quietLogger();
     const url = `http://127.0.0.1:${await freePort()}/product-names.csv`;
     const catalog = await loadSkuNameCatalog(testSettings({ skuNamesUrl: url }), { logger });
@@ -143,14 +151,20 @@ describe('plan display names', () => {
     server.mode = 'hang';
     const slow = quietLogger();
     const started = Date.now();
-    const afterTimeout = await loadSkuNameCatalog(testSettings({ skuNamesUrl: server.url }), { logger: slow, timeoutMs: 300 });
+    const afterTimeout = await loadSkuNameCatalog(testSettings({ skuNamesUrl: server.url }), {
+      logger: slow,
+      timeoutMs: 300,
+    });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(afterTimeout.displayName(E3.id, E3.part)).toBe('ENTERPRISEPACK');
     expect(slow.messages().join('\n')).toMatch(/timed out/);
 
     server.mode = 'huge';
     const big = quietLogger();
-    const tooLarge = await loadSkuNameCatalog(testSettings({ skuNamesUrl: server.url }), { logger: big, maxBytes: 2 * CSV.length });
+    const tooLarge = await loadSkuNameCatalog(testSettings({ skuNamesUrl: server.url }), {
+      logger: big,
+      maxBytes: 2 * CSV.length,
+    });
     expect(tooLarge.displayName(E3.id, E3.part)).toBe('ENTERPRISEPACK');
     expect(big.messages().join('\n')).toMatch(/larger than/);
   });

@@ -49,15 +49,23 @@ export class SkuNameCatalog {
 
   /** The plan's display name by its GUID, else by its part number; the part number itself when unknown. */
   displayName(skuId: string, skuPartNumber: string): string {
-    return this.byGuid.get(skuId.trim().toLowerCase())
-      ?? this.byStringId.get(skuPartNumber.trim().toUpperCase())
-      ?? skuPartNumber;
+    return (
+      this.byGuid.get(skuId.trim().toLowerCase()) ??
+      this.byStringId.get(skuPartNumber.trim().toUpperCase()) ??
+      skuPartNumber
+    );
   }
 }
 
 /** Parses Microsoft's CSV (BOM, quoted commas) into one entry per product. */
 export function parseProductNames(csv: string): Product[] {
-  const rows = parse(csv, { bom: true, columns: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as Record<string, string | undefined>[];
+  const rows = parse<Record<string, string | undefined>>(csv, {
+    bom: true,
+    columns: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    trim: true,
+  });
   const first = rows[0];
   if (!first || !(COLUMNS.name in first) || !(COLUMNS.guid in first) || !(COLUMNS.stringId in first)) {
     throw new Error(`the list lacks the columns ${Object.values(COLUMNS).join(', ')}`);
@@ -109,7 +117,8 @@ function reason(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'message' in error) {
     const { name, message, cause } = error as { name?: unknown; message?: unknown; cause?: unknown };
     if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
-    const detail = typeof cause === 'object' && cause !== null && 'message' in cause ? `: ${String((cause as { message: unknown }).message)}` : '';
+    const detail =
+      typeof cause === 'object' && cause !== null && 'message' in cause ? `: ${String(cause.message)}` : '';
     return `${String(message)}${detail}`;
   }
   return String(error);
@@ -125,7 +134,10 @@ export class SkuNameCatalogLoader {
   private readonly now: () => number;
   private readonly limits: typeof DEFAULTS;
 
-  constructor(private readonly settings: Pick<Settings, 'storage' | 'tablePrefix' | 'skuNamesUrl'>, options: SkuNameCatalogOptions = {}) {
+  constructor(
+    private readonly settings: Pick<Settings, 'storage' | 'tablePrefix' | 'skuNamesUrl'>,
+    options: SkuNameCatalogOptions = {},
+  ) {
     this.logger = options.logger ?? console;
     this.now = options.now ?? Date.now;
     this.limits = {
@@ -158,7 +170,9 @@ export class SkuNameCatalogLoader {
       const usable = cached?.source === url ? cached : undefined;
       this.logger.warn(
         `Could not load Microsoft's product-names list from ${url} (${reason(error)}); ` +
-        (usable ? 'using the copy from the last successful download.' : 'license names use the plan\'s part number instead.'),
+          (usable
+            ? 'using the copy from the last successful download.'
+            : "license names use the plan's part number instead."),
       );
       return new SkuNameCatalog(usable?.products ?? []);
     }
@@ -198,7 +212,8 @@ export class SkuNameCatalogLoader {
 
 /** One-off load (a fresh loader): see SkuNameCatalogLoader. */
 export function loadSkuNameCatalog(
-  settings: Pick<Settings, 'storage' | 'tablePrefix' | 'skuNamesUrl'>, options: SkuNameCatalogOptions = {},
+  settings: Pick<Settings, 'storage' | 'tablePrefix' | 'skuNamesUrl'>,
+  options: SkuNameCatalogOptions = {},
 ): Promise<SkuNameCatalog> {
   return new SkuNameCatalogLoader(settings, options).load();
 }

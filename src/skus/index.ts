@@ -1,4 +1,8 @@
 export {
-  loadSkuNameCatalog, parseProductNames, SkuNameCatalog, SkuNameCatalogLoader,
-  type CatalogLogger, type SkuNameCatalogOptions,
+  loadSkuNameCatalog,
+  parseProductNames,
+  SkuNameCatalog,
+  SkuNameCatalogLoader,
+  type CatalogLogger,
+  type SkuNameCatalogOptions,
 } from './catalog';

@@ -22,7 +22,7 @@ describe('storage clients', () => {
     expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
   });
 
-  it('creates the app\'s blob container', async () => {
+  it("creates the app's blob container", async () => {
     const container = await getBlobContainerClient(testSettings());
     expect(container.containerName).toBe('license-sync');
     expect(await container.exists()).toBe(true);
@@ -30,7 +30,13 @@ describe('storage clients', () => {
 
   it('addresses the identity-based table endpoint when no connection string is set', () => {
     const client = newTableClient(
-      { tablePrefix: 'x', storage: { tableServiceUri: 'https://acct.table.core.windows.net', clientId: '00000000-0000-0000-0000-000000000001' } },
+      {
+        tablePrefix: 'x',
+        storage: {
+          tableServiceUri: 'https://acct.table.core.windows.net',
+          clientId: '00000000-0000-0000-0000-000000000001',
+        },
+      },
       TABLES.runs,
     );
     expect(client.url).toBe('https://acct.table.core.windows.net');

@@ -49,9 +49,11 @@ export function storageCredential(storage: StorageSettings): DefaultAzureCredent
 
 /** Azurite (and any http endpoint) needs the Tables SDK's explicit consent to send a key over plain http. */
 function isInsecure(connectionString: string): boolean {
-  return /DefaultEndpointsProtocol=http(;|$)/i.test(connectionString)
-    || /Endpoint=http:\/\//i.test(connectionString)
-    || /UseDevelopmentStorage=true/i.test(connectionString);
+  return (
+    /DefaultEndpointsProtocol=http(;|$)/i.test(connectionString) ||
+    /Endpoint=http:\/\//i.test(connectionString) ||
+    /UseDevelopmentStorage=true/i.test(connectionString)
+  );
 }
 
 function missing(service: string): SettingsError {
@@ -90,12 +92,20 @@ function createdOnce<T>(cache: Map<string, Promise<T>>, key: string, create: () 
 const tables = new Map<string, Promise<TableClient>>();
 
 function storageKey(storage: StorageSettings, service: 'table' | 'queue' | 'blob'): string {
-  const uri = service === 'table' ? storage.tableServiceUri : service === 'queue' ? storage.queueServiceUri : storage.blobServiceUri;
+  const uri =
+    service === 'table'
+      ? storage.tableServiceUri
+      : service === 'queue'
+        ? storage.queueServiceUri
+        : storage.blobServiceUri;
   return storage.connectionString ?? uri ?? '';
 }
 
 /** The table `tablePrefix + base`, created if missing (once per process and table). */
-export function getTableClient(settings: Pick<Settings, 'storage' | 'tablePrefix'>, base: TableBaseName): Promise<TableClient> {
+export function getTableClient(
+  settings: Pick<Settings, 'storage' | 'tablePrefix'>,
+  base: TableBaseName,
+): Promise<TableClient> {
   return createdOnce(tables, `${storageKey(settings.storage, 'table')}|${tableName(settings, base)}`, async () => {
     const client = newTableClient(settings, base);
     await client.createTable();
@@ -110,7 +120,10 @@ function queueService(storage: StorageSettings): QueueServiceClient {
 }
 
 /** The queue of portal runs, or its poison queue. Not created: see `getQueueClient`. */
-export function newQueueClient(settings: Pick<Settings, 'storage' | 'queueName'>, which: 'runs' | 'poison' = 'runs'): QueueClient {
+export function newQueueClient(
+  settings: Pick<Settings, 'storage' | 'queueName'>,
+  which: 'runs' | 'poison' = 'runs',
+): QueueClient {
   const name = which === 'poison' ? poisonQueueName(settings.queueName) : settings.queueName;
   return queueService(settings.storage).getQueueClient(name);
 }
@@ -118,7 +131,10 @@ export function newQueueClient(settings: Pick<Settings, 'storage' | 'queueName'>
 const queues = new Map<string, Promise<QueueClient>>();
 
 /** The queue of portal runs (or its poison queue), created if missing (once per process and queue). */
-export function getQueueClient(settings: Pick<Settings, 'storage' | 'queueName'>, which: 'runs' | 'poison' = 'runs'): Promise<QueueClient> {
+export function getQueueClient(
+  settings: Pick<Settings, 'storage' | 'queueName'>,
+  which: 'runs' | 'poison' = 'runs',
+): Promise<QueueClient> {
   return createdOnce(queues, `${storageKey(settings.storage, 'queue')}|${settings.queueName}|${which}`, async () => {
     const client = newQueueClient(settings, which);
     await client.createIfNotExists();
@@ -135,7 +151,10 @@ function blobService(storage: StorageSettings): BlobServiceClient {
 const containers = new Map<string, Promise<ContainerClient>>();
 
 /** The app's blob container (`license-sync` unless told otherwise), created if missing (once per process). */
-export function getBlobContainerClient(settings: Pick<Settings, 'storage'>, containerName: string = BLOB_CONTAINER): Promise<ContainerClient> {
+export function getBlobContainerClient(
+  settings: Pick<Settings, 'storage'>,
+  containerName: string = BLOB_CONTAINER,
+): Promise<ContainerClient> {
   return createdOnce(containers, `${storageKey(settings.storage, 'blob')}|${containerName}`, async () => {
     const client = blobService(settings.storage).getContainerClient(containerName);
     await client.createIfNotExists();

@@ -19,7 +19,8 @@ describe('large-read slots', () => {
     expect(order.indexOf('in d')).toBeGreaterThan(order.indexOf('out c'));
     // All given back: two can go in at once again.
     const [r1, r2] = await Promise.all([slots.acquire(), slots.acquire()]);
-    r1(); r2();
+    r1();
+    r2();
   });
 
   it('number as many as the heap limit holds, at least one', () => {

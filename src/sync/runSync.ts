@@ -1,7 +1,15 @@
 import type { PlanNames, Services } from '../app/services';
 import { AppError, isAppError } from '../domain/errors';
 import {
-  emptyCounts, PORTAL_READ_STATE_FIELDS, sameTenantSource, type Conflict, type LastRun, type PortalRecord, type RunCounts, type RunRecord, type RunTrigger,
+  emptyCounts,
+  PORTAL_READ_STATE_FIELDS,
+  sameTenantSource,
+  type Conflict,
+  type LastRun,
+  type PortalRecord,
+  type RunCounts,
+  type RunRecord,
+  type RunTrigger,
 } from '../domain/records';
 import type { TenantPlan, TenantReader, TenantUser } from '../graph/types';
 import { DeltaExpiredError } from '../graph/types';
@@ -83,7 +91,11 @@ export function toAppError(error: unknown): AppError {
   const status = (error as { statusCode?: number })?.statusCode;
   const name = (error as { name?: string })?.name;
   if (name === 'RestError' || typeof status === 'number') {
-    return new AppError('storage_error', { transient: true, detail: status ? `storage answered ${status}` : undefined, cause: error });
+    return new AppError('storage_error', {
+      transient: true,
+      detail: status ? `storage answered ${status}` : undefined,
+      cause: error,
+    });
   }
   return new AppError('internal_error', { transient: true, cause: error });
 }
@@ -102,7 +114,12 @@ function lastRunOf(run: RunRecord): LastRun {
  * Writes the run's fields onto the freshest portal record. When an admin pointed the portal at another tenant,
  * app or cloud while the run read the old one (`readFrom`), the run's read state (delta link...) is not kept.
  */
-async function recordOnPortal(services: Services, portalId: string, patch: Partial<PortalRecord>, readFrom?: PortalRecord): Promise<void> {
+async function recordOnPortal(
+  services: Services,
+  portalId: string,
+  patch: Partial<PortalRecord>,
+  readFrom?: PortalRecord,
+): Promise<void> {
   await services.ledger.portals.modify(portalId, (current) => {
     const next: PortalRecord = { ...current, ...patch, id: current.id };
     if (readFrom && !sameTenantSource(readFrom, current)) {
@@ -197,7 +214,11 @@ interface ReconcileOptions {
  * the end of the read, so a read that fails midway removes nothing.
  */
 async function reconcilePortal(
-  services: Services, portal: PortalRecord, reader: TenantReader, now: Date, options: ReconcileOptions,
+  services: Services,
+  portal: PortalRecord,
+  reader: TenantReader,
+  now: Date,
+  options: ReconcileOptions,
 ): Promise<Outcome> {
   const { ledger } = services.ledger;
   const plansRead = reader.readPlans();
@@ -207,10 +228,22 @@ async function reconcilePortal(
   const fullReadDue =
     !portal.lastFullReadAt || now.getTime() - Date.parse(portal.lastFullReadAt) >= FULL_READ_INTERVAL_MS;
   const newContactId = contactIdsByPartition(MAX_BATCH);
-  const setupOf = (plans: TenantPlan[], names: PlanNames, state: PortalLedgerState, mode: 'full' | 'delta', removedObjectIds?: string[]) =>
+  const setupOf = (
+    plans: TenantPlan[],
+    names: PlanNames,
+    state: PortalLedgerState,
+    mode: 'full' | 'delta',
+    removedObjectIds?: string[],
+  ) =>
     new Reconciliation({
-      portal: { id: portal.id, name: portal.name }, plans, mode, removedObjectIds, state, planNames: names,
-      now: now.toISOString(), newContactId,
+      portal: { id: portal.id, name: portal.name },
+      plans,
+      mode,
+      removedObjectIds,
+      state,
+      planNames: names,
+      now: now.toISOString(),
+      newContactId,
     });
 
   let linkExpired = false;
@@ -225,7 +258,11 @@ async function reconcilePortal(
     }
     if (delta) {
       const mentioned = [...delta.users.map((user) => user.objectId), ...delta.removedObjectIds];
-      const [plans, names, state] = await Promise.all([plansRead, namesRead, ledger.loadUsersState(portal.id, mentioned)]);
+      const [plans, names, state] = await Promise.all([
+        plansRead,
+        namesRead,
+        ledger.loadUsersState(portal.id, mentioned),
+      ]);
       const reconciliation = setupOf(plans, names, state, 'delta', delta.removedObjectIds);
       const lookup = reconciliation.addressesToLookUp(delta.users);
       const found = lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>();
@@ -234,20 +271,28 @@ async function reconcilePortal(
       plan.counts = reconciliation.currentCounts();
       const applied = options.apply ? await ledger.applyPlan(plan, state) : undefined;
       return {
-        counts: plan.counts, conflicts: plan.conflicts.slice(0, MAX_CONFLICTS_KEPT), readMode: 'delta',
-        deltaLink: delta.deltaLink, plan: options.apply ? undefined : plan, entitiesWritten: applied?.entitiesWritten ?? 0,
+        counts: plan.counts,
+        conflicts: plan.conflicts.slice(0, MAX_CONFLICTS_KEPT),
+        readMode: 'delta',
+        deltaLink: delta.deltaLink,
+        plan: options.apply ? undefined : plan,
+        entitiesWritten: applied?.entitiesWritten ?? 0,
       };
     }
   }
 
   const usersLastRun = portal.lastRun?.counts?.usersRead ?? 0;
   const large = usersLastRun >= DELTA_MIN_USERS;
-  const wantLink = options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
+  const wantLink =
+    options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
   const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
   // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts). Its size
   // is known from its last run, or (a first sync) from the licenses its plans say are in use.
   const assignments = plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
-  const release = usersLastRun >= LARGE_TENANT_USERS || assignments >= LARGE_TENANT_USERS ? await largeReadSlots().acquire() : () => undefined;
+  const release =
+    usersLastRun >= LARGE_TENANT_USERS || assignments >= LARGE_TENANT_USERS
+      ? await largeReadSlots().acquire()
+      : () => undefined;
   try {
     const stateRead = ledger.loadPortalState(portal.id);
     stateRead.catch(() => undefined);
@@ -282,7 +327,8 @@ async function reconcilePortal(
       // Many addresses (a first sync of a large tenant): one read of the whole index serves the rest of the run;
       // what this run creates meanwhile the reconciliation remembers itself.
       if (!addressIndex && lookup.size > ADDRESS_SCAN_THRESHOLD) addressIndex = await ledger.loadAddressIndex();
-      const found = addressIndex ?? (lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>());
+      const found =
+        addressIndex ?? (lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>());
       await write(reconciliation.addUsers(users, found));
     };
     for await (const page of pages) {
@@ -295,13 +341,22 @@ async function reconcilePortal(
     if (!preview) {
       // The new licenses exist already: their final values (with counts) replace them.
       const created = new Set(newLicenses.map((license) => license.skuId));
-      last.licenses.update = [...last.licenses.create.filter((license) => created.has(license.skuId)), ...last.licenses.update];
+      last.licenses.update = [
+        ...last.licenses.create.filter((license) => created.has(license.skuId)),
+        ...last.licenses.update,
+      ];
       last.licenses.create = last.licenses.create.filter((license) => !created.has(license.skuId));
     }
     await write(last);
     if (preview) preview.counts = reconciliation.currentCounts();
     return {
-      counts: reconciliation.currentCounts(), conflicts, readMode: 'full', deltaLink, linkExpired, plan: preview, entitiesWritten,
+      counts: reconciliation.currentCounts(),
+      conflicts,
+      readMode: 'full',
+      deltaLink,
+      linkExpired,
+      plan: preview,
+      entitiesWritten,
       ...(truncated ? { truncated } : {}),
     };
   } finally {
@@ -340,7 +395,11 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     recorded = true;
   };
 
-  const finish = async (patch: Partial<RunRecord>, portalPatch: Partial<PortalRecord> = {}, readFrom?: PortalRecord): Promise<RunRecord> => {
+  const finish = async (
+    patch: Partial<RunRecord>,
+    portalPatch: Partial<PortalRecord> = {},
+    readFrom?: PortalRecord,
+  ): Promise<RunRecord> => {
     run = { ...run, ...patch, endedAt: services.now().toISOString() };
     await save();
     await recordOnPortal(services, run.portalId, { lastRun: lastRunOf(run), ...portalPatch }, readFrom);
@@ -360,7 +419,13 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
   if (!portal) {
     const failed = new AppError('portal_not_found');
     logger.warn('run failed', { ...log, errorCode: failed.code });
-    run = { ...run, status: 'failed', errorCode: failed.code, errorMessage: failed.message, endedAt: services.now().toISOString() };
+    run = {
+      ...run,
+      status: 'failed',
+      errorCode: failed.code,
+      errorMessage: failed.message,
+      endedAt: services.now().toISOString(),
+    };
     await ledger.runs.update(run).catch(() => undefined);
     return run;
   }
@@ -372,9 +437,13 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
   // and has finished already read everything this one would.
   const last = portal.lastRun;
   if (
-    message.trigger === 'schedule' && message.queuedAt && last && last.id !== run.id && last.startedAt
-    && (last.status === 'succeeded' || last.status === 'failed')
-    && Date.parse(last.startedAt) >= Date.parse(message.queuedAt)
+    message.trigger === 'schedule' &&
+    message.queuedAt &&
+    last &&
+    last.id !== run.id &&
+    last.startedAt &&
+    (last.status === 'succeeded' || last.status === 'failed') &&
+    Date.parse(last.startedAt) >= Date.parse(message.queuedAt)
   ) {
     logger.info('run skipped', { ...log, reason: 'synced since queued', syncedByRunId: last.id });
     return skip('A run that started after this one was queued has already synced this portal access.');
@@ -389,7 +458,14 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
   }
   // The run is recorded as running before it reads anything (a scheduled run's record is made by this first
   // write); should that fail, the lease goes too and the host retries.
-  run = { ...run, status: 'running', startedAt: startedAt.toISOString(), attempts: attempt.dequeueCount, errorCode: undefined, errorMessage: undefined };
+  run = {
+    ...run,
+    status: 'running',
+    startedAt: startedAt.toISOString(),
+    attempts: attempt.dequeueCount,
+    errorCode: undefined,
+    errorMessage: undefined,
+  };
   try {
     await save();
   } catch (error) {
@@ -397,8 +473,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     throw toAppError(error);
   }
   const renew = setInterval(() => {
-    ledger.leases.renew(portal.id, holder, LEASE_TTL_MS).catch((error: unknown) =>
-      logger.warn('lease renewal failed', { ...log, error: (error as Error).message }));
+    ledger.leases
+      .renew(portal.id, holder, LEASE_TTL_MS)
+      .catch((error: unknown) => logger.warn('lease renewal failed', { ...log, error: (error as Error).message }));
   }, LEASE_TTL_MS / 3);
   renew.unref();
 
@@ -423,20 +500,39 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       {
         lastSuccessAt: services.now().toISOString(),
         // A full read wrote every user link: from now on a delta round can read just the changed users' state.
-        ...(fullRead ? { lastFullReadAt: startedAt.toISOString(), userLinksAt: portal.userLinksAt ?? startedAt.toISOString() } : {}),
+        ...(fullRead
+          ? { lastFullReadAt: startedAt.toISOString(), userLinksAt: portal.userLinksAt ?? startedAt.toISOString() }
+          : {}),
         ...(outcome.deltaLink ? { deltaLink: outcome.deltaLink } : outcome.linkExpired ? { deltaLink: undefined } : {}),
       },
       portal,
     );
-    logger.info('run succeeded', { ...log, ...outcome.counts, graphRequests: stats.graphRequests, throttledRetries: stats.throttledRetries, entitiesWritten: outcome.entitiesWritten, readMode: outcome.readMode });
+    logger.info('run succeeded', {
+      ...log,
+      ...outcome.counts,
+      graphRequests: stats.graphRequests,
+      throttledRetries: stats.throttledRetries,
+      entitiesWritten: outcome.entitiesWritten,
+      readMode: outcome.readMode,
+    });
     return done;
   } catch (caught) {
     const error = toAppError(caught);
     const stats = reader?.stats() ?? { graphRequests: 0, throttledRetries: 0 };
-    const failure = { errorCode: error.code, errorMessage: error.message, graphRequests: stats.graphRequests, throttledRetries: stats.throttledRetries };
+    const failure = {
+      errorCode: error.code,
+      errorMessage: error.message,
+      graphRequests: stats.graphRequests,
+      throttledRetries: stats.throttledRetries,
+    };
     if (error.transient) {
       // Nothing was removed (the plan is applied only after a complete read); the host retries the message.
-      logger.warn('run attempt failed; will retry', { ...log, errorCode: error.code, attempt: attempt.dequeueCount, maxAttempts: attempt.maxDequeueCount });
+      logger.warn('run attempt failed; will retry', {
+        ...log,
+        errorCode: error.code,
+        attempt: attempt.dequeueCount,
+        maxAttempts: attempt.maxDequeueCount,
+      });
       run = { ...run, ...failure };
       await ledger.runs.update(run).catch(() => undefined);
       await recordOnPortal(services, portal.id, { lastRun: lastRunOf(run) }).catch(() => undefined);
@@ -464,7 +560,15 @@ export async function previewSync(services: Services, portalId: string): Promise
     const outcome = await reconcilePortal(services, portal, reader, now, { allowDelta: false, apply: false });
     const plan = outcome.plan as ChangePlan;
     const stats = reader.stats();
-    run = { ...run, status: 'succeeded', counts: plan.counts, conflicts: plan.conflicts.slice(0, MAX_CONFLICTS_KEPT), readMode: 'full', ...stats, endedAt: services.now().toISOString() };
+    run = {
+      ...run,
+      status: 'succeeded',
+      counts: plan.counts,
+      conflicts: plan.conflicts.slice(0, MAX_CONFLICTS_KEPT),
+      readMode: 'full',
+      ...stats,
+      endedAt: services.now().toISOString(),
+    };
     await services.ledger.runs.update(run);
     // The run keeps only a digest of each consumer: the accounts of the links it would remove are read back.
     await mapConcurrent(plan.consumers.remove.slice(0, MAX_REMOVALS_NAMED), 16, async (removal) => {
@@ -472,12 +576,24 @@ export async function previewSync(services: Services, portalId: string): Promise
       if (stored?.assignment) removal.userPrincipalName = stored.assignment.userPrincipalName;
     });
     const { userLinks: _bookkeeping, ...shown } = plan;
-    return { runId: run.id, plan: shown, summary: summarizePlan(plan), ...(outcome.truncated ? { truncated: true } : {}) };
+    return {
+      runId: run.id,
+      plan: shown,
+      summary: summarizePlan(plan),
+      ...(outcome.truncated ? { truncated: true } : {}),
+    };
   } catch (caught) {
     const error = toAppError(caught);
     const stats = reader?.stats() ?? { graphRequests: 0, throttledRetries: 0 };
     await services.ledger.runs
-      .update({ ...run, status: 'failed', errorCode: error.code, errorMessage: error.message, ...stats, endedAt: services.now().toISOString() })
+      .update({
+        ...run,
+        status: 'failed',
+        errorCode: error.code,
+        errorMessage: error.message,
+        ...stats,
+        endedAt: services.now().toISOString(),
+      })
       .catch(() => undefined);
     throw error;
   }

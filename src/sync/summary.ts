@@ -40,15 +40,31 @@ export function summarizePlan(plan: ChangePlan): PlanSummary {
     if (items.length > MAX_LINES_PER_KIND) lines.push(`... and ${items.length - MAX_LINES_PER_KIND} more`);
   };
   add(plan.licenses.create.map((l) => `Create license "${l.name}" with ${l.available} available.`));
-  add(plan.licenses.update.map((l) =>
-    l.status === 'goneFromPortal'
-      ? `License "${l.name}" is gone from the portal: set available to 0.`
-      : `Update license "${l.name}": ${l.available} available, ${l.consumedUnits} consumed, ${l.assigned} assigned.`));
+  add(
+    plan.licenses.update.map((l) =>
+      l.status === 'goneFromPortal'
+        ? `License "${l.name}" is gone from the portal: set available to 0.`
+        : `Update license "${l.name}": ${l.available} available, ${l.consumedUnits} consumed, ${l.assigned} assigned.`,
+    ),
+  );
   add(plan.contacts.create.map((contact) => `Create contact ${contact.displayName} <${contact.email}>.`));
   add(plan.contacts.addAliases.map((a) => `Add ${a.addresses.join(', ')} as aliases of contact ${a.contactId}.`));
   add(plan.consumers.add.map((x) => `Link ${who(x.contactId, x.assignment?.userPrincipalName)} to "${lic(x.skuId)}".`));
-  add(plan.consumers.update.map((x) => `Update the link of ${who(x.contactId, x.assignment?.userPrincipalName)} to "${lic(x.skuId)}".`));
-  add(plan.consumers.remove.map((x) => `Unlink ${who(x.contactId, x.userPrincipalName)} from "${lic(x.skuId)}" (license taken away).`));
-  add(plan.conflicts.map((k) => `Conflict: ${k.userPrincipalName} matches ${k.contactIds.length} contacts (${k.addresses.join(', ')}); nothing linked.`));
+  add(
+    plan.consumers.update.map(
+      (x) => `Update the link of ${who(x.contactId, x.assignment?.userPrincipalName)} to "${lic(x.skuId)}".`,
+    ),
+  );
+  add(
+    plan.consumers.remove.map(
+      (x) => `Unlink ${who(x.contactId, x.userPrincipalName)} from "${lic(x.skuId)}" (license taken away).`,
+    ),
+  );
+  add(
+    plan.conflicts.map(
+      (k) =>
+        `Conflict: ${k.userPrincipalName} matches ${k.contactIds.length} contacts (${k.addresses.join(', ')}); nothing linked.`,
+    ),
+  );
   return { headline, lines };
 }

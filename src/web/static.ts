@@ -141,11 +141,17 @@ export async function serveStatic(root: string, request: StaticRequest): Promise
     return {
       status: 404,
       headers: { ...baseHeaders('application/json; charset=utf-8'), 'Cache-Control': 'no-store' },
-      body: JSON.stringify({ error: { code: 'route_not_found', message: 'There is no such API route. GET /api/openapi.json lists them.' } }),
+      body: JSON.stringify({
+        error: { code: 'route_not_found', message: 'There is no such API route. GET /api/openapi.json lists them.' },
+      }),
     };
   }
   if (method !== 'GET' && method !== 'HEAD') {
-    return { status: 405, headers: { ...baseHeaders('text/plain; charset=utf-8'), Allow: 'GET, HEAD' }, body: 'Method not allowed' };
+    return {
+      status: 405,
+      headers: { ...baseHeaders('text/plain; charset=utf-8'), Allow: 'GET, HEAD' },
+      body: 'Method not allowed',
+    };
   }
   const filePath = resolveStaticPath(root, request.path);
   if (!filePath) return notFound('Not found');

@@ -61,18 +61,27 @@ function line(args: unknown[]): string {
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_key, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message, cause: String(v.cause) } : v));
+    return JSON.stringify(value, (_key, v: unknown) =>
+      v instanceof Error ? { name: v.name, message: v.message, cause: String(v.cause) } : v,
+    );
   } catch {
     return String(value);
   }
 }
 
-export async function startApi(overrides: Partial<Settings> = {}, adapt?: (services: Services) => Services): Promise<ApiHarness> {
+export async function startApi(
+  overrides: Partial<Settings> = {},
+  adapt?: (services: Services) => Services,
+): Promise<ApiHarness> {
   const logs: string[] = [];
   const bodies: string[] = [];
   const checked: string[] = [];
   const settings = testSettings({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'license-sync-api-')), ...overrides });
-  const capture = (level: string): Logger[keyof Logger] => (message, properties) => { logs.push(`${level} ${message} ${safeJson(properties ?? {})}`); };
+  const capture =
+    (level: string): Logger[keyof Logger] =>
+    (message, properties) => {
+      logs.push(`${level} ${message} ${safeJson(properties ?? {})}`);
+    };
   const logger: Logger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
   const built = await createServices(settings, logger);
   const services = adapt ? adapt(built) : built;
@@ -80,7 +89,9 @@ export async function startApi(overrides: Partial<Settings> = {}, adapt?: (servi
   const doc = openApiDocument() as unknown as Parameters<typeof responseSchemaOf>[0];
 
   const definitions = new Map(
-    registeredFunctions().filter((d): d is HttpDefinition => d.kind === 'http').map((d) => [d.name, d]),
+    registeredFunctions()
+      .filter((d): d is HttpDefinition => d.kind === 'http')
+      .map((d) => [d.name, d]),
   );
 
   async function call(functionName: string, options: CallOptions = {}): Promise<CallResult> {
@@ -88,8 +99,15 @@ export async function startApi(overrides: Partial<Settings> = {}, adapt?: (servi
     if (!definition) throw new Error(`No HTTP function ${functionName}`);
     const method = definition.methods[0]!;
     const params = options.params ?? {};
-    const urlPath = definition.route.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''));
-    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const urlPath = definition.route.replace(/\{(\w+)\}/g, (_m, name: string) =>
+      encodeURIComponent(params[name] ?? ''),
+    );
+    const body =
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body);
     const request = new HttpRequest({
       method,
       url: `https://localhost:7071/${urlPath}${options.query ?? ''}`,
@@ -107,17 +125,25 @@ export async function startApi(overrides: Partial<Settings> = {}, adapt?: (servi
     const text = await response.text();
     bodies.push(text);
     if (response.status >= 500 && !options.allowServerError) {
-      throw new Error(`${method} ${definition.route} answered ${response.status}: ${text}\n${logs.slice(-5).join('\n')}`);
+      throw new Error(
+        `${method} ${definition.route} answered ${response.status}: ${text}\n${logs.slice(-5).join('\n')}`,
+      );
     }
 
     // Every real response must be one the document describes, and its body must validate.
     const route = openApiPath(definition.route);
     const described = responseSchemaOf(doc, route, method, response.status);
-    if (!described.documented) throw new Error(`${method} ${route} answered ${response.status}, which the OpenAPI document does not list: ${text}`);
+    if (!described.documented)
+      throw new Error(
+        `${method} ${route} answered ${response.status}, which the OpenAPI document does not list: ${text}`,
+      );
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (described.schema) {
       const problems = validate(doc, described.schema, parsed);
-      if (problems.length) throw new Error(`${method} ${route} ${response.status} does not match the OpenAPI document: ${problems.join('; ')}`);
+      if (problems.length)
+        throw new Error(
+          `${method} ${route} ${response.status} does not match the OpenAPI document: ${problems.join('; ')}`,
+        );
     } else if (text) {
       throw new Error(`${method} ${route} ${response.status} has a body the document does not describe`);
     }

@@ -26,7 +26,10 @@ async function makeCertificate(): Promise<{ pem: string; cert: string; key: stri
   const selfsigned = (await import('selfsigned')) as unknown as {
     generate(attrs: unknown, options: unknown): Promise<{ private: string; cert: string }>;
   };
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'license-sync-test' }], { keySize: 2048, algorithm: 'sha256' });
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'license-sync-test' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+  });
   return { pem: `${pems.cert.trim()}\n${pems.private.trim()}\n`, cert: pems.cert, key: pems.private };
 }
 
@@ -52,8 +55,17 @@ export async function startTestTenant(): Promise<TestTenant> {
       { skuPartNumber: 'POWER_BI_PRO', subscriptions: [{ units: 3 }] },
     ],
     users: [
-      { displayName: 'Ada Lovelace', userPrincipalName: `ada@${domain}`, licenses: [{ sku: 'ENTERPRISEPACK' }, { sku: 'POWER_BI_PRO' }] },
-      { displayName: 'Grace Hopper', userPrincipalName: `grace@${domain}`, aliases: [`g.hopper@${domain}`], licenses: [{ sku: 'ENTERPRISEPACK' }] },
+      {
+        displayName: 'Ada Lovelace',
+        userPrincipalName: `ada@${domain}`,
+        licenses: [{ sku: 'ENTERPRISEPACK' }, { sku: 'POWER_BI_PRO' }],
+      },
+      {
+        displayName: 'Grace Hopper',
+        userPrincipalName: `grace@${domain}`,
+        aliases: [`g.hopper@${domain}`],
+        licenses: [{ sku: 'ENTERPRISEPACK' }],
+      },
       { displayName: 'Alan Turing', userPrincipalName: `alan@${domain}`, licenses: [{ sku: 'STANDARDPACK' }] },
     ],
   });

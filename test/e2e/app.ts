@@ -46,10 +46,12 @@ export async function startApp(env: Record<string, string | undefined>, timeoutM
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    for (const wake of waiters) wake();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      for (const wake of waiters) wake();
+      resolve(code);
+    }),
+  );
 
   const waitForOutput = (pattern: RegExp, wait = timeoutMs) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -57,7 +59,11 @@ export async function startApp(env: Record<string, string | undefined>, timeoutM
         const match = out.match(pattern);
         if (match) return done(() => resolve(match));
         if (child.exitCode !== null || child.signalCode !== null) {
-          return done(() => reject(new Error(`The app exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`)));
+          return done(() =>
+            reject(
+              new Error(`The app exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`),
+            ),
+          );
         }
       };
       const timer = setTimeout(() => done(() => reject(new Error(`Timed out waiting for ${pattern}:\n${out}`))), wait);
@@ -93,7 +99,12 @@ export async function startApp(env: Record<string, string | undefined>, timeoutM
   };
 }
 
-export async function api<T = unknown>(app: { url: string }, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  app: { url: string },
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${app.url}${route}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -113,7 +124,10 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

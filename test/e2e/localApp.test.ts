@@ -34,7 +34,11 @@ function addTenant(): { tenant: SimTenant; clientId: string; domain: string } {
   const clientId = randomUUID();
   const slug = randomBytes(4).toString('hex');
   const domain = `e2e${slug}.onmicrosoft.com`;
-  const user = (name: string, sku: string) => ({ displayName: name, userPrincipalName: `${name}@${domain}`, licenses: [{ sku }] });
+  const user = (name: string, sku: string) => ({
+    displayName: name,
+    userPrincipalName: `${name}@${domain}`,
+    licenses: [{ sku }],
+  });
   const tenant = simulator.addTenant({
     displayName: `E2E ${slug}`,
     domains: [domain],
@@ -77,9 +81,17 @@ async function launch(env: Record<string, string | undefined>): Promise<RunningA
   return app;
 }
 
-async function createPortal(app: RunningApp, clientId: string, domain: string, name = `E2E ${domain}`): Promise<PortalRecord> {
+async function createPortal(
+  app: RunningApp,
+  clientId: string,
+  domain: string,
+  name = `E2E ${domain}`,
+): Promise<PortalRecord> {
   const created = await api<PortalRecord>(app, 'POST', '/api/portals', {
-    name, tenantId: domain, clientId, auth: { kind: 'clientSecret', clientSecret: SECRET },
+    name,
+    tenantId: domain,
+    clientId,
+    auth: { kind: 'clientSecret', clientSecret: SECRET },
   });
   expect(created.status).toBe(201);
   return created.body;
@@ -98,10 +110,14 @@ async function run(app: RunningApp, portalId: string, runId: string): Promise<Ru
 }
 
 async function finished(app: RunningApp, portalId: string, runId: string, timeoutMs = 30_000): Promise<RunRecord> {
-  return eventually(async () => {
-    const current = await run(app, portalId, runId);
-    return ['succeeded', 'failed', 'skipped'].includes(current.status) ? current : undefined;
-  }, `run ${runId} to finish`, timeoutMs);
+  return eventually(
+    async () => {
+      const current = await run(app, portalId, runId);
+      return ['succeeded', 'failed', 'skipped'].includes(current.status) ? current : undefined;
+    },
+    `run ${runId} to finish`,
+    timeoutMs,
+  );
 }
 
 async function syncNow(app: RunningApp, portalId: string): Promise<string> {
@@ -111,16 +127,29 @@ async function syncNow(app: RunningApp, portalId: string): Promise<string> {
 }
 
 /** Licenses of the portal by part number, each with the e-mail addresses of its consumers. */
-async function ledgerOf(app: RunningApp, portalId: string): Promise<Record<string, { available: number; consumers: string[] }>> {
-  const licenses = await api<{ items: LicenseRecord[] }>(app, 'GET', `/api/licenses?portalId=${encodeURIComponent(portalId)}`);
+async function ledgerOf(
+  app: RunningApp,
+  portalId: string,
+): Promise<Record<string, { available: number; consumers: string[] }>> {
+  const licenses = await api<{ items: LicenseRecord[] }>(
+    app,
+    'GET',
+    `/api/licenses?portalId=${encodeURIComponent(portalId)}`,
+  );
   expect(licenses.status).toBe(200);
   const result: Record<string, { available: number; consumers: string[] }> = {};
   for (const license of licenses.body.items) {
-    const consumers = await api<{ items: (ConsumerRecord & { contact?: { email: string } })[] }>(app, 'GET', `/api/licenses/${encodeURIComponent(license.id)}/consumers`);
+    const consumers = await api<{ items: (ConsumerRecord & { contact?: { email: string } })[] }>(
+      app,
+      'GET',
+      `/api/licenses/${encodeURIComponent(license.id)}/consumers`,
+    );
     expect(consumers.status).toBe(200);
     result[license.skuPartNumber] = {
       available: license.available,
-      consumers: consumers.body.items.map((c) => (c.assignment?.userPrincipalName ?? c.contact?.email ?? c.contactId).split('@')[0] as string).sort(),
+      consumers: consumers.body.items
+        .map((c) => (c.assignment?.userPrincipalName ?? c.contact?.email ?? c.contactId).split('@')[0] as string)
+        .sort(),
     };
   }
   return result;
@@ -139,7 +168,10 @@ describe('npm start, end to end', () => {
     expect(app.output()).toMatch(/Schedule: +\*\/2 \* \* \* \* \* \(NCRONTAB, UTC\)/);
 
     const portal = await createPortal(app, clientId, domain);
-    const done = await eventually(async () => (await runs(app, portal.id)).find((r) => r.trigger === 'schedule' && r.status === 'succeeded'), 'a scheduled run to succeed');
+    const done = await eventually(
+      async () => (await runs(app, portal.id)).find((r) => r.trigger === 'schedule' && r.status === 'succeeded'),
+      'a scheduled run to succeed',
+    );
     expect(done).toMatchObject({ counts: { plansRead: 2, usersRead: 5 }, attempts: 1 });
     expect(await ledgerOf(app, portal.id)).toEqual(EXPECTED);
     const listed = await api<PortalRecord>(app, 'GET', `/api/portals/${portal.id}`);
@@ -168,7 +200,10 @@ describe('npm start, end to end', () => {
     // Graph throttles the first users page for a while: the run is caught in the middle.
     tenant.fail({ kind: 'throttle', retryAfter: '20' }, { resource: 'users', times: 1 });
     const runId = await syncNow(first, portal.id);
-    await eventually(async () => (simulator.requestCount(/\/users$/, tenant.tenantId) > 0 ? true : undefined), 'the run to read users');
+    await eventually(
+      async () => (simulator.requestCount(/\/users$/, tenant.tenantId) > 0 ? true : undefined),
+      'the run to read users',
+    );
     expect((await run(first, portal.id, runId)).status).toBe('running');
     await first.kill();
 
@@ -180,7 +215,14 @@ describe('npm start, end to end', () => {
     // Nothing is left to do: another run over the same tenant writes nothing.
     const again = await finished(second, portal.id, await syncNow(second, portal.id));
     expect(again.status).toBe('succeeded');
-    expect(again.counts).toMatchObject({ licensesCreated: 0, licensesUpdated: 0, contactsCreated: 0, consumersAdded: 0, consumersUpdated: 0, consumersRemoved: 0 });
+    expect(again.counts).toMatchObject({
+      licensesCreated: 0,
+      licensesUpdated: 0,
+      contactsCreated: 0,
+      consumersAdded: 0,
+      consumersUpdated: 0,
+      consumersRemoved: 0,
+    });
   });
 
   it('moves a message that always fails to the poison queue and shows its run failed with the error', async () => {
@@ -219,13 +261,15 @@ describe('npm start, end to end', () => {
     tenant.fail({ kind: 'throttle', retryAfter: '1.5' }, { resource: 'subscribedSkus', times: 2 });
 
     const [a, b] = await Promise.all([syncNow(app, portal.id), syncNow(app, portal.id)]);
-    const results = [await finished(app, portal.id, a as string), await finished(app, portal.id, b as string)];
+    const results = [await finished(app, portal.id, a), await finished(app, portal.id, b)];
     // The second message arrives while the first run holds the portal's lease.
     expect(results.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
     expect(results.find((r) => r.status === 'skipped')?.skippedReason).toMatch(/in progress/);
     const ran = results.filter((r) => r.status === 'succeeded');
     // Whatever ran, ran one after the other.
-    const spans = ran.map((r) => [Date.parse(r.startedAt as string), Date.parse(r.endedAt as string)] as const).sort((x, y) => x[0] - y[0]);
+    const spans = ran
+      .map((r) => [Date.parse(r.startedAt as string), Date.parse(r.endedAt as string)] as const)
+      .sort((x, y) => x[0] - y[0]);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
     expect(await ledgerOf(app, portal.id)).toEqual(EXPECTED);
   });
@@ -234,14 +278,25 @@ describe('npm start, end to end', () => {
     const dataDir = await tempDir('e2e-demo-');
     // The demo's own certificate is not the one this suite trusts: the app restarts itself to trust it.
     const env = baseEnv({
-      LICENSE_SYNC_DEMO: undefined, LICENSE_SYNC_STORAGE: undefined, LICENSE_SYNC_AUTHORITY_HOST: undefined, LICENSE_SYNC_GRAPH_ENDPOINT: undefined,
-      LICENSE_SYNC_DATA_DIR: dataDir, LICENSE_SYNC_SKU_NAMES_URL: 'https://127.0.0.1:1/names.csv' });
+      LICENSE_SYNC_DEMO: undefined,
+      LICENSE_SYNC_STORAGE: undefined,
+      LICENSE_SYNC_AUTHORITY_HOST: undefined,
+      LICENSE_SYNC_GRAPH_ENDPOINT: undefined,
+      LICENSE_SYNC_DATA_DIR: dataDir,
+      LICENSE_SYNC_SKU_NAMES_URL: 'https://127.0.0.1:1/names.csv',
+    });
     const first = await launch(env);
     expect(first.output()).toMatch(/Storage: +Azurite, data in .*e2e-demo-.*azurite \(kept across restarts\)/);
-    expect(first.output()).toMatch(/Demo: +simulated Microsoft tenant at https:\/\/127\.0\.0\.1:\d+; created "Demo - Contoso \(simulated\)"/);
+    expect(first.output()).toMatch(
+      /Demo: +simulated Microsoft tenant at https:\/\/127\.0\.0\.1:\d+; created "Demo - Contoso \(simulated\)"/,
+    );
     const [demo] = (await api<{ items: PortalRecord[] }>(first, 'GET', '/api/portals')).body.items;
     expect(demo).toMatchObject({ name: 'Demo - Contoso (simulated)', cloud: 'simulated' });
-    const synced = await eventually(async () => (await runs(first, demo!.id)).find((r) => r.status === 'succeeded'), 'the demo run', 15_000);
+    const synced = await eventually(
+      async () => (await runs(first, demo!.id)).find((r) => r.status === 'succeeded'),
+      'the demo run',
+      15_000,
+    );
     expect(synced.counts.usersRead).toBeGreaterThan(20);
     expect(await first.stop()).toBe(0);
 
@@ -264,6 +319,8 @@ describe('npm start, end to end', () => {
     const file = `${await tempDir('e2e-file-')}/not-a-folder`;
     await import('node:fs/promises').then((fs) => fs.writeFile(file, ''));
     const failing = startApp(baseEnv({ LICENSE_SYNC_STORAGE: undefined, LICENSE_SYNC_DATA_DIR: file }));
-    await expect(failing).rejects.toThrow(/Cannot start: Local storage \(Azurite\) could not start with its data in .*not-a-folder/);
+    await expect(failing).rejects.toThrow(
+      /Cannot start: Local storage \(Azurite\) could not start with its data in .*not-a-folder/,
+    );
   });
 });

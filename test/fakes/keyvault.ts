@@ -95,7 +95,13 @@ export class FakeKeyVault {
     const tls = testTls();
     this.server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        this.send(res, req, 500, { error: { code: 'InternalError', message: String((error as Error).message) } }, false);
+        this.send(
+          res,
+          req,
+          500,
+          { error: { code: 'InternalError', message: String((error as Error).message) } },
+          false,
+        );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -150,16 +156,37 @@ export class FakeKeyVault {
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
     if (!token || !this.tokens.has(token)) {
-      res.setHeader('WWW-Authenticate', `Bearer authorization="${this.baseUrl}/${this.tenantId}", resource="${RESOURCE}"`);
-      return this.send(res, req, 401, { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } }, false);
+      res.setHeader(
+        'WWW-Authenticate',
+        `Bearer authorization="${this.baseUrl}/${this.tenantId}", resource="${RESOURCE}"`,
+      );
+      return this.send(
+        res,
+        req,
+        401,
+        { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } },
+        false,
+      );
     }
     if (!url.searchParams.get('api-version')) {
-      return this.send(res, req, 400, { error: { code: 'BadParameter', message: 'The api-version query parameter is missing.' } }, true);
+      return this.send(
+        res,
+        req,
+        400,
+        { error: { code: 'BadParameter', message: 'The api-version query parameter is missing.' } },
+        true,
+      );
     }
 
     const [collection, name, third, ...rest] = segments;
     if (!name || !NAME.test(name)) {
-      return this.send(res, req, 400, { error: { code: 'BadParameter', message: 'The secret name is invalid.' } }, true);
+      return this.send(
+        res,
+        req,
+        400,
+        { error: { code: 'BadParameter', message: 'The secret name is invalid.' } },
+        true,
+      );
     }
     if (collection === 'secrets') {
       if (req.method === 'PUT' && third === undefined) return this.setSecret(req, res, name, body);
@@ -171,7 +198,13 @@ export class FakeKeyVault {
       if (req.method === 'DELETE' && third === undefined) return this.purge(req, res, name);
       if (req.method === 'POST' && third === 'recover' && rest.length === 0) return this.recover(req, res, name);
     }
-    return this.send(res, req, 405, { error: { code: 'MethodNotAllowed', message: 'Not supported by the fake vault.' } }, true);
+    return this.send(
+      res,
+      req,
+      405,
+      { error: { code: 'MethodNotAllowed', message: 'Not supported by the fake vault.' } },
+      true,
+    );
   }
 
   private openIdConfiguration(): Record<string, unknown> {
@@ -192,43 +225,86 @@ export class FakeKeyVault {
   private token(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): void {
     const bad = (code: string, description: string) =>
       this.send(res, req, 400, { error: code, error_description: description, error_codes: [7000215] }, false);
-    if (form.get('grant_type') !== 'client_credentials') return bad('unsupported_grant_type', 'Only client credentials.');
-    if (form.get('client_id') !== this.clientId) return bad('unauthorized_client', 'AADSTS700016: Application not found.');
-    if (form.get('client_secret') !== this.clientSecret) return bad('invalid_client', 'AADSTS7000215: Invalid client secret provided.');
+    if (form.get('grant_type') !== 'client_credentials')
+      return bad('unsupported_grant_type', 'Only client credentials.');
+    if (form.get('client_id') !== this.clientId)
+      return bad('unauthorized_client', 'AADSTS700016: Application not found.');
+    if (form.get('client_secret') !== this.clientSecret)
+      return bad('invalid_client', 'AADSTS7000215: Invalid client secret provided.');
     const scopes = (form.get('scope') ?? '').split(' ');
     if (!scopes.includes(`${RESOURCE}/.default`)) return bad('invalid_scope', 'AADSTS70011: The scope is not valid.');
     const accessToken = `fake-kv-token-${randomBytes(16).toString('hex')}`;
     this.tokens.add(accessToken);
     this.tokensIssued += 1;
-    this.send(res, req, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken }, false);
+    this.send(
+      res,
+      req,
+      200,
+      { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken },
+      false,
+    );
   }
 
   private setSecret(req: IncomingMessage, res: ServerResponse, name: string, body: string): void {
     if (this.deleted.has(name)) {
-      return this.send(res, req, 409, {
-        error: {
-          code: 'Conflict',
-          message: `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
-          innererror: { code: 'ObjectIsDeletedButRecoverable' },
+      return this.send(
+        res,
+        req,
+        409,
+        {
+          error: {
+            code: 'Conflict',
+            message: `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+            innererror: { code: 'ObjectIsDeletedButRecoverable' },
+          },
         },
-      }, true);
+        true,
+      );
     }
     if ((this.recoveringUntil.get(name) ?? 0) > Date.now()) {
-      return this.send(res, req, 409, {
-        error: { code: 'Conflict', message: `Secret ${name} is currently being recovered and cannot be re-created; retry later.`, innererror: { code: 'ObjectIsBeingRecovered' } },
-      }, true);
+      return this.send(
+        res,
+        req,
+        409,
+        {
+          error: {
+            code: 'Conflict',
+            message: `Secret ${name} is currently being recovered and cannot be re-created; retry later.`,
+            innererror: { code: 'ObjectIsBeingRecovered' },
+          },
+        },
+        true,
+      );
     }
     let parsed: { value?: unknown; contentType?: unknown; tags?: unknown; attributes?: { enabled?: unknown } };
     try {
       parsed = JSON.parse(body) as typeof parsed;
     } catch {
-      return this.send(res, req, 400, { error: { code: 'BadParameter', message: 'The request body is not JSON.' } }, true);
+      return this.send(
+        res,
+        req,
+        400,
+        { error: { code: 'BadParameter', message: 'The request body is not JSON.' } },
+        true,
+      );
     }
     if (typeof parsed.value !== 'string') {
-      return this.send(res, req, 400, { error: { code: 'BadParameter', message: 'Property value is required.' } }, true);
+      return this.send(
+        res,
+        req,
+        400,
+        { error: { code: 'BadParameter', message: 'Property value is required.' } },
+        true,
+      );
     }
     if (Buffer.byteLength(parsed.value, 'utf8') > 25 * 1024) {
-      return this.send(res, req, 400, { error: { code: 'BadParameter', message: 'The secret value exceeds 25 KB.' } }, true);
+      return this.send(
+        res,
+        req,
+        400,
+        { error: { code: 'BadParameter', message: 'The secret value exceeds 25 KB.' } },
+        true,
+      );
     }
     const now = Math.floor(Date.now() / 1000);
     const version: StoredVersion = {
@@ -253,7 +329,19 @@ export class FakeKeyVault {
       : secret?.versions[secret.versions.length - 1];
     if (!secret || !version) return this.notFound(req, res, name, versionId);
     if (!version.enabled) {
-      return this.send(res, req, 403, { error: { code: 'Forbidden', message: 'Operation get is not allowed on a disabled secret.', innererror: { code: 'SecretDisabled' } } }, true);
+      return this.send(
+        res,
+        req,
+        403,
+        {
+          error: {
+            code: 'Forbidden',
+            message: 'Operation get is not allowed on a disabled secret.',
+            innererror: { code: 'SecretDisabled' },
+          },
+        },
+        true,
+      );
     }
     this.send(res, req, 200, this.bundle(secret, version, true), true);
   }
@@ -263,7 +351,11 @@ export class FakeKeyVault {
     if (!secret) return this.notFound(req, res, name, undefined);
     this.secrets.delete(name);
     const now = Date.now();
-    const entry: DeletedSecret = { secret, deletedDate: Math.floor(now / 1000), visibleAt: now + (this.options.deleteLatencyMs ?? 50) };
+    const entry: DeletedSecret = {
+      secret,
+      deletedDate: Math.floor(now / 1000),
+      visibleAt: now + (this.options.deleteLatencyMs ?? 50),
+    };
     this.deleted.set(name, entry);
     this.send(res, req, 200, this.deletedBundle(entry), true);
   }
@@ -278,10 +370,35 @@ export class FakeKeyVault {
     const entry = this.deleted.get(name);
     if (!entry) return this.deletedNotFound(req, res, name);
     if (Date.now() < entry.visibleAt) {
-      return this.send(res, req, 409, { error: { code: 'Conflict', message: `Secret ${name} is currently being deleted.`, innererror: { code: 'ObjectIsBeingDeleted' } } }, true);
+      return this.send(
+        res,
+        req,
+        409,
+        {
+          error: {
+            code: 'Conflict',
+            message: `Secret ${name} is currently being deleted.`,
+            innererror: { code: 'ObjectIsBeingDeleted' },
+          },
+        },
+        true,
+      );
     }
     if (this.options.purgeProtection) {
-      return this.send(res, req, 403, { error: { code: 'Forbidden', message: 'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.', innererror: { code: 'ForbiddenByPolicy' } } }, true);
+      return this.send(
+        res,
+        req,
+        403,
+        {
+          error: {
+            code: 'Forbidden',
+            message:
+              'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.',
+            innererror: { code: 'ForbiddenByPolicy' },
+          },
+        },
+        true,
+      );
     }
     this.deleted.delete(name);
     this.send(res, req, 204, undefined, true);
@@ -298,12 +415,18 @@ export class FakeKeyVault {
   }
 
   private notFound(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): void {
-    this.send(res, req, 404, {
-      error: {
-        code: 'SecretNotFound',
-        message: `A secret with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`,
+    this.send(
+      res,
+      req,
+      404,
+      {
+        error: {
+          code: 'SecretNotFound',
+          message: `A secret with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`,
+        },
       },
-    }, true);
+      true,
+    );
   }
 
   private deletedNotFound(req: IncomingMessage, res: ServerResponse, name: string): void {
@@ -341,7 +464,12 @@ export class FakeKeyVault {
   }
 
   private send(res: ServerResponse, req: IncomingMessage, status: number, body: unknown, authorized: boolean): void {
-    this.requests.push({ method: req.method ?? '', path: new URL(req.url ?? '/', 'https://x').pathname, status, authorized });
+    this.requests.push({
+      method: req.method ?? '',
+      path: new URL(req.url ?? '/', 'https://x').pathname,
+      status,
+      authorized,
+    });
     res.statusCode = status;
     res.setHeader('x-ms-keyvault-service-version', '1.9.0.0');
     if (body === undefined) {

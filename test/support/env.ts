@@ -6,7 +6,8 @@ import { loadSettings, type Settings } from '../../src/config/settings';
 export function testTls(): { cert: string; key: string } {
   const certPath = process.env.LICENSE_SYNC_TEST_CERT;
   const keyPath = process.env.LICENSE_SYNC_TEST_KEY;
-  if (!certPath || !keyPath) throw new Error('Run the tests with `npm test` (scripts/test.mjs prepares TLS and Azurite).');
+  if (!certPath || !keyPath)
+    throw new Error('Run the tests with `npm test` (scripts/test.mjs prepares TLS and Azurite).');
   return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
 }
 
@@ -14,6 +15,10 @@ export function testTls(): { cert: string; key: string } {
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
   if (!process.env.AzureWebJobsStorage) throw new Error('Run the tests with `npm test` (it starts Azurite).');
   const prefix = `t${randomBytes(5).toString('hex')}`;
-  const base = loadSettings({ ...process.env, LICENSE_SYNC_SCHEDULE: undefined, LICENSE_SYNC_DATA_DIR: process.env.LICENSE_SYNC_TEST_WORK_DIR });
+  const base = loadSettings({
+    ...process.env,
+    LICENSE_SYNC_SCHEDULE: undefined,
+    LICENSE_SYNC_DATA_DIR: process.env.LICENSE_SYNC_TEST_WORK_DIR,
+  });
   return { ...base, tablePrefix: prefix, queueName: `${prefix}-runs`, ...overrides };
 }

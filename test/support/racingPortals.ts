@@ -22,7 +22,7 @@ export function racingPortalRepository(
       if (property === 'updateEntity') {
         return async (...args: Parameters<TableClient['updateEntity']>) => {
           writes += 1;
-          await interfere(writes, args[0] as Record<string, unknown>);
+          await interfere(writes, args[0]);
           return target.updateEntity(...args);
         };
       }

@@ -6,8 +6,12 @@ import { DELTA_MIN_USERS, previewSync } from '../../src/sync/runSync';
 import { startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
 
 let h: SyncHarness;
-beforeAll(async () => { h = await startSyncHarness(); });
-afterAll(async () => { await h.close(); });
+beforeAll(async () => {
+  h = await startSyncHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
 
 const USERS = 60;
 const userId = (i: number) => `d0000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -22,7 +26,9 @@ function tenantOf(domain: string): SimTenant {
   });
   for (let i = 1; i <= USERS; i += 1) {
     tenant.addUser({
-      id: userId(i), displayName: `User ${i}`, userPrincipalName: `user${i}@${domain}`,
+      id: userId(i),
+      displayName: `User ${i}`,
+      userPrincipalName: `user${i}@${domain}`,
       licenses: i % 3 === 0 ? [{ sku: 'ENTERPRISEPACK' }, { sku: 'STANDARDPACK' }] : [{ sku: 'ENTERPRISEPACK' }],
     });
   }
@@ -40,7 +46,10 @@ async function portalNow(portal: PortalRecord): Promise<PortalRecord> {
 async function lookLarge(portal: PortalRecord): Promise<void> {
   const current = await portalNow(portal);
   const lastRun = current.lastRun!;
-  await h.services.ledger.portals.update({ ...current, lastRun: { ...lastRun, counts: { ...lastRun.counts, usersRead: DELTA_MIN_USERS } } });
+  await h.services.ledger.portals.update({
+    ...current,
+    lastRun: { ...lastRun, counts: { ...lastRun.counts, usersRead: DELTA_MIN_USERS } },
+  });
 }
 
 function stats() {
@@ -51,12 +60,18 @@ function stats() {
 async function expectMatchesFullRead(portal: PortalRecord): Promise<void> {
   const preview = await previewSync(h.services, portal.id);
   expect(preview.plan.counts).toMatchObject({
-    licensesCreated: 0, licensesUpdated: 0, contactsCreated: 0, contactsUpdated: 0, consumersAdded: 0, consumersUpdated: 0, consumersRemoved: 0,
+    licensesCreated: 0,
+    licensesUpdated: 0,
+    contactsCreated: 0,
+    contactsUpdated: 0,
+    consumersAdded: 0,
+    consumersUpdated: 0,
+    consumersRemoved: 0,
   });
 }
 
 describe('delta runs', () => {
-  test('after a full read, a run reads only the changes and touches only the changed users\' ledger rows', async () => {
+  test("after a full read, a run reads only the changes and touches only the changed users' ledger rows", async () => {
     const domain = `d${randomUUID().slice(0, 8)}.example.com`;
     const tenant = tenantOf(domain);
     const portal = await h.addPortal(tenant);
@@ -82,7 +97,13 @@ describe('delta runs', () => {
     const third = await h.sync(portal);
     const readByDelta = stats().entitiesRead - read;
     expect(third).toMatchObject({ status: 'succeeded', readMode: 'delta' });
-    expect(third.counts).toMatchObject({ usersRead: 3, consumersAdded: 1, consumersRemoved: 2, consumersUpdated: 1, contactsUpdated: 1 });
+    expect(third.counts).toMatchObject({
+      usersRead: 3,
+      consumersAdded: 1,
+      consumersRemoved: 2,
+      consumersUpdated: 1,
+      contactsUpdated: 1,
+    });
     // Plans + the delta page: no page through every user.
     expect(third.graphRequests).toBe(2);
     // Point reads of the named users' rows (plus the portal, run and lease records), never the whole partition:
@@ -93,8 +114,17 @@ describe('delta runs', () => {
     const consumers = await h.consumers(portal);
     expect(consumers).toHaveLength(consumersBefore - 1); // 2 unlinked, 1 linked
     expect(consumers.some((c) => c.assignment?.objectId === userId(4))).toBe(false);
-    expect(consumers.filter((c) => c.assignment?.objectId === userId(1)).map((c) => c.skuId).sort())
-      .toEqual(tenant.subscribedSkus().map((s) => s.skuId).sort());
+    expect(
+      consumers
+        .filter((c) => c.assignment?.objectId === userId(1))
+        .map((c) => c.skuId)
+        .sort(),
+    ).toEqual(
+      tenant
+        .subscribedSkus()
+        .map((s) => s.skuId)
+        .sort(),
+    );
     expect((await h.services.ledger.ledger.findContactByAddress(`renamed2@${domain}`))?.email).toBe(`user2@${domain}`);
     const licenses = await h.licenses(portal);
     for (const license of licenses) {

@@ -55,7 +55,9 @@ export async function startSyncHarness(): Promise<SyncHarness> {
   const services = await createServices(settings, logger);
 
   const tables: TableClient[] = await Promise.all(
-    (['licenses', 'consumers', 'contacts', 'contactaddresses', 'userlinks'] as const).map((name) => getTableClient(settings, name)),
+    (['licenses', 'consumers', 'contacts', 'contactaddresses', 'userlinks'] as const).map((name) =>
+      getTableClient(settings, name),
+    ),
   );
 
   return {
@@ -86,7 +88,11 @@ export async function startSyncHarness(): Promise<SyncHarness> {
     async sync(portal, dequeueCount = 1) {
       const run = newQueuedRun(portal.id, 'manual', new Date());
       await services.ledger.runs.create(run);
-      return runSync(services, { portalId: portal.id, runId: run.id, trigger: 'manual' }, { dequeueCount, maxDequeueCount: 5 });
+      return runSync(
+        services,
+        { portalId: portal.id, runId: run.id, trigger: 'manual' },
+        { dequeueCount, maxDequeueCount: 5 },
+      );
     },
     licenses: (portal) => services.ledger.ledger.listLicenses(portal.id),
     async consumers(portal) {
@@ -97,7 +103,8 @@ export async function startSyncHarness(): Promise<SyncHarness> {
     async ledgerSnapshot() {
       const rows: string[] = [];
       for (const table of tables) {
-        for await (const entity of table.listEntities()) rows.push(`${table.tableName}/${entity.partitionKey}/${entity.rowKey}@${entity.etag}`);
+        for await (const entity of table.listEntities())
+          rows.push(`${table.tableName}/${entity.partitionKey}/${entity.rowKey}@${entity.etag}`);
       }
       return rows.sort();
     },

@@ -14,8 +14,12 @@ import { startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
  */
 
 let h: SyncHarness;
-beforeAll(async () => { h = await startSyncHarness(); });
-afterAll(async () => { await h.close(); });
+beforeAll(async () => {
+  h = await startSyncHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
 
 /** The services with a portal repository that lets `interfere` write first (see racingPortalRepository). */
 function racing(interfere: Parameters<typeof racingPortalRepository>[1]): Services {
@@ -24,7 +28,10 @@ function racing(interfere: Parameters<typeof racingPortalRepository>[1]): Servic
 }
 
 /** Runs `write` the first time `when` holds for the entity about to be written. */
-function once(when: (entity: Record<string, unknown>) => boolean, write: () => Promise<unknown>): Parameters<typeof racing>[0] {
+function once(
+  when: (entity: Record<string, unknown>) => boolean,
+  write: () => Promise<unknown>,
+): Parameters<typeof racing>[0] {
   let done = false;
   return (_n, entity) => {
     if (done || !when(entity)) return undefined;
@@ -35,8 +42,16 @@ function once(when: (entity: Record<string, unknown>) => boolean, write: () => P
 
 async function smallPortal(overrides: Partial<PortalRecord> = {}): Promise<PortalRecord> {
   const domain = `t${randomUUID().slice(0, 8)}.example.com`;
-  const tenant = tenantWithApp(h.sim, { domains: [domain], plans: [{ skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 5 }] }] });
-  tenant.addUser({ id: randomUUID(), displayName: 'Ann Lee', userPrincipalName: `ann@${domain}`, licenses: [{ sku: 'ENTERPRISEPACK' }] });
+  const tenant = tenantWithApp(h.sim, {
+    domains: [domain],
+    plans: [{ skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 5 }] }],
+  });
+  tenant.addUser({
+    id: randomUUID(),
+    displayName: 'Ann Lee',
+    userPrincipalName: `ann@${domain}`,
+    licenses: [{ sku: 'ENTERPRISEPACK' }],
+  });
   return h.addPortal(tenant, overrides);
 }
 
@@ -46,12 +61,20 @@ test('the sync records its run on the portal without undoing an admin change mad
   const portal = await smallPortal({ name: `Before ${randomUUID().slice(0, 6)}` });
   const renamed = `After ${randomUUID().slice(0, 6)}`;
   // The admin renames and pauses the portal right before the sync writes its result (lastSuccessAt and all).
-  const services = racing(once((entity) => 'lastSuccessAt' in entity, () =>
-    h.services.ledger.portals.modify(portal.id, (current) => ({ ...current, name: renamed, autoSync: false }))));
+  const services = racing(
+    once(
+      (entity) => 'lastSuccessAt' in entity,
+      () => h.services.ledger.portals.modify(portal.id, (current) => ({ ...current, name: renamed, autoSync: false })),
+    ),
+  );
   const queued = newQueuedRun(portal.id, 'manual', new Date());
   await h.services.ledger.runs.create(queued);
 
-  const run = await runSync(services, { portalId: portal.id, runId: queued.id, trigger: 'manual' }, { dequeueCount: 1, maxDequeueCount: 5 });
+  const run = await runSync(
+    services,
+    { portalId: portal.id, runId: queued.id, trigger: 'manual' },
+    { dequeueCount: 1, maxDequeueCount: 5 },
+  );
 
   expect(run.status).toBe('succeeded');
   const after = await stored(portal.id);
@@ -59,7 +82,9 @@ test('the sync records its run on the portal without undoing an admin change mad
   expect(Date.parse(after!.lastSuccessAt!)).not.toBeNaN();
   expect(Date.parse(after!.lastFullReadAt!)).not.toBeNaN();
   // The unique-name index followed the admin's rename (the sync wrote no stale name back).
-  await expect(h.services.ledger.portals.create({ ...portal, id: randomUUID(), name: renamed.toUpperCase() })).rejects.toThrow(/already exists/);
+  await expect(
+    h.services.ledger.portals.create({ ...portal, id: randomUUID(), name: renamed.toUpperCase() }),
+  ).rejects.toThrow(/already exists/);
 });
 
 test('an admin PATCH keeps the run fields the sync wrote between its read and its write', async () => {
@@ -67,8 +92,17 @@ test('an admin PATCH keeps the run fields the sync wrote between its read and it
   const lastRun = { ...newQueuedRun(portal.id, 'schedule', new Date()), status: 'succeeded' as const };
   const { id, trigger, status, queuedAt, counts } = lastRun;
   const deltaLink = 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=written-meanwhile';
-  const services = racing(once(() => true, () =>
-    h.services.ledger.portals.modify(portal.id, (current) => ({ ...current, lastRun: { id, trigger, status, queuedAt, counts }, deltaLink }))));
+  const services = racing(
+    once(
+      () => true,
+      () =>
+        h.services.ledger.portals.modify(portal.id, (current) => ({
+          ...current,
+          lastRun: { id, trigger, status, queuedAt, counts },
+          deltaLink,
+        })),
+    ),
+  );
 
   const changed = await changePortal(services, portal.id, { autoSync: false });
 
@@ -78,10 +112,17 @@ test('an admin PATCH keeps the run fields the sync wrote between its read and it
 
 test('an admin PATCH of the tenant drops a delta link the sync wrote between its read and its write', async () => {
   const portal = await smallPortal();
-  const services = racing(once(() => true, () =>
-    h.services.ledger.portals.modify(portal.id, (current) => ({
-      ...current, deltaLink: 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=old-tenant', lastFullReadAt: new Date().toISOString(),
-    }))));
+  const services = racing(
+    once(
+      () => true,
+      () =>
+        h.services.ledger.portals.modify(portal.id, (current) => ({
+          ...current,
+          deltaLink: 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=old-tenant',
+          lastFullReadAt: new Date().toISOString(),
+        })),
+    ),
+  );
 
   const changed = await changePortal(services, portal.id, { tenantId: 'fabrikam.onmicrosoft.com' });
 
@@ -96,8 +137,12 @@ test('the poison handler records the failed run without undoing an admin change 
   const portal = await smallPortal();
   const run = { ...newQueuedRun(portal.id, 'manual', new Date()), status: 'running' as const, attempts: 5 };
   await h.services.ledger.runs.create(run);
-  const services = racing(once(() => true, () =>
-    h.services.ledger.portals.modify(portal.id, (current) => ({ ...current, active: false }))));
+  const services = racing(
+    once(
+      () => true,
+      () => h.services.ledger.portals.modify(portal.id, (current) => ({ ...current, active: false })),
+    ),
+  );
 
   await failPoisonedRun(services, { portalId: portal.id, runId: run.id, trigger: 'manual' }, 5);
 
@@ -108,12 +153,20 @@ test('a run that read a tenant the admin has since replaced keeps none of its re
   const portal = await smallPortal();
   const otherTenant = randomUUID();
   // The admin points the portal at another tenant right before the sync writes its result.
-  const services = racing(once((entity) => 'lastSuccessAt' in entity, () =>
-    changePortal(h.services, portal.id, { tenantId: otherTenant })));
+  const services = racing(
+    once(
+      (entity) => 'lastSuccessAt' in entity,
+      () => changePortal(h.services, portal.id, { tenantId: otherTenant }),
+    ),
+  );
   const queued = newQueuedRun(portal.id, 'manual', new Date());
   await h.services.ledger.runs.create(queued);
 
-  const run = await runSync(services, { portalId: portal.id, runId: queued.id, trigger: 'manual' }, { dequeueCount: 1, maxDequeueCount: 5 });
+  const run = await runSync(
+    services,
+    { portalId: portal.id, runId: queued.id, trigger: 'manual' },
+    { dequeueCount: 1, maxDequeueCount: 5 },
+  );
 
   expect(run.status).toBe('succeeded');
   const after = await stored(portal.id);

@@ -10,8 +10,12 @@ import { startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
  * run record, the worker makes it from the message, and a backlog or an overlap never syncs a portal twice.
  */
 let h: SyncHarness;
-beforeAll(async () => { h = await startSyncHarness(); });
-afterAll(async () => { await h.close(); });
+beforeAll(async () => {
+  h = await startSyncHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
 
 let seed = 100;
 async function addPortal(fields: Partial<PortalRecord> = {}): Promise<PortalRecord> {
@@ -35,15 +39,33 @@ describe('scheduled runs', () => {
     const queuedAt = new Date(Date.now() - 30_000);
     const { messages } = await fanOutScheduledRuns({ ...h.services, now: () => queuedAt });
     const message = messages.find((m) => m.portalId === portal.id)!;
-    expect(message).toEqual({ portalId: portal.id, runId: expect.any(String), trigger: 'schedule', queuedAt: queuedAt.toISOString() });
+    expect(message).toEqual({
+      portalId: portal.id,
+      runId: expect.any(String),
+      trigger: 'schedule',
+      queuedAt: queuedAt.toISOString(),
+    });
     expect(await h.services.ledger.runs.list(portal.id)).toEqual([]);
 
     const run = await work(message);
-    expect(run).toMatchObject({ id: message.runId, portalId: portal.id, status: 'succeeded', trigger: 'schedule', queuedAt: message.queuedAt, attempts: 1 });
+    expect(run).toMatchObject({
+      id: message.runId,
+      portalId: portal.id,
+      status: 'succeeded',
+      trigger: 'schedule',
+      queuedAt: message.queuedAt,
+      attempts: 1,
+    });
     expect(run.counts).toMatchObject({ usersRead: 6, plansRead: 2 });
     expect(Date.parse(run.startedAt!)).toBeGreaterThan(queuedAt.getTime());
-    expect(await h.services.ledger.runs.list(portal.id)).toEqual([expect.objectContaining({ id: message.runId, status: 'succeeded', queuedAt: message.queuedAt })]);
-    expect((await portalOf(portal)).lastRun).toMatchObject({ id: message.runId, status: 'succeeded', queuedAt: message.queuedAt });
+    expect(await h.services.ledger.runs.list(portal.id)).toEqual([
+      expect.objectContaining({ id: message.runId, status: 'succeeded', queuedAt: message.queuedAt }),
+    ]);
+    expect((await portalOf(portal)).lastRun).toMatchObject({
+      id: message.runId,
+      status: 'succeeded',
+      queuedAt: message.queuedAt,
+    });
 
     // The same message delivered again finds its finished run and does nothing.
     const again = await work(message, 2);
@@ -57,7 +79,11 @@ describe('scheduled runs', () => {
     const message = scheduled(portal, new Date(Date.now() - 1000));
     tenant.fail({ kind: 'reset', afterBytes: 500 }, { resource: 'users', times: Infinity });
     await expect(work(message, 1)).rejects.toMatchObject({ transient: true });
-    expect(await h.services.ledger.runs.get(portal.id, message.runId)).toMatchObject({ status: 'running', queuedAt: message.queuedAt, errorCode: 'graph_unreachable' });
+    expect(await h.services.ledger.runs.get(portal.id, message.runId)).toMatchObject({
+      status: 'running',
+      queuedAt: message.queuedAt,
+      errorCode: 'graph_unreachable',
+    });
 
     tenant.clearFaults();
     const retried = await work(message, 2);
@@ -75,11 +101,18 @@ describe('scheduled runs', () => {
     // The run of the first message started after the second was queued: it already read what the second would.
     const skipped = await work(second);
     expect(skipped).toMatchObject({
-      id: second.runId, status: 'skipped', trigger: 'schedule', queuedAt: second.queuedAt, graphRequests: 0,
+      id: second.runId,
+      status: 'skipped',
+      trigger: 'schedule',
+      queuedAt: second.queuedAt,
+      graphRequests: 0,
       skippedReason: 'A run that started after this one was queued has already synced this portal access.',
     });
     expect(skipped.endedAt).toEqual(expect.any(String));
-    expect(await h.services.ledger.runs.get(portal.id, second.runId)).toMatchObject({ status: 'skipped', queuedAt: second.queuedAt });
+    expect(await h.services.ledger.runs.get(portal.id, second.runId)).toMatchObject({
+      status: 'skipped',
+      queuedAt: second.queuedAt,
+    });
     // The portal still shows the run that synced it.
     expect((await portalOf(portal)).lastRun).toMatchObject({ id: ran.id, status: 'succeeded' });
 
@@ -94,31 +127,56 @@ describe('scheduled runs', () => {
     const portal = await addPortal();
     const queuedAt = new Date(Date.now() - 60_000);
     const startedAt = new Date(Date.now() - 30_000).toISOString();
-    const failed: RunRecord = { ...newQueuedRun(portal.id, 'schedule', new Date(Date.now() - 90_000)), status: 'failed', startedAt, endedAt: startedAt, errorCode: 'consent_missing' };
+    const failed: RunRecord = {
+      ...newQueuedRun(portal.id, 'schedule', new Date(Date.now() - 90_000)),
+      status: 'failed',
+      startedAt,
+      endedAt: startedAt,
+      errorCode: 'consent_missing',
+    };
     await h.services.ledger.portals.update({ ...(await portalOf(portal)), lastRun: lastRunSchema.parse(failed) });
     expect((await work(scheduled(portal, queuedAt))).status).toBe('skipped');
 
-    const skippedBefore: RunRecord = { ...failed, status: 'skipped', skippedReason: 'The portal access is deactivated.' };
-    await h.services.ledger.portals.update({ ...(await portalOf(portal)), lastRun: lastRunSchema.parse(skippedBefore) });
+    const skippedBefore: RunRecord = {
+      ...failed,
+      status: 'skipped',
+      skippedReason: 'The portal access is deactivated.',
+    };
+    await h.services.ledger.portals.update({
+      ...(await portalOf(portal)),
+      lastRun: lastRunSchema.parse(skippedBefore),
+    });
     expect((await work(scheduled(portal, queuedAt))).status).toBe('succeeded');
   });
 
   test('an overlapping run is skipped without hiding the run in progress, so the next fan-out still skips the portal', async () => {
     const portal = await addPortal();
-    const inProgress: RunRecord = { ...newQueuedRun(portal.id, 'manual', new Date(Date.now() - 5000)), status: 'running', startedAt: new Date(Date.now() - 4000).toISOString(), attempts: 1 };
+    const inProgress: RunRecord = {
+      ...newQueuedRun(portal.id, 'manual', new Date(Date.now() - 5000)),
+      status: 'running',
+      startedAt: new Date(Date.now() - 4000).toISOString(),
+      attempts: 1,
+    };
     await h.services.ledger.runs.create(inProgress);
     await h.services.ledger.portals.update({ ...(await portalOf(portal)), lastRun: lastRunSchema.parse(inProgress) });
     expect(await h.services.ledger.leases.acquire(portal.id, inProgress.id, 60_000)).toBe(true);
     try {
       const message = scheduled(portal, new Date());
       const skipped = await work(message);
-      expect(skipped).toMatchObject({ id: message.runId, status: 'skipped', queuedAt: message.queuedAt, skippedReason: `Another run of this portal access was in progress (run ${inProgress.id}).` });
+      expect(skipped).toMatchObject({
+        id: message.runId,
+        status: 'skipped',
+        queuedAt: message.queuedAt,
+        skippedReason: `Another run of this portal access was in progress (run ${inProgress.id}).`,
+      });
       expect(await h.services.ledger.runs.get(portal.id, message.runId)).toMatchObject({ status: 'skipped' });
       expect((await portalOf(portal)).lastRun).toEqual(lastRunSchema.parse(inProgress));
 
       const next = await fanOutScheduledRuns(h.services);
       expect(next.messages.map((m) => m.portalId)).not.toContain(portal.id);
-      expect(next.skipped.find((run) => run.portalId === portal.id)?.skippedReason).toBe(`The previous run ${inProgress.id} is still running.`);
+      expect(next.skipped.find((run) => run.portalId === portal.id)?.skippedReason).toBe(
+        `The previous run ${inProgress.id} is still running.`,
+      );
     } finally {
       await h.services.ledger.leases.release(portal.id, inProgress.id);
     }
@@ -128,7 +186,12 @@ describe('scheduled runs', () => {
     const portal = await addPortal({ active: false });
     const message = scheduled(portal, new Date(Date.now() - 1000));
     const run = await work(message);
-    expect(run).toMatchObject({ id: message.runId, status: 'skipped', skippedReason: 'The portal access is deactivated.', queuedAt: message.queuedAt });
+    expect(run).toMatchObject({
+      id: message.runId,
+      status: 'skipped',
+      skippedReason: 'The portal access is deactivated.',
+      queuedAt: message.queuedAt,
+    });
     expect(await h.services.ledger.runs.get(portal.id, message.runId)).toMatchObject({ status: 'skipped' });
     expect((await portalOf(portal)).lastRun).toMatchObject({ id: message.runId, status: 'skipped' });
   });

@@ -6,8 +6,12 @@ import { PREVIEW_MAX_ITEMS, previewSync } from '../../src/sync/runSync';
 import { APP_SECRET, startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
 
 let h: SyncHarness;
-beforeAll(async () => { h = await startSyncHarness(); });
-afterAll(async () => { await h.close(); });
+beforeAll(async () => {
+  h = await startSyncHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
 
 /** A small tenant: two plans, a member with aliases, a guest, a disabled account, a group license with an error. */
 function smallTenant(domain = `t${randomUUID().slice(0, 8)}.example.com`): SimTenant {
@@ -18,10 +22,45 @@ function smallTenant(domain = `t${randomUUID().slice(0, 8)}.example.com`): SimTe
       { skuPartNumber: 'STANDARDPACK', subscriptions: [{ units: 2 }], consumedUnits: 3 },
     ],
   });
-  tenant.addUser({ id: 'a0000000-0000-4000-8000-000000000001', displayName: 'Ann Lee', userPrincipalName: `ann@${domain}`, aliases: [`a.lee@${domain}`], licenses: [{ sku: 'ENTERPRISEPACK' }] });
-  tenant.addUser({ id: 'a0000000-0000-4000-8000-000000000002', displayName: 'Bob Guest', userPrincipalName: `bob_partner.com#EXT#@${domain}`, mail: `bob@partner-of-${domain}`, userType: 'Guest', licenses: [{ sku: 'STANDARDPACK' }] });
-  tenant.addUser({ id: 'a0000000-0000-4000-8000-000000000003', displayName: 'Cy Gone', userPrincipalName: `cy@${domain}`, accountEnabled: false, licenses: [{ sku: 'ENTERPRISEPACK' }, { sku: 'STANDARDPACK', groups: [{ groupId: 'b0000000-0000-4000-8000-00000000000a', error: 'CountViolation', state: 'ActiveWithSolutionIssues' }] }] });
-  tenant.addUser({ id: 'a0000000-0000-4000-8000-000000000004', displayName: 'No License', userPrincipalName: `nolicense@${domain}` });
+  tenant.addUser({
+    id: 'a0000000-0000-4000-8000-000000000001',
+    displayName: 'Ann Lee',
+    userPrincipalName: `ann@${domain}`,
+    aliases: [`a.lee@${domain}`],
+    licenses: [{ sku: 'ENTERPRISEPACK' }],
+  });
+  tenant.addUser({
+    id: 'a0000000-0000-4000-8000-000000000002',
+    displayName: 'Bob Guest',
+    userPrincipalName: `bob_partner.com#EXT#@${domain}`,
+    mail: `bob@partner-of-${domain}`,
+    userType: 'Guest',
+    licenses: [{ sku: 'STANDARDPACK' }],
+  });
+  tenant.addUser({
+    id: 'a0000000-0000-4000-8000-000000000003',
+    displayName: 'Cy Gone',
+    userPrincipalName: `cy@${domain}`,
+    accountEnabled: false,
+    licenses: [
+      { sku: 'ENTERPRISEPACK' },
+      {
+        sku: 'STANDARDPACK',
+        groups: [
+          {
+            groupId: 'b0000000-0000-4000-8000-00000000000a',
+            error: 'CountViolation',
+            state: 'ActiveWithSolutionIssues',
+          },
+        ],
+      },
+    ],
+  });
+  tenant.addUser({
+    id: 'a0000000-0000-4000-8000-000000000004',
+    displayName: 'No License',
+    userPrincipalName: `nolicense@${domain}`,
+  });
   return tenant;
 }
 
@@ -37,9 +76,19 @@ describe('syncing a tenant into the ledger', () => {
     const run = await h.sync(portal);
 
     expect(run.status).toBe('succeeded');
-    expect(run.counts).toMatchObject({ plansRead: 2, usersRead: 4, licensesCreated: 2, contactsCreated: 3, consumersAdded: 4, consumersRemoved: 0, conflicts: 0 });
+    expect(run.counts).toMatchObject({
+      plansRead: 2,
+      usersRead: 4,
+      licensesCreated: 2,
+      contactsCreated: 3,
+      consumersAdded: 4,
+      consumersRemoved: 0,
+      conflicts: 0,
+    });
     const licenses = await h.licenses(portal);
-    expect(licenses.map((l) => [l.name, l.available, l.warning, l.consumedUnits, l.assigned, l.overAssigned]).sort()).toEqual([
+    expect(
+      licenses.map((l) => [l.name, l.available, l.warning, l.consumedUnits, l.assigned, l.overAssigned]).sort(),
+    ).toEqual([
       ['Fabrikam - ENTERPRISEPACK', 10, 5, 2, 2, false],
       ['Fabrikam - STANDARDPACK', 2, 0, 3, 2, true],
     ]);
@@ -53,7 +102,9 @@ describe('syncing a tenant into the ledger', () => {
     expect(cy).toHaveLength(2);
     expect(cy.every((c) => c.assignment?.accountEnabled === false)).toBe(true);
     expect(cy.find((c) => c.assignment?.assignedViaGroups.length)?.assignment).toMatchObject({
-      assignedDirectly: false, assignedViaGroups: ['b0000000-0000-4000-8000-00000000000a'], assignmentError: 'CountViolation',
+      assignedDirectly: false,
+      assignedViaGroups: ['b0000000-0000-4000-8000-00000000000a'],
+      assignmentError: 'CountViolation',
     });
     expect(await contactOf(`nolicense@${domain}`)).toBeUndefined();
   });
@@ -67,7 +118,9 @@ describe('syncing a tenant into the ledger', () => {
     expect(run.graphRequests).toBe(3 + 1);
     const userRequests = h.sim.requests().filter((r) => r.tenantId === tenant.tenantId && r.path === '/v1.0/users');
     expect(decodeURIComponent(userRequests[0]!.query)).toContain('$top=999');
-    expect(decodeURIComponent(userRequests[0]!.query)).toContain('$select=id,displayName,mail,userPrincipalName,proxyAddresses,accountEnabled,userType,assignedLicenses,licenseAssignmentStates');
+    expect(decodeURIComponent(userRequests[0]!.query)).toContain(
+      '$select=id,displayName,mail,userPrincipalName,proxyAddresses,accountEnabled,userType,assignedLicenses,licenseAssignmentStates',
+    );
   });
 
   test('a second run over unchanged tenant data writes nothing to the ledger', async () => {
@@ -76,7 +129,15 @@ describe('syncing a tenant into the ledger', () => {
     const before = await h.ledgerSnapshot();
     const second = await h.sync(portal);
     expect(second.status).toBe('succeeded');
-    expect(second.counts).toMatchObject({ licensesCreated: 0, licensesUpdated: 0, contactsCreated: 0, contactsUpdated: 0, consumersAdded: 0, consumersUpdated: 0, consumersRemoved: 0 });
+    expect(second.counts).toMatchObject({
+      licensesCreated: 0,
+      licensesUpdated: 0,
+      contactsCreated: 0,
+      contactsUpdated: 0,
+      consumersAdded: 0,
+      consumersUpdated: 0,
+      consumersRemoved: 0,
+    });
     expect(await h.ledgerSnapshot()).toEqual(before);
   });
 
@@ -109,19 +170,35 @@ describe('syncing a tenant into the ledger', () => {
     await h.sync(portal);
     const before = await contactOf(`ann@${domain}`);
 
-    tenant.updateUser('a0000000-0000-4000-8000-000000000001', { displayName: 'Ann Smith', userPrincipalName: `ann.smith@${domain}` });
+    tenant.updateUser('a0000000-0000-4000-8000-000000000001', {
+      displayName: 'Ann Smith',
+      userPrincipalName: `ann.smith@${domain}`,
+    });
     const run = await h.sync(portal);
-    expect(run.counts).toMatchObject({ contactsCreated: 0, consumersAdded: 0, consumersRemoved: 0, contactsUpdated: 1 });
+    expect(run.counts).toMatchObject({
+      contactsCreated: 0,
+      consumersAdded: 0,
+      consumersRemoved: 0,
+      contactsUpdated: 1,
+    });
     const after = await contactOf(`ann.smith@${domain}`);
     expect(after?.id).toBe(before?.id);
     expect(await contactOf(`ann@${domain}`)).toMatchObject({ id: before?.id });
   });
 
-  test('two contacts sharing the user\'s addresses give a conflict and no duplicate', async () => {
+  test("two contacts sharing the user's addresses give a conflict and no duplicate", async () => {
     const tenant = smallTenant();
     const domain = tenant.domains[0]!;
     const now = new Date().toISOString();
-    const hand = (email: string): ContactRecord => ({ id: randomUUID(), email, aliases: [], displayName: email, origin: { kind: 'manual' }, createdAt: now, updatedAt: now });
+    const hand = (email: string): ContactRecord => ({
+      id: randomUUID(),
+      email,
+      aliases: [],
+      displayName: email,
+      origin: { kind: 'manual' },
+      createdAt: now,
+      updatedAt: now,
+    });
     await h.services.ledger.ledger.createContact(hand(`ann@${domain}`));
     await h.services.ledger.ledger.createContact(hand(`a.lee@${domain}`));
     const portal = await h.addPortal(tenant);
@@ -156,7 +233,8 @@ describe('syncing a tenant into the ledger', () => {
     const tenant = smallTenant();
     const portal = await h.addPortal(tenant);
     await h.sync(portal);
-    for (const id of ['a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000003']) tenant.removeLicense(id, 'STANDARDPACK');
+    for (const id of ['a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000003'])
+      tenant.removeLicense(id, 'STANDARDPACK');
     tenant.removePlan('STANDARDPACK');
     const run = await h.sync(portal);
     expect(run.status).toBe('succeeded');
@@ -165,7 +243,7 @@ describe('syncing a tenant into the ledger', () => {
     expect(gone?.statusMessage).toMatch(/no longer/i);
   });
 
-  test('another portal\'s data is never touched', async () => {
+  test("another portal's data is never touched", async () => {
     const shared = smallTenant();
     const other = await h.addPortal(shared);
     await h.sync(other);
@@ -197,7 +275,9 @@ describe('syncing a tenant into the ledger', () => {
   });
 
   test('a wrong client secret fails the run once, with the mapped message and no secret in it', async () => {
-    const portal = await h.addPortal(smallTenant(), { secret: { kind: 'clientSecret', clientSecret: 'wrong-secret-value-123' } });
+    const portal = await h.addPortal(smallTenant(), {
+      secret: { kind: 'clientSecret', clientSecret: 'wrong-secret-value-123' },
+    });
     const run = await h.sync(portal);
     expect(run).toMatchObject({ status: 'failed', errorCode: 'invalid_client_secret' });
     expect(run.errorMessage).toMatch(/client secret/i);
@@ -269,17 +349,22 @@ describe('a dry run of a large tenant', () => {
 });
 
 describe('full reads of large tenants', () => {
-  test('take turns for the process\'s large-read slots; small tenants never wait', async () => {
+  test("take turns for the process's large-read slots; small tenants never wait", async () => {
     const slots = new Slots(1);
     setLargeReadSlots(slots);
     try {
-      const portals = await Promise.all([smallTenant(), smallTenant(), smallTenant()].map((tenant) => h.addPortal(tenant)));
+      const portals = await Promise.all(
+        [smallTenant(), smallTenant(), smallTenant()].map((tenant) => h.addPortal(tenant)),
+      );
       for (const portal of portals) expect((await h.sync(portal)).status).toBe('succeeded');
       expect(slots.taken).toBe(0); // small (and first) runs take no slot
       // The first two now look large (their last run read LARGE_TENANT_USERS users).
       for (const portal of portals.slice(0, 2)) {
         const current = (await h.services.ledger.portals.get(portal.id))!;
-        await h.services.ledger.portals.update({ ...current, lastRun: { ...current.lastRun!, counts: { ...current.lastRun!.counts, usersRead: LARGE_TENANT_USERS } } });
+        await h.services.ledger.portals.update({
+          ...current,
+          lastRun: { ...current.lastRun!, counts: { ...current.lastRun!.counts, usersRead: LARGE_TENANT_USERS } },
+        });
       }
       const runs = await Promise.all(portals.map((portal) => h.sync(portal)));
       expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
@@ -287,8 +372,17 @@ describe('full reads of large tenants', () => {
       expect(slots.peak).toBe(1);
 
       // A first sync of a tenant whose plans say LARGE_TENANT_USERS licenses are in use takes a slot too.
-      const big = tenantWithApp(h.sim, { plans: [{ skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 30_000 }], consumedUnits: LARGE_TENANT_USERS }] });
-      big.addUser({ id: randomUUID(), displayName: 'Only One', userPrincipalName: `one@${big.domains[0]}`, licenses: [{ sku: 'ENTERPRISEPACK' }] });
+      const big = tenantWithApp(h.sim, {
+        plans: [
+          { skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 30_000 }], consumedUnits: LARGE_TENANT_USERS },
+        ],
+      });
+      big.addUser({
+        id: randomUUID(),
+        displayName: 'Only One',
+        userPrincipalName: `one@${big.domains[0]}`,
+        licenses: [{ sku: 'ENTERPRISEPACK' }],
+      });
       expect((await h.sync(await h.addPortal(big))).status).toBe('succeeded');
       expect(slots.taken).toBe(3);
     } finally {

@@ -4,7 +4,15 @@ import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } fro
 import { startSimulator, type Simulator } from '../../src/local/simulator/server';
 import type { SimTenant } from '../../src/local/simulator/tenant';
 import { testTls } from '../support/env';
-import { openBrowser, screenshot, serveProductNames, startApp, unlabelledControls, type Browser, type RunningApp } from './app';
+import {
+  openBrowser,
+  screenshot,
+  serveProductNames,
+  startApp,
+  unlabelledControls,
+  type Browser,
+  type RunningApp,
+} from './app';
 
 /**
  * The admin page in Chromium against the app started as `npm start` starts it, signing in to a simulated tenant
@@ -68,11 +76,13 @@ async function openPortal(): Promise<void> {
 
 /** The run rows the portal's page shows: trigger and status as the admin reads them, and when. */
 async function runRows(): Promise<{ trigger: string; status: string; queuedAt: string }[]> {
-  return page.locator('#run-table tbody tr').evaluateAll((rows) => rows.map((tr) => ({
-    trigger: tr.querySelector('td:nth-child(2)')?.textContent ?? '',
-    status: tr.querySelector('td:nth-child(3)')?.textContent ?? '',
-    queuedAt: (tr as HTMLElement).dataset.queuedAt ?? '',
-  })));
+  return page.locator('#run-table tbody tr').evaluateAll((rows) =>
+    rows.map((tr) => ({
+      trigger: tr.querySelector('td:nth-child(2)')?.textContent ?? '',
+      status: tr.querySelector('td:nth-child(3)')?.textContent ?? '',
+      queuedAt: (tr as HTMLElement).dataset.queuedAt ?? '',
+    })),
+  );
 }
 
 describe('the admin page', () => {
@@ -80,8 +90,11 @@ describe('the admin page', () => {
     await page.goto(app.url);
     await page.getByRole('heading', { level: 1, name: 'Portal accesses' }).waitFor();
     await page.getByRole('heading', { name: 'No portal accesses yet' }).waitFor();
-    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents())
-      .toEqual(['Portal accesses', 'Licenses', 'Contacts']);
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual([
+      'Portal accesses',
+      'Licenses',
+      'Contacts',
+    ]);
     await screenshot(page, '01-portals-empty');
   });
 
@@ -148,7 +161,7 @@ describe('the admin page', () => {
     await screenshot(page, '05-sync-done');
   });
 
-  it('lists the portal\'s licenses with counts and a chart, over-assigned ones highlighted', async () => {
+  it("lists the portal's licenses with counts and a chart, over-assigned ones highlighted", async () => {
     await page.getByRole('link', { name: 'Licenses', exact: true }).last().click();
     await page.getByRole('heading', { level: 1, name: 'Licenses' }).waitFor();
     await page.locator('#license-table').waitFor();
@@ -170,7 +183,7 @@ describe('the admin page', () => {
     await screenshot(page, '06-licenses');
   });
 
-  it('shows a license\'s consumers: how assigned, guest, disabled and who owns the link', async () => {
+  it("shows a license's consumers: how assigned, guest, disabled and who owns the link", async () => {
     await page.getByRole('link', { name: `${PORTAL} - Power BI Pro` }).click();
     await page.getByRole('heading', { level: 1, name: `${PORTAL} - Power BI Pro` }).waitFor();
     await page.locator('#consumer-table').waitFor();
@@ -223,7 +236,9 @@ describe('the admin page', () => {
     const added = page.locator('section').filter({ has: page.getByRole('heading', { name: /^Consumers to add/ }) });
     expect(await added.textContent()).toContain('noran@contoso-simulated.onmicrosoft.com');
     expect(await added.textContent()).toContain(`${PORTAL} - Office 365 E1`);
-    const removed = page.locator('section').filter({ has: page.getByRole('heading', { name: /^Consumers to remove/ }) });
+    const removed = page
+      .locator('section')
+      .filter({ has: page.getByRole('heading', { name: /^Consumers to remove/ }) });
     expect(await removed.textContent()).toContain('jonis@contoso-simulated.onmicrosoft.com');
     expect(await removed.textContent()).toContain('No longer holds this plan');
     await screenshot(page, '09-preview');
@@ -239,7 +254,11 @@ describe('the admin page', () => {
     await page.getByRole('switch', { name: 'Automatic sync' }).focus();
     await page.keyboard.press('Space');
     await page.getByText(`Automatic sync of "${PORTAL}" is on.`).waitFor();
-    await page.locator('#run-table tbody tr').filter({ hasText: 'Scheduled' }).filter({ hasText: 'Succeeded' }).first()
+    await page
+      .locator('#run-table tbody tr')
+      .filter({ hasText: 'Scheduled' })
+      .filter({ hasText: 'Succeeded' })
+      .first()
       .waitFor({ timeout: 20_000 });
     await screenshot(page, '10-scheduled-runs');
   });
@@ -255,7 +274,9 @@ describe('the admin page', () => {
     await page.waitForTimeout((SCHEDULE_SECONDS * 2 + 2) * 1000);
     await page.reload();
     await page.locator('#run-table').waitFor();
-    const later = (await runRows()).filter((r) => r.trigger === 'Scheduled' && Date.parse(r.queuedAt) > deactivatedAt + 1000);
+    const later = (await runRows()).filter(
+      (r) => r.trigger === 'Scheduled' && Date.parse(r.queuedAt) > deactivatedAt + 1000,
+    );
     // The schedule did not run it: no run at all, or one marked skipped.
     expect(later.filter((r) => r.status !== 'Skipped')).toEqual([]);
     expect(await page.getByRole('switch', { name: 'Active' }).isChecked()).toBe(false);
@@ -268,7 +289,9 @@ describe('the admin page', () => {
 
   it('deletes a portal access only after a confirmation', async () => {
     await page.goto(`${app.url}/#/portals`);
-    await row(PORTAL).getByRole('button', { name: `Delete: ${PORTAL}` }).click();
+    await row(PORTAL)
+      .getByRole('button', { name: `Delete: ${PORTAL}` })
+      .click();
     const dialog = page.getByRole('dialog', { name: `Delete the portal access "${PORTAL}"?` });
     await dialog.waitFor();
     await screenshot(page, '12-delete-confirmation');
@@ -276,7 +299,9 @@ describe('the admin page', () => {
     await dialog.waitFor({ state: 'hidden' });
     expect(await row(PORTAL).count()).toBe(1);
 
-    await row(PORTAL).getByRole('button', { name: `Delete: ${PORTAL}` }).click();
+    await row(PORTAL)
+      .getByRole('button', { name: `Delete: ${PORTAL}` })
+      .click();
     await dialog.getByRole('button', { name: 'Delete portal access' }).click();
     await page.getByRole('heading', { name: 'No portal accesses yet' }).waitFor();
   });

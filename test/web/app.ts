@@ -42,11 +42,18 @@ export async function startApp(env: Record<string, string>, timeoutMs = 60_000):
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The app did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`The app did not start within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     const check = () => {
       const match = /Listening on (http:\/\/\S+)/.exec(output);
       if (match?.[1]) {
@@ -91,8 +98,14 @@ export async function openBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
     viewport: { width: 1366, height: 900 },
     locale: 'en-US',
@@ -103,7 +116,8 @@ export async function openBrowser(): Promise<Browser> {
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
     // Failed requests the page handles itself (401 before the key, 4xx it shows) are logged by Chromium too.
-    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) errors.push(`console: ${message.text()}`);
+    if (message.type() === 'error' && !/Failed to load resource/.test(message.text()))
+      errors.push(`console: ${message.text()}`);
   });
   return {
     context,
@@ -123,25 +137,40 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** Controls without a label, on the page as it is now (input, select, textarea; hidden ones excluded). */
 export function unlabelledControls(page: Page): Promise<string[]> {
-  return page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea'))
-    .filter((el) => {
-      const control = el as HTMLInputElement;
-      if (control.type === 'hidden' || control.closest('[hidden]') || control.closest('dialog:not([open])')) return false;
-      return !control.labels?.length && !control.getAttribute('aria-label') && !control.getAttribute('aria-labelledby');
-    })
-    .map((el) => el.outerHTML.slice(0, 120)));
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('input, select, textarea'))
+      .filter((el) => {
+        const control = el as HTMLInputElement;
+        if (control.type === 'hidden' || control.closest('[hidden]') || control.closest('dialog:not([open])'))
+          return false;
+        return (
+          !control.labels?.length && !control.getAttribute('aria-label') && !control.getAttribute('aria-labelledby')
+        );
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
 }
 
 /** Microsoft's product-names list (shared by the workspace) from a local server, so licenses get their names offline. */
 export async function serveProductNames(): Promise<{ url: string; close(): Promise<void> }> {
   const shared = path.resolve(ROOT, '../shared/data/product-names-and-service-plan-identifiers.csv');
   // Without the shared copy, the few plans the tests use are enough.
-  const csv = existsSync(shared) ? readFileSync(shared) : Buffer.from([
-    'Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id,Service_Plans_Included_Friendly_Names',
-    ...[['Office 365 E3', 'ENTERPRISEPACK'], ['Microsoft 365 Business Premium', 'SPB'], ['Office 365 E1', 'STANDARDPACK'],
-      ['Power BI Pro', 'POWER_BI_PRO'], ['Visio Plan 2', 'VISIOCLIENT']]
-      .map(([name, part]) => `${name},${part},${skuIdOf(part as string)},X,00000000-0000-0000-0000-000000000000,X`),
-  ].join('\n'));
+  const csv = existsSync(shared)
+    ? readFileSync(shared)
+    : Buffer.from(
+        [
+          'Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id,Service_Plans_Included_Friendly_Names',
+          ...[
+            ['Office 365 E3', 'ENTERPRISEPACK'],
+            ['Microsoft 365 Business Premium', 'SPB'],
+            ['Office 365 E1', 'STANDARDPACK'],
+            ['Power BI Pro', 'POWER_BI_PRO'],
+            ['Visio Plan 2', 'VISIOCLIENT'],
+          ].map(
+            ([name, part]) => `${name},${part},${skuIdOf(part as string)},X,00000000-0000-0000-0000-000000000000,X`,
+          ),
+        ].join('\n'),
+      );
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/csv', 'content-length': csv.length }).end(csv);
   });

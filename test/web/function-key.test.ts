@@ -50,7 +50,7 @@ describe('the function key', () => {
     expect(browser.errors).toEqual([]);
   });
 
-  it('shows the API\'s own error when the key is refused (cancelled dialog)', async () => {
+  it("shows the API's own error when the key is refused (cancelled dialog)", async () => {
     await page.evaluate(() => sessionStorage.clear());
     await page.reload();
     await page.getByRole('dialog', { name: 'Function key needed' }).waitFor();

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('static files of the admin page', () => {
-  it('serves index.html for the site root, with the page\'s security headers', async () => {
+  it("serves index.html for the site root, with the page's security headers", async () => {
     for (const request of ['', '/']) {
       const response = await serveStatic(root, { path: request });
       expect(response.status).toBe(200);
@@ -112,7 +112,7 @@ describe('the web function', () => {
     table.add(web!.route, web!);
     const match = table.match(pathname);
     const request = new HttpRequest({ method: 'GET', url: `http://localhost${pathname}`, params: match?.params ?? {} });
-    return (await web!.handler(request, new InvocationContext())) as HttpResponseInit;
+    return await web!.handler(request, new InvocationContext());
   }
 
   it('is an anonymous GET catch-all, less specific than any API route', () => {
@@ -132,14 +132,19 @@ describe('the web function', () => {
   it('serves the real page: index.html at the root and its modules', async () => {
     const page = await get('/');
     expect(page.status).toBe(200);
-    expect(String(page.body)).toContain('<script type="module" src="app.js">');
+    expect(page.body as string).toContain('<script type="module" src="app.js">');
     const app = await get('/app.js');
     expect(app.status).toBe(200);
     expect((app.headers as Record<string, string>)['Content-Type']).toContain('javascript');
   });
 
-  it('refuses to serve the app\'s own files from outside web/', async () => {
-    for (const pathname of ['/../package.json', '/%2e%2e/package.json', '/..%2fhost.json', '/%2e%2e%2flocal.settings.json']) {
+  it("refuses to serve the app's own files from outside web/", async () => {
+    for (const pathname of [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/..%2fhost.json',
+      '/%2e%2e%2flocal.settings.json',
+    ]) {
       const response = await get(pathname);
       expect(response.status).toBe(404);
     }

@@ -40,13 +40,16 @@ export function storeKey(key) {
 
 async function askKey(rejected) {
   // Several requests may hit 401 at once: ask once.
-  pendingPrompt ??= keyPrompt(rejected).finally(() => { pendingPrompt = undefined; });
+  pendingPrompt ??= keyPrompt(rejected).finally(() => {
+    pendingPrompt = undefined;
+  });
   return pendingPrompt;
 }
 
 function messageForStatus(status, statusText) {
   if (status === 404) return 'Not found: it may have been deleted meanwhile.';
-  if (status >= 500) return `The app answered with an error (${status}). Try again; if it persists, check the app's logs.`;
+  if (status >= 500)
+    return `The app answered with an error (${status}). Try again; if it persists, check the app's logs.`;
   return `The request failed (${status} ${statusText}).`;
 }
 
@@ -67,12 +70,21 @@ export async function api(method, path, body) {
         cache: 'no-store',
       });
     } catch {
-      throw new ApiError(0, 'network', 'The app could not be reached. Check your connection and that the app is running, then try again.');
+      throw new ApiError(
+        0,
+        'network',
+        'The app could not be reached. Check your connection and that the app is running, then try again.',
+      );
     }
     if (response.status === 401) {
       if (key) rejectedKey = true;
       const next = await askKey(rejectedKey);
-      if (!next) throw new ApiError(401, 'unauthorized', 'The API needs a function key. Choose "Function key" at the top of the page to enter it.');
+      if (!next)
+        throw new ApiError(
+          401,
+          'unauthorized',
+          'The API needs a function key. Choose "Function key" at the top of the page to enter it.',
+        );
       storeKey(next);
       continue;
     }
@@ -123,7 +135,8 @@ export const portals = {
 };
 
 export const licenses = {
-  list: async (portalId) => asList(await api('GET', `/api/licenses${portalId ? `?portalId=${enc(portalId)}` : ''}`), 'licenses'),
+  list: async (portalId) =>
+    asList(await api('GET', `/api/licenses${portalId ? `?portalId=${enc(portalId)}` : ''}`), 'licenses'),
   get: (id) => api('GET', `/api/licenses/${enc(id)}`),
   consumers: async (id) => asList(await api('GET', `/api/licenses/${enc(id)}/consumers`), 'consumers'),
   link: (id, contactId) => api('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),

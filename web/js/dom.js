@@ -18,7 +18,13 @@ function setProps(el, props) {
       el.addEventListener(key.slice(2).toLowerCase(), value);
     } else if (key === 'dataset') {
       Object.assign(el.dataset, value);
-    } else if (key === 'value' || key === 'checked' || key === 'selected' || key === 'disabled' || key === 'indeterminate') {
+    } else if (
+      key === 'value' ||
+      key === 'checked' ||
+      key === 'selected' ||
+      key === 'disabled' ||
+      key === 'indeterminate'
+    ) {
       el[key] = value;
     } else {
       el.setAttribute(key, value === true ? '' : String(value));
@@ -89,8 +95,12 @@ export function formatRelative(iso, now = Date.now()) {
 export function timeEl(iso, style = 'full') {
   if (!iso) return h('span', { class: 'muted' }, '–');
   const date = new Date(iso);
-  const text = style === true || style === 'relative' ? formatRelative(iso)
-    : style === 'short' && !Number.isNaN(date.getTime()) ? dateTimeShort.format(date) : formatDate(iso);
+  const text =
+    style === true || style === 'relative'
+      ? formatRelative(iso)
+      : style === 'short' && !Number.isNaN(date.getTime())
+        ? dateTimeShort.format(date)
+        : formatDate(iso);
   return h('time', { datetime: iso, title: formatDate(iso) }, text);
 }
 
@@ -115,8 +125,23 @@ export function badge(text, tone = 'neutral', title) {
 
 /** A labelled on/off switch (a checkbox with role=switch, so screen readers say "on"/"off"). */
 export function toggle({ label, checked, disabled, onChange, showLabel = false }) {
-  const input = h('input', { type: 'checkbox', role: 'switch', class: 'switch-input', checked, disabled, 'aria-label': showLabel ? undefined : label });
-  const wrap = h('label', { class: 'switch' }, input, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), showLabel ? h('span', { class: 'switch-text' }, label) : h('span', { class: 'switch-state', 'aria-hidden': 'true' }, checked ? 'On' : 'Off'));
+  const input = h('input', {
+    type: 'checkbox',
+    role: 'switch',
+    class: 'switch-input',
+    checked,
+    disabled,
+    'aria-label': showLabel ? undefined : label,
+  });
+  const wrap = h(
+    'label',
+    { class: 'switch' },
+    input,
+    h('span', { class: 'switch-track', 'aria-hidden': 'true' }),
+    showLabel
+      ? h('span', { class: 'switch-text' }, label)
+      : h('span', { class: 'switch-state', 'aria-hidden': 'true' }, checked ? 'On' : 'Off'),
+  );
   input.addEventListener('change', async () => {
     const next = input.checked;
     input.disabled = true;
@@ -136,9 +161,12 @@ export function toggle({ label, checked, disabled, onChange, showLabel = false }
 
 /** An inline message box. tone: info | success | warning | error. Errors are announced (role=alert). */
 export function alertBox(tone, title, ...body) {
-  return h('div', { class: `alert alert-${tone}`, role: tone === 'error' ? 'alert' : 'status' },
+  return h(
+    'div',
+    { class: `alert alert-${tone}`, role: tone === 'error' ? 'alert' : 'status' },
     title ? h('p', { class: 'alert-title' }, title) : null,
-    ...body.map((part) => (typeof part === 'string' ? h('p', null, part) : part)));
+    ...body.map((part) => (typeof part === 'string' ? h('p', null, part) : part)),
+  );
 }
 
 export function button(text, props = {}) {

@@ -66,7 +66,9 @@ export function countsSummary(counts) {
 
 export function portalBadges(portal) {
   return [
-    portal.authKind === 'password' ? badge('Legacy sign-in', 'warning', 'E-mail + password: deprecated by Microsoft, fails under MFA') : null,
+    portal.authKind === 'password'
+      ? badge('Legacy sign-in', 'warning', 'E-mail + password: deprecated by Microsoft, fails under MFA')
+      : null,
     portal.cloud === 'simulated' ? badge('Simulated', 'info', 'The built-in simulated tenant of local runs') : null,
     portal.active ? null : badge('Inactive', 'neutral'),
   ].filter(Boolean);
@@ -74,5 +76,12 @@ export function portalBadges(portal) {
 
 export function credentialText(portal) {
   const kind = AUTH_LABELS[portal.authKind] ?? portal.authKind;
-  return h('span', null, kind, portal.hasSecret === false ? [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')] : null);
+  return h(
+    'span',
+    null,
+    kind,
+    portal.hasSecret === false
+      ? [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')]
+      : null,
+  );
 }

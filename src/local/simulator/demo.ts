@@ -31,7 +31,12 @@ const PBI: SimLicenseInput = { sku: 'POWER_BI_PRO' };
 const PBI_VIA_ANALYSTS: SimLicenseInput = { sku: 'POWER_BI_PRO', groups: [ANALYSTS_GROUP] };
 
 const PEOPLE: Person[] = [
-  { first: 'Megan', last: 'Bowen', licenses: [E3, PBI], extra: { aliases: ['m.bowen@contoso-simulated.onmicrosoft.com'] } },
+  {
+    first: 'Megan',
+    last: 'Bowen',
+    licenses: [E3, PBI],
+    extra: { aliases: ['m.bowen@contoso-simulated.onmicrosoft.com'] },
+  },
   { first: 'Alex', last: 'Wilber', licenses: [E3] },
   { first: 'Adele', last: 'Vance', licenses: [E3, PBI_VIA_ANALYSTS] },
   { first: 'Diego', last: 'Siciliani', licenses: [BP] },
@@ -39,7 +44,12 @@ const PEOPLE: Person[] = [
   { first: 'Isaiah', last: 'Langer', licenses: [E3] },
   { first: 'Johanna', last: 'Lorenz', licenses: [E3, PBI_VIA_ANALYSTS] },
   { first: 'Joni', last: 'Sherman', licenses: [E1] },
-  { first: 'Lee', last: 'Gu', licenses: [E3], extra: { aliases: ['lee@contoso-simulated.onmicrosoft.com', 'lgu@contoso-simulated.onmicrosoft.com'] } },
+  {
+    first: 'Lee',
+    last: 'Gu',
+    licenses: [E3],
+    extra: { aliases: ['lee@contoso-simulated.onmicrosoft.com', 'lgu@contoso-simulated.onmicrosoft.com'] },
+  },
   { first: 'Lidia', last: 'Holloway', licenses: [BP] },
   { first: 'Lynne', last: 'Robbins', licenses: [E1] },
   { first: 'Miriam', last: 'Graham', licenses: [E3, PBI] },
@@ -53,7 +63,11 @@ const PEOPLE: Person[] = [
   { first: 'Enrico', last: 'Cattaneo', licenses: [E1] },
   // Joined Sales, whose group license ran out of E3 seats: the assignment failed (CountViolation), so she holds
   // only her direct E1; the failure shows in licenseAssignmentStates.
-  { first: 'Emily', last: 'Braun', licenses: [E1, { sku: 'ENTERPRISEPACK', groups: [{ groupId: SALES_GROUP, error: 'CountViolation' }] }] },
+  {
+    first: 'Emily',
+    last: 'Braun',
+    licenses: [E1, { sku: 'ENTERPRISEPACK', groups: [{ groupId: SALES_GROUP, error: 'CountViolation' }] }],
+  },
   // Holds E3 both directly and through Sales.
   { first: 'Allan', last: 'Deyoung', licenses: [{ sku: 'ENTERPRISEPACK', direct: true, groups: [SALES_GROUP] }] },
   // Left the company: the account is disabled but still holds its license.

@@ -1,7 +1,16 @@
 import { X509Certificate, constants, createHash, randomBytes, randomUUID, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SIGN_IN_ERRORS, type SignInErrorCode, type SimFault } from './faults';
-import { findTenant, headerOf, readBody, sendGraphFault, sendJson, sendTruncated, type IssuedToken, type SimState } from './http';
+import {
+  findTenant,
+  headerOf,
+  readBody,
+  sendGraphFault,
+  sendJson,
+  sendTruncated,
+  type IssuedToken,
+  type SimState,
+} from './http';
 import { base64url } from './ids';
 import type { SimTenant } from './tenant';
 
@@ -22,11 +31,20 @@ export function entraResource(segments: string[]): 'openid' | 'token' | 'userrea
   return undefined;
 }
 
-export function sendSignInError(req: IncomingMessage, res: ServerResponse, state: SimState, code: SignInErrorCode, vars: Record<string, string> = {}): void {
+export function sendSignInError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: SimState,
+  code: SignInErrorCode,
+  vars: Record<string, string> = {},
+): void {
   const spec = SIGN_IN_ERRORS[code];
   const traceId = randomUUID();
   const correlationId = headerOf(req, 'client-request-id') ?? randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   const text = spec.text.replace(/\{(\w+)\}/g, (whole: string, name: string) => vars[name] ?? whole);
   sendJson(res, spec.status, {
     error: spec.error,
@@ -56,7 +74,10 @@ export async function handleEntra(
     if (resource === 'token') return sendSignInError(req, res, state, 90002, { tenant: tenantSegment });
     // The OpenID configuration of an unknown tenant is a 400 with error invalid_tenant.
     const traceId = randomUUID();
-    const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const timestamp = new Date()
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z');
     return sendJson(res, 400, {
       error: 'invalid_tenant',
       error_description: `AADSTS90002: ${SIGN_IN_ERRORS[90002].text.replace('{tenant}', tenantSegment)}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${timestamp}`,
@@ -71,8 +92,18 @@ export async function handleEntra(
 
   const body = new URLSearchParams(await readBody(req));
   const fault = takeFault(tenant);
-  if (fault?.kind === 'signIn') return sendSignInError(req, res, state, fault.code, { tenant: tenantSegment, clientId: body.get('client_id') ?? '' });
-  if (fault?.kind === 'reset') return sendTruncated(res, 200, { token_type: 'Bearer', expires_in: 3599, access_token: 'x'.repeat(200) }, fault.afterBytes);
+  if (fault?.kind === 'signIn')
+    return sendSignInError(req, res, state, fault.code, {
+      tenant: tenantSegment,
+      clientId: body.get('client_id') ?? '',
+    });
+  if (fault?.kind === 'reset')
+    return sendTruncated(
+      res,
+      200,
+      { token_type: 'Bearer', expires_in: 3599, access_token: 'x'.repeat(200) },
+      fault.afterBytes,
+    );
   if (fault) return sendGraphFault(req, res, fault);
 
   const clientId = body.get('client_id') ?? '';
@@ -90,10 +121,23 @@ export async function handleEntra(
       if (!app.secrets.includes(secret)) return sendSignInError(req, res, state, 7000215, vars);
     } else if (assertion !== null) {
       const problem = checkAssertion(assertion, app.clientId, app.certificates, tokenEndpoints(state.baseUrl, tenant));
-      if (problem) return sendSignInError(req, res, state, problem.code, { ...vars, thumbprint: problem.thumbprint ?? '' });
+      if (problem)
+        return sendSignInError(req, res, state, problem.code, { ...vars, thumbprint: problem.thumbprint ?? '' });
     } else return sendSignInError(req, res, state, 7000218, vars);
-    const token = issue(state, { tenantId: tenant.tenantId, clientId: app.clientId, roles: app.permissions, delegated: false, scope: resourceScope(scope), expiresAt: 0 });
-    return sendJson(res, 200, { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: token });
+    const token = issue(state, {
+      tenantId: tenant.tenantId,
+      clientId: app.clientId,
+      roles: app.permissions,
+      delegated: false,
+      scope: resourceScope(scope),
+      expiresAt: 0,
+    });
+    return sendJson(res, 200, {
+      token_type: 'Bearer',
+      expires_in: TOKEN_LIFETIME_SECONDS,
+      ext_expires_in: TOKEN_LIFETIME_SECONDS,
+      access_token: token,
+    });
   }
   if (grantType === 'password') {
     const username = body.get('username') ?? '';
@@ -115,9 +159,19 @@ export async function handleEntra(
 function userRealm(state: SimState, res: ServerResponse, username: string): void {
   const domain = username.split('@')[1] ?? '';
   const tenant = domain ? findTenant(state, domain) : undefined;
-  sendJson(res, 200, tenant
-    ? { ver: '1.0', account_type: 'Managed', domain_name: domain, cloud_instance_name: 'microsoftonline.com', cloud_audience_urn: 'urn:federation:MicrosoftOnline' }
-    : { ver: '1.0', account_type: 'Unknown', cloud_instance_name: 'microsoftonline.com' });
+  sendJson(
+    res,
+    200,
+    tenant
+      ? {
+          ver: '1.0',
+          account_type: 'Managed',
+          domain_name: domain,
+          cloud_instance_name: 'microsoftonline.com',
+          cloud_audience_urn: 'urn:federation:MicrosoftOnline',
+        }
+      : { ver: '1.0', account_type: 'Unknown', cloud_instance_name: 'microsoftonline.com' },
+  );
 }
 
 function openIdConfiguration(baseUrl: string, tenant: SimTenant): Record<string, unknown> {
@@ -139,7 +193,20 @@ function openIdConfiguration(baseUrl: string, tenant: SimTenant): Record<string,
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${t}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'tid', 'ver', 'oid', 'preferred_username'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'nonce',
+      'name',
+      'tid',
+      'ver',
+      'oid',
+      'preferred_username',
+    ],
     tenant_region_scope: 'EU',
     cloud_instance_name: 'microsoftonline.com',
     cloud_graph_host_name: 'graph.windows.net',
@@ -154,20 +221,41 @@ function tokenEndpoints(baseUrl: string, tenant: SimTenant): string[] {
 
 /** The resource part of the requested scopes, without the OpenID ones MSAL adds. */
 function resourceScope(scope: string): string {
-  return scope.split(' ').filter((s) => s && !['openid', 'profile', 'offline_access'].includes(s)).join(' ');
+  return scope
+    .split(' ')
+    .filter((s) => s && !['openid', 'profile', 'offline_access'].includes(s))
+    .join(' ');
 }
 
 function issue(state: SimState, token: IssuedToken): string {
   const now = Math.floor(Date.now() / 1000);
   // JWT-looking, but only its presence in the issued set makes it valid: Graph here never trusts its content.
   const header = base64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid: 'simulated' }));
-  const payload = base64url(JSON.stringify({ aud: 'https://graph.microsoft.com', iss: `https://sts.windows.net/${token.tenantId}/`, iat: now, exp: now + TOKEN_LIFETIME_SECONDS, tid: token.tenantId, appid: token.clientId, roles: token.roles, uti: randomUUID() }));
+  const payload = base64url(
+    JSON.stringify({
+      aud: 'https://graph.microsoft.com',
+      iss: `https://sts.windows.net/${token.tenantId}/`,
+      iat: now,
+      exp: now + TOKEN_LIFETIME_SECONDS,
+      tid: token.tenantId,
+      appid: token.clientId,
+      roles: token.roles,
+      uti: randomUUID(),
+    }),
+  );
   const value = `${header}.${payload}.${randomBytes(32).toString('base64url')}`;
   state.tokens.set(value, { ...token, expiresAt: Date.now() + TOKEN_LIFETIME_SECONDS * 1000 });
   return value;
 }
 
-function sendUserTokens(state: SimState, res: ServerResponse, tenant: SimTenant, clientId: string, username: string, scope: string): void {
+function sendUserTokens(
+  state: SimState,
+  res: ServerResponse,
+  tenant: SimTenant,
+  clientId: string,
+  username: string,
+  scope: string,
+): void {
   const base = { tenantId: tenant.tenantId, clientId, roles: [], delegated: true, username, scope, expiresAt: 0 };
   const accessToken = issue(state, base);
   const refreshToken = randomBytes(48).toString('base64url');
@@ -176,7 +264,21 @@ function sendUserTokens(state: SimState, res: ServerResponse, tenant: SimTenant,
   const now = Math.floor(Date.now() / 1000);
   const idToken = [
     base64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid: 'simulated' })),
-    base64url(JSON.stringify({ aud: clientId, iss: `${state.baseUrl}/${tenant.tenantId}/v2.0`, iat: now, nbf: now, exp: now + 3600, name: username, oid, preferred_username: username, sub: oid, tid: tenant.tenantId, ver: '2.0' })),
+    base64url(
+      JSON.stringify({
+        aud: clientId,
+        iss: `${state.baseUrl}/${tenant.tenantId}/v2.0`,
+        iat: now,
+        nbf: now,
+        exp: now + 3600,
+        name: username,
+        oid,
+        preferred_username: username,
+        sub: oid,
+        tid: tenant.tenantId,
+        ver: '2.0',
+      }),
+    ),
     randomBytes(32).toString('base64url'),
   ].join('.');
   sendJson(res, 200, {
@@ -218,16 +320,20 @@ function checkAssertion(
   }
   const x5t256 = typeof header['x5t#S256'] === 'string' ? header['x5t#S256'] : undefined;
   const x5t = typeof header.x5t === 'string' ? header.x5t : undefined;
-  const sentThumbprint = Buffer.from(x5t256 ?? x5t ?? '', 'base64url').toString('hex').toUpperCase();
+  const sentThumbprint = Buffer.from(x5t256 ?? x5t ?? '', 'base64url')
+    .toString('hex')
+    .toUpperCase();
   const keys = certificates.flatMap((pem) => {
     const certPem = certificatePem(pem);
     if (!certPem) return [];
     const cert = new X509Certificate(certPem);
-    return [{
-      x5t: createHash('sha1').update(cert.raw).digest('base64url'),
-      x5t256: createHash('sha256').update(cert.raw).digest('base64url'),
-      key: cert.publicKey,
-    }];
+    return [
+      {
+        x5t: createHash('sha1').update(cert.raw).digest('base64url'),
+        x5t256: createHash('sha256').update(cert.raw).digest('base64url'),
+        key: cert.publicKey,
+      },
+    ];
   });
   const candidates = keys.filter((k) => (x5t256 ? k.x5t256 === x5t256 : x5t ? k.x5t === x5t : true));
   const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
@@ -235,16 +341,30 @@ function checkAssertion(
   const verified = candidates.some(({ key }) => {
     if (header.alg === 'RS256') return verify('sha256', signed, key, signature);
     if (header.alg === 'PS256') {
-      return verify('sha256', signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
+      return verify(
+        'sha256',
+        signed,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+        signature,
+      );
     }
     return false;
   });
   if (!verified) return { code: 700027, thumbprint: sentThumbprint };
-  if (payload.iss !== clientId || payload.sub !== clientId || typeof payload.aud !== 'string' || !audiences.includes(payload.aud)) {
+  if (
+    payload.iss !== clientId ||
+    payload.sub !== clientId ||
+    typeof payload.aud !== 'string' ||
+    !audiences.includes(payload.aud)
+  ) {
     return { code: 700027, thumbprint: sentThumbprint };
   }
   const now = Date.now() / 1000;
-  if (typeof payload.exp !== 'number' || payload.exp < now - 300 || (typeof payload.nbf === 'number' && payload.nbf > now + 300)) {
+  if (
+    typeof payload.exp !== 'number' ||
+    payload.exp < now - 300 ||
+    (typeof payload.nbf === 'number' && payload.nbf > now + 300)
+  ) {
     return { code: 700024 };
   }
   return undefined;

@@ -2,18 +2,62 @@
 
 /** The sign-in errors the simulated Entra ID can answer with, by AADSTS number. */
 export const SIGN_IN_ERRORS = {
-  7000215: { status: 401, error: 'invalid_client', text: 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app \'{clientId}\'.' },
-  700027: { status: 401, error: 'invalid_client', text: 'Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: \'{thumbprint}\'.]' },
+  7000215: {
+    status: 401,
+    error: 'invalid_client',
+    text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.",
+  },
+  700027: {
+    status: 401,
+    error: 'invalid_client',
+    text: "Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '{thumbprint}'.]",
+  },
   700024: { status: 400, error: 'invalid_client', text: 'Client assertion is not within its valid time range.' },
-  90002: { status: 400, error: 'invalid_request', text: 'Tenant \'{tenant}\' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.' },
-  700016: { status: 400, error: 'unauthorized_client', text: 'Application with identifier \'{clientId}\' was not found in the directory \'{tenant}\'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.' },
-  50076: { status: 400, error: 'interaction_required', text: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access \'00000003-0000-0000-c000-000000000000\'.' },
-  50079: { status: 400, error: 'interaction_required', text: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access \'00000003-0000-0000-c000-000000000000\'.' },
-  50126: { status: 400, error: 'invalid_grant', text: 'Error validating credentials due to invalid username or password.' },
-  50034: { status: 400, error: 'invalid_grant', text: 'The user account {EUII Hidden} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory.' },
-  70003: { status: 400, error: 'unsupported_grant_type', text: 'The app requested an unsupported grant type \'{grantType}\'.' },
-  7000218: { status: 401, error: 'invalid_client', text: 'The request body must contain the following parameter: \'client_assertion\' or \'client_secret\'.' },
-  70008: { status: 400, error: 'invalid_grant', text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
+  90002: {
+    status: 400,
+    error: 'invalid_request',
+    text: "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.",
+  },
+  700016: {
+    status: 400,
+    error: 'unauthorized_client',
+    text: "Application with identifier '{clientId}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+  },
+  50076: {
+    status: 400,
+    error: 'interaction_required',
+    text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+  },
+  50079: {
+    status: 400,
+    error: 'interaction_required',
+    text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+  },
+  50126: {
+    status: 400,
+    error: 'invalid_grant',
+    text: 'Error validating credentials due to invalid username or password.',
+  },
+  50034: {
+    status: 400,
+    error: 'invalid_grant',
+    text: 'The user account {EUII Hidden} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory.',
+  },
+  70003: {
+    status: 400,
+    error: 'unsupported_grant_type',
+    text: "The app requested an unsupported grant type '{grantType}'.",
+  },
+  7000218: {
+    status: 401,
+    error: 'invalid_client',
+    text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  },
+  70008: {
+    status: 400,
+    error: 'invalid_grant',
+    text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+  },
 } as const;
 
 export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { User } from '@microsoft/microsoft-graph-types';
 import type { SimFault, SimResource } from './faults';
-import { headerOf, sendGraphError, sendGraphFault, sendJson, sendTruncated, type IssuedToken, type SimState } from './http';
+import {
+  headerOf,
+  sendGraphError,
+  sendGraphFault,
+  sendJson,
+  sendTruncated,
+  type IssuedToken,
+  type SimState,
+} from './http';
 import type { SimTenant } from './tenant';
 
 /**
@@ -12,9 +20,34 @@ import type { SimTenant } from './tenant';
  */
 
 const MAX_PAGE_SIZE = 999;
-const DEFAULT_USER_PROPERTIES = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
-const USER_PROPERTIES = [...DEFAULT_USER_PROPERTIES, 'accountEnabled', 'userType', 'createdDateTime', 'proxyAddresses', 'assignedLicenses', 'licenseAssignmentStates'];
-const READ_ORGANIZATION = ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const DEFAULT_USER_PROPERTIES = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
+const USER_PROPERTIES = [
+  ...DEFAULT_USER_PROPERTIES,
+  'accountEnabled',
+  'userType',
+  'createdDateTime',
+  'proxyAddresses',
+  'assignedLicenses',
+  'licenseAssignmentStates',
+];
+const READ_ORGANIZATION = [
+  'Organization.Read.All',
+  'Organization.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+];
 const READ_USERS = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 
 export function graphResource(segments: string[]): SimResource {
@@ -58,7 +91,11 @@ function decode<T>(token: string | null): T | undefined {
   }
 }
 
-export function authenticate(state: SimState, req: IncomingMessage, res: ServerResponse): { token: IssuedToken; tenant: SimTenant } | undefined {
+export function authenticate(
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+): { token: IssuedToken; tenant: SimTenant } | undefined {
   const header = headerOf(req, 'authorization') ?? '';
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match) {
@@ -99,39 +136,82 @@ export function handleGraph(
 ): void {
   if (fault && fault.kind !== 'reset') return sendGraphFault(req, res, fault);
   const { token, tenant } = auth;
-  if (req.method !== 'GET') return sendGraphError(req, res, 405, 'Request_BadRequest', 'The HTTP method is not allowed for this resource.');
+  if (req.method !== 'GET')
+    return sendGraphError(req, res, 405, 'Request_BadRequest', 'The HTTP method is not allowed for this resource.');
   const allowed = (permissions: string[]) => token.delegated || token.roles.some((role) => permissions.includes(role));
 
   let answer: { status: number; body: unknown } | undefined;
   switch (resource) {
     case 'subscribedSkus':
-      if (!allowed(READ_ORGANIZATION)) return sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
-      answer = { status: 200, body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#subscribedSkus`, value: tenant.subscribedSkus() } };
+      if (!allowed(READ_ORGANIZATION))
+        return sendGraphError(
+          req,
+          res,
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
+      answer = {
+        status: 200,
+        body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#subscribedSkus`, value: tenant.subscribedSkus() },
+      };
       break;
     case 'users':
-      if (!allowed(READ_USERS)) return sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      if (!allowed(READ_USERS))
+        return sendGraphError(
+          req,
+          res,
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
       answer = listUsers(state, req, res, url, tenant);
       break;
     case 'usersDelta':
-      if (!allowed(READ_USERS)) return sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      if (!allowed(READ_USERS))
+        return sendGraphError(
+          req,
+          res,
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
       answer = userDelta(state, req, res, url, tenant);
       break;
     default:
-      return sendGraphError(req, res, 400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/')[2] ?? ''}'.`);
+      return sendGraphError(
+        req,
+        res,
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${url.pathname.split('/')[2] ?? ''}'.`,
+      );
   }
   if (!answer) return; // an error was sent
   if (fault?.kind === 'reset') return sendTruncated(res, answer.status, answer.body, fault.afterBytes);
-  sendJson(res, answer.status, answer.body, { 'request-id': randomUUID(), 'client-request-id': headerOf(req, 'client-request-id') ?? randomUUID() });
+  sendJson(res, answer.status, answer.body, {
+    'request-id': randomUUID(),
+    'client-request-id': headerOf(req, 'client-request-id') ?? randomUUID(),
+  });
 }
 
 /** Parses $select; undefined after answering 400 for an unknown property. */
 function parseSelect(req: IncomingMessage, res: ServerResponse, raw: string | null): string[] | undefined {
   if (raw === null || raw.trim() === '') return DEFAULT_USER_PROPERTIES;
   const selected: string[] = [];
-  for (const name of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const known = USER_PROPERTIES.find((p) => p.toLowerCase() === name.toLowerCase());
     if (!known) {
-      sendGraphError(req, res, 400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${name}' on type 'microsoft.graph.user'.`);
+      sendGraphError(
+        req,
+        res,
+        400,
+        'BadRequest',
+        `Parsing OData Select and Expand failed: Could not find a property named '${name}' on type 'microsoft.graph.user'.`,
+      );
       return undefined;
     }
     if (!selected.includes(known)) selected.push(known);
@@ -146,13 +226,25 @@ function project(user: User, properties: string[], alwaysId: boolean): Record<st
   return out;
 }
 
-function listUsers(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL, tenant: SimTenant): { status: number; body: unknown } | undefined {
+function listUsers(
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  tenant: SimTenant,
+): { status: number; body: unknown } | undefined {
   const select = parseSelect(req, res, url.searchParams.get('$select'));
   if (!select) return undefined;
   const topRaw = url.searchParams.get('$top');
   const top = topRaw === null ? tenant.defaultPageSize : Number(topRaw);
   if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
-    sendGraphError(req, res, 400, 'Request_UnsupportedQuery', `Invalid page size specified: '${topRaw}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`);
+    sendGraphError(
+      req,
+      res,
+      400,
+      'Request_UnsupportedQuery',
+      `Invalid page size specified: '${topRaw}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`,
+    );
     return undefined;
   }
   const filter = url.searchParams.get('$filter');
@@ -161,7 +253,13 @@ function listUsers(state: SimState, req: IncomingMessage, res: ServerResponse, u
     const match = /^id in \((.*)\)$/.exec(filter.trim());
     const ids = match ? [...match[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!.toLowerCase()) : [];
     if (!match || ids.length === 0 || ids.length > 15) {
-      sendGraphError(req, res, 400, 'Request_UnsupportedQuery', 'Unsupported or invalid query filter clause specified for property \'id\' of resource \'User\'.');
+      sendGraphError(
+        req,
+        res,
+        400,
+        'Request_UnsupportedQuery',
+        "Unsupported or invalid query filter clause specified for property 'id' of resource 'User'.",
+      );
       return undefined;
     }
     const found = ids.flatMap((id) => {
@@ -171,12 +269,24 @@ function listUsers(state: SimState, req: IncomingMessage, res: ServerResponse, u
         return [];
       }
     });
-    return { status: 200, body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#users(${select.join(',')})`, value: found.map((user) => project(user, select, false)) } };
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${state.baseUrl}/v1.0/$metadata#users(${select.join(',')})`,
+        value: found.map((user) => project(user, select, false)),
+      },
+    };
   }
   const skipRaw = url.searchParams.get('$skiptoken');
   const skip = decode<PageToken>(skipRaw);
   if (skipRaw !== null && (!skip || skip.t !== tenant.tenantId || typeof skip.c !== 'number')) {
-    sendGraphError(req, res, 400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+    sendGraphError(
+      req,
+      res,
+      400,
+      'Directory_ExpiredPageToken',
+      'The specified page token value has expired and can no longer be included in your request.',
+    );
     return undefined;
   }
   const page = skip?.p ?? 1;
@@ -200,9 +310,21 @@ function pageSizeOf(req: IncomingMessage, tenant: SimTenant): number {
   return Math.min(MAX_PAGE_SIZE, Math.max(1, match ? Number(match[1]) : tenant.defaultPageSize));
 }
 
-function userDelta(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL, tenant: SimTenant): { status: number; body: unknown } | undefined {
+function userDelta(
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  tenant: SimTenant,
+): { status: number; body: unknown } | undefined {
   const gone = () => {
-    sendGraphError(req, res, 410, 'syncStateNotFound', 'The sync state generation is not found. Delta tokens are valid for a limited time; restart the sync with a full delta round.');
+    sendGraphError(
+      req,
+      res,
+      410,
+      'syncStateNotFound',
+      'The sync state generation is not found. Delta tokens are valid for a limited time; restart the sync with a full delta round.',
+    );
     return undefined;
   };
   const skipRaw = url.searchParams.get('$skiptoken');
@@ -217,18 +339,55 @@ function userDelta(state: SimState, req: IncomingMessage, res: ServerResponse, u
     const decoded = decode<DeltaToken>(skipRaw ?? deltaRaw);
     if (!decoded || decoded.t !== tenant.tenantId || decoded.e !== tenant.currentDeltaEpoch()) return gone();
     token = decoded;
-    if (token.m === 'd') token = { t: token.t, e: token.e, s: token.s, m: 'c', since: token.since, until: tenant.currentVersion(), k: '', p: 1, n: pageSizeOf(req, tenant) };
+    if (token.m === 'd')
+      token = {
+        t: token.t,
+        e: token.e,
+        s: token.s,
+        m: 'c',
+        since: token.since,
+        until: tenant.currentVersion(),
+        k: '',
+        p: 1,
+        n: pageSizeOf(req, tenant),
+      };
   } else {
     const select = parseSelect(req, res, url.searchParams.get('$select'));
     if (!select) return undefined;
     const version = tenant.currentVersion();
     if (deltaRaw === 'latest') {
-      return { status: 200, body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#users`, '@odata.deltaLink': link({ $deltatoken: encode({ t: tenant.tenantId, e: tenant.currentDeltaEpoch(), s: select, m: 'd', since: version }) }), value: [] } };
+      return {
+        status: 200,
+        body: {
+          '@odata.context': `${state.baseUrl}/v1.0/$metadata#users`,
+          '@odata.deltaLink': link({
+            $deltatoken: encode({
+              t: tenant.tenantId,
+              e: tenant.currentDeltaEpoch(),
+              s: select,
+              m: 'd',
+              since: version,
+            }),
+          }),
+          value: [],
+        },
+      };
     }
-    token = { t: tenant.tenantId, e: tenant.currentDeltaEpoch(), s: select, m: 'i', c: 0, until: version, p: 1, n: pageSizeOf(req, tenant) };
+    token = {
+      t: tenant.tenantId,
+      e: tenant.currentDeltaEpoch(),
+      s: select,
+      m: 'i',
+      c: 0,
+      until: version,
+      p: 1,
+      n: pageSizeOf(req, tenant),
+    };
   }
   const size = token.n ?? pageSizeOf(req, tenant);
-  const body: Record<string, unknown> = { '@odata.context': `${state.baseUrl}/v1.0/$metadata#users(${token.s.join(',')})` };
+  const body: Record<string, unknown> = {
+    '@odata.context': `${state.baseUrl}/v1.0/$metadata#users(${token.s.join(',')})`,
+  };
   let value: Record<string, unknown>[];
   let nextToken: DeltaToken | undefined;
   if (token.m === 'i') {
@@ -239,11 +398,24 @@ function userDelta(state: SimState, req: IncomingMessage, res: ServerResponse, u
     const { items, more } = tenant.deltaChanges(token.since ?? 0, token.until ?? 0, token.k ?? '', size);
     const partial = new Set(['displayName', 'userPrincipalName']);
     const properties = tenant.deltaChangedPropertiesOnly ? token.s.filter((p) => partial.has(p)) : token.s;
-    value = items.map((item) => (item.removed ? { id: item.removed.id, '@removed': { reason: item.removed.reason } } : project(item.user!, properties, true)));
+    value = items.map((item) =>
+      item.removed
+        ? { id: item.removed.id, '@removed': { reason: item.removed.reason } }
+        : project(item.user!, properties, true),
+    );
     if (more) nextToken = { ...token, k: items[items.length - 1]!.key, p: (token.p ?? 1) + 1 };
   }
   if (nextToken) body['@odata.nextLink'] = link({ $skiptoken: encode(nextToken) });
-  else body['@odata.deltaLink'] = link({ $deltatoken: encode({ t: tenant.tenantId, e: token.e, s: token.s, m: 'd', since: token.until } satisfies DeltaToken) });
+  else
+    body['@odata.deltaLink'] = link({
+      $deltatoken: encode({
+        t: tenant.tenantId,
+        e: token.e,
+        s: token.s,
+        m: 'd',
+        since: token.until,
+      } satisfies DeltaToken),
+    });
   body.value = value;
   return { status: 200, body };
 }

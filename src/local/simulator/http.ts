@@ -32,7 +32,12 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -65,7 +70,17 @@ export function sendGraphError(
   sendJson(
     res,
     status,
-    { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId } } },
+    {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString().slice(0, 19),
+          'request-id': requestId,
+          'client-request-id': clientRequestId,
+        },
+      },
+    },
     { 'request-id': requestId, 'client-request-id': clientRequestId, ...headers },
   );
 }
@@ -83,12 +98,26 @@ function retryAfterHeader(retryAfter: string | number | undefined): Record<strin
 export function sendGraphFault(req: IncomingMessage, res: ServerResponse, fault: SimFault): void {
   switch (fault.kind) {
     case 'throttle':
-      sendGraphError(req, res, fault.status ?? 429, 'Request_ThrottledTemporarily', 'Your request is throttled temporarily. Please try after a while.', retryAfterHeader(fault.retryAfter));
+      sendGraphError(
+        req,
+        res,
+        fault.status ?? 429,
+        'Request_ThrottledTemporarily',
+        'Your request is throttled temporarily. Please try after a while.',
+        retryAfterHeader(fault.retryAfter),
+      );
       return;
     case 'unavailable': {
       const status = fault.status ?? 503;
       const code = status === 504 ? 'GatewayTimeout' : status === 503 ? 'ServiceUnavailable' : 'UnknownError';
-      sendGraphError(req, res, status, code, 'The service is temporarily unavailable.', retryAfterHeader(fault.retryAfter));
+      sendGraphError(
+        req,
+        res,
+        status,
+        code,
+        'The service is temporarily unavailable.',
+        retryAfterHeader(fault.retryAfter),
+      );
       return;
     }
     case 'reset':
@@ -96,7 +125,13 @@ export function sendGraphFault(req: IncomingMessage, res: ServerResponse, fault:
       sendTruncated(res, 200, { value: Array.from({ length: 20 }, (_, i) => ({ id: String(i) })) }, fault.afterBytes);
       return;
     case 'forbidden':
-      sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      sendGraphError(
+        req,
+        res,
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      );
       return;
     case 'graphError':
       sendGraphError(req, res, fault.status, fault.code, fault.message);

@@ -11,6 +11,21 @@ export {
   type SimGroupAssignment,
   type SimGeneratedInput,
 } from './tenant';
-export { SIGN_IN_ERRORS, type SignInErrorCode, type SimFault, type SimFaultWhen, type SimRequestInfo, type SimResource } from './faults';
-export { addDemoTenant, demoUsers, DEMO_TENANT_ID, DEMO_DOMAIN, DEMO_TENANT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from './demo';
+export {
+  SIGN_IN_ERRORS,
+  type SignInErrorCode,
+  type SimFault,
+  type SimFaultWhen,
+  type SimRequestInfo,
+  type SimResource,
+} from './faults';
+export {
+  addDemoTenant,
+  demoUsers,
+  DEMO_TENANT_ID,
+  DEMO_DOMAIN,
+  DEMO_TENANT_NAME,
+  DEMO_CLIENT_ID,
+  DEMO_CLIENT_SECRET,
+} from './demo';
 export { KNOWN_SKUS, skuIdOf } from './ids';

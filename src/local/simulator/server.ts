@@ -55,11 +55,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const state: SimState = { baseUrl: '', tenants: [], tokens: new Map(), refreshTokens: new Map() };
   const log: SimRequestRecord[] = [];
   const count = (path?: string | RegExp, tenantId?: string) =>
-    log.filter((r) => (!tenantId || r.tenantId === tenantId) && (path === undefined || (typeof path === 'string' ? r.path === path : path.test(r.path)))).length;
+    log.filter(
+      (r) =>
+        (!tenantId || r.tenantId === tenantId) &&
+        (path === undefined || (typeof path === 'string' ? r.path === path : path.test(r.path))),
+    ).length;
 
   const server: Server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
     handle(state, log, req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendGraphError(req, res, 500, 'UnknownError', `Simulator failure: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent)
+        sendGraphError(
+          req,
+          res,
+          500,
+          'UnknownError',
+          `Simulator failure: ${error instanceof Error ? error.message : String(error)}`,
+        );
       else res.destroy();
     });
   });
@@ -104,7 +115,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   };
 }
 
-async function handle(state: SimState, log: SimRequestRecord[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  state: SimState,
+  log: SimRequestRecord[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', state.baseUrl);
   const segments = url.pathname.split('/').filter(Boolean);
   const method = req.method ?? 'GET';
@@ -116,14 +132,27 @@ async function handle(state: SimState, log: SimRequestRecord[], req: IncomingMes
     const auth = authenticate(state, req, res);
     if (!auth) return;
     record.tenantId = auth.tenant.tenantId;
-    const fault = auth.tenant.takeFault({ tenantId: auth.tenant.tenantId, resource, method, path: url.pathname, query: url.searchParams, page: pageOf(resource, url) });
+    const fault = auth.tenant.takeFault({
+      tenantId: auth.tenant.tenantId,
+      resource,
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      page: pageOf(resource, url),
+    });
     return handleGraph(state, req, res, url, resource, auth, fault);
   }
 
   const entra = segments.length > 0 ? entraResource(segments) : undefined;
   if (entra) {
     const tenant = entra === 'userrealm' ? undefined : findTenant(state, segments[0]!);
-    log.push({ method, path: url.pathname, query: url.search, resource: entra === 'keys' ? 'other' : entra, tenantId: tenant?.tenantId });
+    log.push({
+      method,
+      path: url.pathname,
+      query: url.search,
+      resource: entra === 'keys' ? 'other' : entra,
+      tenantId: tenant?.tenantId,
+    });
     const resource: SimResource = entra === 'keys' ? 'other' : entra;
     return handleEntra(state, req, res, url, segments, entra, (t) =>
       t.takeFault({ tenantId: t.tenantId, resource, method, path: url.pathname, query: url.searchParams }),
@@ -131,5 +160,8 @@ async function handle(state: SimState, log: SimRequestRecord[], req: IncomingMes
   }
 
   log.push({ method, path: url.pathname, query: url.search, resource: 'unknown' });
-  sendJson(res, 404, { error: 'not_found', error_description: `The simulator does not serve ${method} ${url.pathname}.` });
+  sendJson(res, 404, {
+    error: 'not_found',
+    error_description: `The simulator does not serve ${method} ${url.pathname}.`,
+  });
 }

@@ -1,5 +1,13 @@
 import { testTls } from '../../../test/support/env';
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_NAME, addDemoTenant, startSimulator, type SimTenant, type Simulator } from '.';
+import {
+  DEMO_CLIENT_ID,
+  DEMO_CLIENT_SECRET,
+  DEMO_TENANT_NAME,
+  addDemoTenant,
+  startSimulator,
+  type SimTenant,
+  type Simulator,
+} from '.';
 
 // The wire format of the simulated Entra ID and Graph, checked with plain HTTPS requests.
 
@@ -24,7 +32,12 @@ async function tokenFor(tenant: SimTenant, secret = SECRET): Promise<Response> {
   return fetch(`${sim.url}/${tenant.tenantId}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: secret, scope: `${sim.url}/.default` }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: CLIENT_ID,
+      client_secret: secret,
+      scope: `${sim.url}/.default`,
+    }),
   });
 }
 
@@ -44,7 +57,9 @@ describe('simulated Entra ID', () => {
 
   test('serves the OpenID configuration of a tenant by domain, with GUID-based endpoints on its own host', async () => {
     const tenant = newTenant({ domains: ['wire-openid.example'] });
-    const config = (await (await fetch(`${sim.url}/wire-openid.example/v2.0/.well-known/openid-configuration`)).json()) as Json;
+    const config = (await (
+      await fetch(`${sim.url}/wire-openid.example/v2.0/.well-known/openid-configuration`)
+    ).json()) as Json;
     expect(config.token_endpoint).toBe(`${sim.url}/${tenant.tenantId}/oauth2/v2.0/token`);
     expect(config.issuer).toBe(`${sim.url}/${tenant.tenantId}/v2.0`);
     expect(config.jwks_uri).toBeDefined();
@@ -54,7 +69,10 @@ describe('simulated Entra ID', () => {
     const openid = await fetch(`${sim.url}/no-such-tenant.example/v2.0/.well-known/openid-configuration`);
     expect(openid.status).toBe(400);
     expect(((await openid.json()) as Json).error).toBe('invalid_tenant');
-    const token = await fetch(`${sim.url}/no-such-tenant.example/oauth2/v2.0/token`, { method: 'POST', body: 'grant_type=client_credentials' });
+    const token = await fetch(`${sim.url}/no-such-tenant.example/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: 'grant_type=client_credentials',
+    });
     const body = (await token.json()) as Json;
     expect(token.status).toBe(400);
     expect(body).toMatchObject({ error: 'invalid_request', error_codes: [90002] });
@@ -80,14 +98,18 @@ describe('simulated Entra ID', () => {
 
   test('answers the user-realm lookup', async () => {
     newTenant({ domains: ['realm.example'] });
-    const known = (await (await fetch(`${sim.url}/common/userrealm/someone@realm.example?api-version=1.0`)).json()) as Json;
-    const unknown = (await (await fetch(`${sim.url}/common/userrealm/someone@elsewhere.example?api-version=1.0`)).json()) as Json;
+    const known = (await (
+      await fetch(`${sim.url}/common/userrealm/someone@realm.example?api-version=1.0`)
+    ).json()) as Json;
+    const unknown = (await (
+      await fetch(`${sim.url}/common/userrealm/someone@elsewhere.example?api-version=1.0`)
+    ).json()) as Json;
     expect([known.account_type, unknown.account_type]).toEqual(['Managed', 'Unknown']);
   });
 });
 
 describe('simulated Graph', () => {
-  test('refuses a request without a token with 401 InvalidAuthenticationToken in Graph\'s error shape', async () => {
+  test("refuses a request without a token with 401 InvalidAuthenticationToken in Graph's error shape", async () => {
     const response = await fetch(`${sim.url}/v1.0/users`, { headers: { 'client-request-id': 'abc' } });
     const body = (await response.json()) as Json;
     expect(response.status).toBe(401);
@@ -100,12 +122,24 @@ describe('simulated Graph', () => {
   test('reports subscribed SKUs in the real shape, several subscriptions adding up to prepaidUnits', async () => {
     const tenant = newTenant({
       plans: [
-        { skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 10 }, { units: 5, status: 'Warning' }, { units: 2, status: 'Suspended' }] },
+        {
+          skuPartNumber: 'ENTERPRISEPACK',
+          subscriptions: [{ units: 10 }, { units: 5, status: 'Warning' }, { units: 2, status: 'Suspended' }],
+        },
         { skuPartNumber: 'POWER_BI_PRO', subscriptions: [{ units: 3, status: 'Suspended' }] },
       ],
       users: [
         { displayName: 'A B', userPrincipalName: 'ab@wire.example', licenses: [{ sku: 'ENTERPRISEPACK' }] },
-        { displayName: 'C D', userPrincipalName: 'cd@wire.example', licenses: [{ sku: 'ENTERPRISEPACK', groups: [{ groupId: '00000000-0000-4000-8000-00000000000a', error: 'CountViolation' }] }] },
+        {
+          displayName: 'C D',
+          userPrincipalName: 'cd@wire.example',
+          licenses: [
+            {
+              sku: 'ENTERPRISEPACK',
+              groups: [{ groupId: '00000000-0000-4000-8000-00000000000a', error: 'CountViolation' }],
+            },
+          ],
+        },
       ],
     });
     const body = (await (await graph(tenant, '/v1.0/subscribedSkus')).json()) as Json;
@@ -128,7 +162,9 @@ describe('simulated Graph', () => {
     const first = (await (await graph(tenant, '/v1.0/users?$select=displayName,mail&$top=2')).json()) as Json;
     expect(first.value).toHaveLength(2);
     expect(Object.keys(first.value[0]).sort()).toEqual(['displayName', 'mail']);
-    expect(first['@odata.nextLink']).toMatch(new RegExp(`^${sim.url.replace(/\./g, '\\.')}/v1\\.0/users\\?.*\\$skiptoken=`));
+    expect(first['@odata.nextLink']).toMatch(
+      new RegExp(`^${sim.url.replace(/\./g, '\\.')}/v1\\.0/users\\?.*\\$skiptoken=`),
+    );
     const second = (await (await graph(tenant, first['@odata.nextLink'])).json()) as Json;
     expect(second.value).toHaveLength(2);
     expect((await graph(tenant, '/v1.0/users?$top=1000')).status).toBe(400);
@@ -139,17 +175,34 @@ describe('simulated Graph', () => {
   test('shows a failed group assignment in licenseAssignmentStates but not in assignedLicenses', async () => {
     const tenant = newTenant({
       plans: [{ skuPartNumber: 'SPB' }],
-      users: [{ displayName: 'E F', userPrincipalName: 'ef@wire.example', licenses: [{ sku: 'SPB', groups: [{ groupId: '00000000-0000-4000-8000-00000000000b', error: 'CountViolation' }] }] }],
+      users: [
+        {
+          displayName: 'E F',
+          userPrincipalName: 'ef@wire.example',
+          licenses: [
+            { sku: 'SPB', groups: [{ groupId: '00000000-0000-4000-8000-00000000000b', error: 'CountViolation' }] },
+          ],
+        },
+      ],
     });
-    const body = (await (await graph(tenant, '/v1.0/users?$select=assignedLicenses,licenseAssignmentStates')).json()) as Json;
+    const body = (await (
+      await graph(tenant, '/v1.0/users?$select=assignedLicenses,licenseAssignmentStates')
+    ).json()) as Json;
     expect(body.value[0].assignedLicenses).toEqual([]);
     expect(body.value[0].licenseAssignmentStates).toEqual([
-      expect.objectContaining({ skuId: 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46', assignedByGroup: '00000000-0000-4000-8000-00000000000b', state: 'Error', error: 'CountViolation' }),
+      expect.objectContaining({
+        skuId: 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46',
+        assignedByGroup: '00000000-0000-4000-8000-00000000000b',
+        state: 'Error',
+        error: 'CountViolation',
+      }),
     ]);
   });
 
   test('delta reports deleted users as @removed with their reason', async () => {
-    const tenant = newTenant({ users: [{ id: '00000000-0000-4000-8000-0000000000d1', displayName: 'G H', userPrincipalName: 'gh@wire.example' }] });
+    const tenant = newTenant({
+      users: [{ id: '00000000-0000-4000-8000-0000000000d1', displayName: 'G H', userPrincipalName: 'gh@wire.example' }],
+    });
     const initial = (await (await graph(tenant, '/v1.0/users/delta?$select=displayName')).json()) as Json;
     tenant.removeUser('gh@wire.example', { permanent: true });
     const changes = (await (await graph(tenant, initial['@odata.deltaLink'])).json()) as Json;
@@ -199,9 +252,20 @@ describe('generated tenants', () => {
   test('are the same for the same seed, and hold about 1.5 plans per user', async () => {
     const a = newTenant({ generated: { users: 2000, plans: 5, seed: 42 } });
     const b = newTenant({ generated: { users: 2000, plans: 5, seed: 42 } });
-    const strip = (users: Json[]) => users.map((u) => ({ ...u, id: undefined, userPrincipalName: undefined, mail: undefined, proxyAddresses: undefined }));
-    const pageA = (await (await graph(a, '/v1.0/users?$select=id,displayName,assignedLicenses&$top=50')).json()) as Json;
-    const pageB = (await (await graph(b, '/v1.0/users?$select=id,displayName,assignedLicenses&$top=50')).json()) as Json;
+    const strip = (users: Json[]) =>
+      users.map((u) => ({
+        ...u,
+        id: undefined,
+        userPrincipalName: undefined,
+        mail: undefined,
+        proxyAddresses: undefined,
+      }));
+    const pageA = (await (
+      await graph(a, '/v1.0/users?$select=id,displayName,assignedLicenses&$top=50')
+    ).json()) as Json;
+    const pageB = (await (
+      await graph(b, '/v1.0/users?$select=id,displayName,assignedLicenses&$top=50')
+    ).json()) as Json;
     expect(strip(pageA.value)).toEqual(strip(pageB.value));
     const skus = (await (await graph(a, '/v1.0/subscribedSkus')).json()) as Json;
     const consumed = (skus.value as Json[]).reduce((sum, sku) => sum + (sku.consumedUnits as number), 0);
@@ -236,19 +300,44 @@ describe('the demo tenant', () => {
       const demo = addDemoTenant(demoSim);
       expect(demo.displayName).toBe(DEMO_TENANT_NAME);
       expect(DEMO_TENANT_NAME).toMatch(/simulated/i);
-      const token = (await (await fetch(`${demoSim.url}/${demo.tenantId}/oauth2/v2.0/token`, {
-        method: 'POST',
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET, scope: `${demoSim.url}/.default` }),
-      })).json()) as Json;
-      const users = ((await (await fetch(`${demoSim.url}/v1.0/users?$select=userType,accountEnabled,licenseAssignmentStates&$top=999`, {
-        headers: { Authorization: `Bearer ${token.access_token}` },
-      })).json()) as Json).value as Json[];
+      const token = (await (
+        await fetch(`${demoSim.url}/${demo.tenantId}/oauth2/v2.0/token`, {
+          method: 'POST',
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: DEMO_CLIENT_ID,
+            client_secret: DEMO_CLIENT_SECRET,
+            scope: `${demoSim.url}/.default`,
+          }),
+        })
+      ).json()) as Json;
+      const users = (
+        (await (
+          await fetch(`${demoSim.url}/v1.0/users?$select=userType,accountEnabled,licenseAssignmentStates&$top=999`, {
+            headers: { Authorization: `Bearer ${token.access_token}` },
+          })
+        ).json()) as Json
+      ).value as Json[];
       expect(users.length).toBeGreaterThanOrEqual(20);
       expect(users.some((u) => u.userType === 'Guest')).toBe(true);
       expect(users.some((u) => u.accountEnabled === false)).toBe(true);
-      expect(users.some((u) => (u.licenseAssignmentStates as Json[]).some((s) => s.error === 'CountViolation'))).toBe(true);
-      const skus = ((await (await fetch(`${demoSim.url}/v1.0/subscribedSkus`, { headers: { Authorization: `Bearer ${token.access_token}` } })).json()) as Json).value as Json[];
-      expect(skus.map((s) => s.skuPartNumber)).toEqual(['ENTERPRISEPACK', 'SPB', 'STANDARDPACK', 'POWER_BI_PRO', 'VISIOCLIENT']);
+      expect(users.some((u) => (u.licenseAssignmentStates as Json[]).some((s) => s.error === 'CountViolation'))).toBe(
+        true,
+      );
+      const skus = (
+        (await (
+          await fetch(`${demoSim.url}/v1.0/subscribedSkus`, {
+            headers: { Authorization: `Bearer ${token.access_token}` },
+          })
+        ).json()) as Json
+      ).value as Json[];
+      expect(skus.map((s) => s.skuPartNumber)).toEqual([
+        'ENTERPRISEPACK',
+        'SPB',
+        'STANDARDPACK',
+        'POWER_BI_PRO',
+        'VISIOCLIENT',
+      ]);
     } finally {
       await demoSim.close();
     }

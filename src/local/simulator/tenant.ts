@@ -170,7 +170,18 @@ export interface DeltaItem {
 
 const BASE_TIME = Date.UTC(2024, 0, 15, 9, 0, 0);
 const DEFAULT_PERMISSIONS = ['Organization.Read.All', 'User.Read.All'];
-const GENERATED_PLAN_ORDER = ['ENTERPRISEPACK', 'SPB', 'STANDARDPACK', 'POWER_BI_PRO', 'SPE_E3', 'SPE_E5', 'EMS', 'FLOW_FREE', 'VISIOCLIENT', 'PROJECTPROFESSIONAL'];
+const GENERATED_PLAN_ORDER = [
+  'ENTERPRISEPACK',
+  'SPB',
+  'STANDARDPACK',
+  'POWER_BI_PRO',
+  'SPE_E3',
+  'SPE_E5',
+  'EMS',
+  'FLOW_FREE',
+  'VISIOCLIENT',
+  'PROJECTPROFESSIONAL',
+];
 
 function isoAt(version: number): string {
   return new Date(BASE_TIME + version * 60_000).toISOString().replace('.000Z', 'Z');
@@ -203,12 +214,21 @@ export class SimTenant {
   private readonly faults: SimFaultRule[] = [];
   private consumedCache?: { version: number; counts: Map<string, number> };
 
-  constructor(input: SimTenantInput, private readonly countRequests: (tenantId: string, path?: string | RegExp) => number) {
+  constructor(
+    input: SimTenantInput,
+    private readonly countRequests: (tenantId: string, path?: string | RegExp) => number,
+  ) {
     this.displayName = input.displayName ?? 'Simulated tenant';
     this.tenantId = (input.tenantId ?? guidFrom('tenant', this.displayName, randomUUID())).toLowerCase();
     if (!GUID_PATTERN.test(this.tenantId)) throw new Error(`tenantId must be a GUID: ${this.tenantId}`);
-    const slug = this.displayName.toLowerCase().replace(/[^a-z0-9]+/g, '').slice(0, 20) || 'tenant';
-    this.domains = (input.domains ?? [`${slug}${this.tenantId.replace(/-/g, '').slice(0, 10)}.onmicrosoft.com`]).map(lower);
+    const slug =
+      this.displayName
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '')
+        .slice(0, 20) || 'tenant';
+    this.domains = (input.domains ?? [`${slug}${this.tenantId.replace(/-/g, '').slice(0, 10)}.onmicrosoft.com`]).map(
+      lower,
+    );
     this.defaultPageSize = input.defaultPageSize ?? 100;
     this.deltaChangedPropertiesOnly = input.deltaChangedPropertiesOnly ?? false;
     for (const app of input.apps ?? []) this.addApp(app);
@@ -220,7 +240,9 @@ export class SimTenant {
       for (let i = 0; i < input.generated.plans; i++) {
         const partNumber = GENERATED_PLAN_ORDER[i] ?? `SIMULATED_PLAN_${i + 1}`;
         const expected = Math.ceil((input.generated.users * 1.5) / input.generated.plans);
-        skuIds.push(this.addPlan({ skuPartNumber: partNumber, subscriptions: [{ units: Math.ceil(expected * 1.2) + 5 }] }));
+        skuIds.push(
+          this.addPlan({ skuPartNumber: partNumber, subscriptions: [{ units: Math.ceil(expected * 1.2) + 5 }] }),
+        );
       }
       const prefix = guidFrom('generated', this.tenantId, seed).slice(0, 23);
       this.generated = { ...input.generated, seed, skuIds, idPrefix: prefix };
@@ -239,7 +261,12 @@ export class SimTenant {
   }
 
   addApp(input: SimAppInput): void {
-    const secrets = input.clientSecret === undefined ? [] : Array.isArray(input.clientSecret) ? input.clientSecret : [input.clientSecret];
+    const secrets =
+      input.clientSecret === undefined
+        ? []
+        : Array.isArray(input.clientSecret)
+          ? input.clientSecret
+          : [input.clientSecret];
     this.apps.set(input.clientId.toLowerCase(), {
       clientId: input.clientId,
       displayName: input.displayName ?? 'License sync',
@@ -289,7 +316,12 @@ export class SimTenant {
       subscriptions: input.subscriptions ?? [{ units: 25, status: 'Enabled' }],
       consumedUnits: input.consumedUnits,
       servicePlans: input.servicePlans ?? [
-        { servicePlanId: guidFrom('serviceplan', skuId, 1), servicePlanName: `${input.skuPartNumber}_CORE`, provisioningStatus: 'Success', appliesTo: 'User' },
+        {
+          servicePlanId: guidFrom('serviceplan', skuId, 1),
+          servicePlanName: `${input.skuPartNumber}_CORE`,
+          provisioningStatus: 'Success',
+          appliesTo: 'User',
+        },
       ],
     });
     return skuId;
@@ -324,12 +356,25 @@ export class SimTenant {
       const units = { enabled: 0, warning: 0, suspended: 0, lockedOut: 0 };
       for (const subscription of plan.subscriptions) {
         const status = subscription.status ?? 'Enabled';
-        const key = status === 'Enabled' ? 'enabled' : status === 'Warning' ? 'warning' : status === 'Suspended' ? 'suspended' : 'lockedOut';
+        const key =
+          status === 'Enabled'
+            ? 'enabled'
+            : status === 'Warning'
+              ? 'warning'
+              : status === 'Suspended'
+                ? 'suspended'
+                : 'lockedOut';
         units[key] += subscription.units;
       }
       const capabilityStatus =
         plan.capabilityStatus ??
-        (units.enabled > 0 ? 'Enabled' : units.warning > 0 ? 'Warning' : units.suspended > 0 ? 'Suspended' : 'LockedOut');
+        (units.enabled > 0
+          ? 'Enabled'
+          : units.warning > 0
+            ? 'Warning'
+            : units.suspended > 0
+              ? 'Suspended'
+              : 'LockedOut');
       return {
         accountId: this.tenantId,
         accountName: this.displayName,
@@ -339,7 +384,9 @@ export class SimTenant {
         id: `${this.tenantId}_${plan.skuId}`,
         skuId: plan.skuId,
         skuPartNumber: plan.skuPartNumber,
-        subscriptionIds: plan.subscriptions.map((_, index) => guidFrom('subscription', this.tenantId, plan.skuId, index)),
+        subscriptionIds: plan.subscriptions.map((_, index) =>
+          guidFrom('subscription', this.tenantId, plan.skuId, index),
+        ),
         prepaidUnits: units,
         servicePlans: plan.servicePlans.map((servicePlan) => ({
           servicePlanId: servicePlan.servicePlanId,
@@ -406,14 +453,22 @@ export class SimTenant {
   assignLicense(ref: string, license: SimLicenseInput): void {
     const { position, user } = this.userRef(ref);
     const resolved = this.resolveLicense(license);
-    const next: SimUser = { ...user, licenses: [...user.licenses.filter((l) => l.skuId !== resolved.skuId), resolved], changedAt: ++this.version };
+    const next: SimUser = {
+      ...user,
+      licenses: [...user.licenses.filter((l) => l.skuId !== resolved.skuId), resolved],
+      changedAt: ++this.version,
+    };
     this.store(position, next);
   }
 
   removeLicense(ref: string, sku: string): void {
     const { position, user } = this.userRef(ref);
     const skuId = this.planOf(sku).skuId;
-    this.store(position, { ...user, licenses: user.licenses.filter((l) => l.skuId !== skuId), changedAt: ++this.version });
+    this.store(position, {
+      ...user,
+      licenses: user.licenses.filter((l) => l.skuId !== skuId),
+      changedAt: ++this.version,
+    });
   }
 
   /** Deletes a user: delta reports `@removed.reason` "changed" (soft delete, the default) or "deleted". */
@@ -446,7 +501,9 @@ export class SimTenant {
   }
 
   userCount(): number {
-    const generated = this.generated ? this.generated.users - [...this.overrides.values()].filter((v) => v === null).length : 0;
+    const generated = this.generated
+      ? this.generated.users - [...this.overrides.values()].filter((v) => v === null).length
+      : 0;
     return generated + this.slots.filter(Boolean).length;
   }
 
@@ -486,10 +543,12 @@ export class SimTenant {
     const items: DeltaItem[] = [];
     const keyOf = (version: number, id: string) => `${String(version).padStart(12, '0')}:${id}`;
     for (const user of [...this.slots, ...this.overrides.values()]) {
-      if (user && user.changedAt > since && user.changedAt <= until) items.push({ key: keyOf(user.changedAt, user.id), user: toGraphUser(user) });
+      if (user && user.changedAt > since && user.changedAt <= until)
+        items.push({ key: keyOf(user.changedAt, user.id), user: toGraphUser(user) });
     }
     for (const [id, tombstone] of this.tombstones) {
-      if (tombstone.deletedAt > since && tombstone.deletedAt <= until) items.push({ key: keyOf(tombstone.deletedAt, id), removed: { id, reason: tombstone.reason } });
+      if (tombstone.deletedAt > since && tombstone.deletedAt <= until)
+        items.push({ key: keyOf(tombstone.deletedAt, id), removed: { id, reason: tombstone.reason } });
     }
     const after = items.filter((item) => item.key > afterKey).sort((a, b) => (a.key < b.key ? -1 : 1));
     return { items: after.slice(0, limit), more: after.length > limit };
@@ -621,7 +680,8 @@ export class SimTenant {
     const mail = guest ? `guest${n}@example.com` : `user${n}@${domain}`;
     const proxyAddresses = [`SMTP:${mail}`];
     if (n % 3 === 0 && !guest) proxyAddresses.push(`smtp:u${n}@${domain}`);
-    if (n % 10 === 0) proxyAddresses.push(`x500:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=user${n}`);
+    if (n % 10 === 0)
+      proxyAddresses.push(`x500:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=user${n}`);
     const planCount = g.skuIds.length === 0 ? 0 : Math.min(g.skuIds.length, random() < 0.5 ? 1 : 2);
     const first = Math.floor(random() * g.skuIds.length);
     const licenses: SimLicense[] = [];
@@ -659,7 +719,10 @@ function aliasesOf(user: SimUser): string[] {
 
 /** Held = some assignment (direct or via a group) did not fail; a failed one only shows in the states. */
 function isHeld(license: SimLicense): boolean {
-  return (license.direct !== undefined && license.direct.state !== 'Error') || license.groups.some((group) => group.state !== 'Error');
+  return (
+    (license.direct !== undefined && license.direct.state !== 'Error') ||
+    license.groups.some((group) => group.state !== 'Error')
+  );
 }
 
 function toGraphUser(user: SimUser): User {
@@ -670,14 +733,22 @@ function toGraphUser(user: SimUser): User {
     if (isHeld(license)) assignedLicenses.push({ skuId: license.skuId, disabledPlans: license.disabledPlans });
     if (license.direct) {
       licenseAssignmentStates.push({
-        skuId: license.skuId, assignedByGroup: null, state: license.direct.state, error: license.direct.error,
-        disabledPlans: license.disabledPlans, lastUpdatedDateTime: updated,
+        skuId: license.skuId,
+        assignedByGroup: null,
+        state: license.direct.state,
+        error: license.direct.error,
+        disabledPlans: license.disabledPlans,
+        lastUpdatedDateTime: updated,
       });
     }
     for (const group of license.groups) {
       licenseAssignmentStates.push({
-        skuId: license.skuId, assignedByGroup: group.groupId, state: group.state, error: group.error,
-        disabledPlans: license.disabledPlans, lastUpdatedDateTime: updated,
+        skuId: license.skuId,
+        assignedByGroup: group.groupId,
+        state: group.state,
+        error: group.error,
+        disabledPlans: license.disabledPlans,
+        lastUpdatedDateTime: updated,
       });
     }
   }

@@ -3,13 +3,35 @@ import { ApiError, portals } from '../api.js';
 import { alertBox, h, spinner } from '../dom.js';
 
 export function pageHeader({ title, crumbs = [], badges = [], actions = [], intro }) {
-  return h('header', { class: 'page-header' },
-    crumbs.length ? h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
-      h('ol', null, ...crumbs.map(([text, href]) => h('li', null, href ? h('a', { href }, text) : h('span', { 'aria-current': 'page' }, text))))) : null,
-    h('div', { class: 'page-title-row' },
-      h('h1', { tabindex: '-1' }, title, badges.length ? h('span', { class: 'title-badges' }, ...badges.flatMap((b) => [' ', b])) : null),
-      actions.length ? h('div', { class: 'toolbar' }, ...actions) : null),
-    intro ? h('p', { class: 'intro' }, intro) : null);
+  return h(
+    'header',
+    { class: 'page-header' },
+    crumbs.length
+      ? h(
+          'nav',
+          { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+          h(
+            'ol',
+            null,
+            ...crumbs.map(([text, href]) =>
+              h('li', null, href ? h('a', { href }, text) : h('span', { 'aria-current': 'page' }, text)),
+            ),
+          ),
+        )
+      : null,
+    h(
+      'div',
+      { class: 'page-title-row' },
+      h(
+        'h1',
+        { tabindex: '-1' },
+        title,
+        badges.length ? h('span', { class: 'title-badges' }, ...badges.flatMap((b) => [' ', b])) : null,
+      ),
+      actions.length ? h('div', { class: 'toolbar' }, ...actions) : null,
+    ),
+    intro ? h('p', { class: 'intro' }, intro) : null,
+  );
 }
 
 export function loading(root, text = 'Loading…') {
@@ -22,7 +44,12 @@ export function loading(root, text = 'Loading…') {
 export function errorBox(error, title = 'That did not work') {
   const message = error instanceof ApiError || error instanceof Error ? error.message : String(error);
   const code = error instanceof ApiError && !/^http_|network|unauthorized/.test(error.code) ? error.code : undefined;
-  return alertBox('error', title, h('p', null, message), code ? h('p', { class: 'error-code' }, `Error code: ${code}`) : null);
+  return alertBox(
+    'error',
+    title,
+    h('p', null, message),
+    code ? h('p', { class: 'error-code' }, `Error code: ${code}`) : null,
+  );
 }
 
 export function errorText(error) {

@@ -4,52 +4,110 @@ import { alertBox, badge, h, replaceChildren, timeEl, uid } from '../dom.js';
 import { errorBox, pageHeader } from './common.js';
 
 function contactCard(contact, portalName) {
-  const origin = contact.origin?.kind === 'sync'
-    ? `Created by the sync of ${portalName.get(contact.origin.portalId) ?? 'a portal access'}`
-    : 'Created by hand';
-  const licenses = Array.isArray(contact.licenses) ? contact.licenses : Array.isArray(contact.consumers) ? contact.consumers : [];
-  return h('article', { class: 'card contact-card', 'aria-label': contact.displayName || contact.email },
+  const origin =
+    contact.origin?.kind === 'sync'
+      ? `Created by the sync of ${portalName.get(contact.origin.portalId) ?? 'a portal access'}`
+      : 'Created by hand';
+  const licenses = Array.isArray(contact.licenses)
+    ? contact.licenses
+    : Array.isArray(contact.consumers)
+      ? contact.consumers
+      : [];
+  return h(
+    'article',
+    { class: 'card contact-card', 'aria-label': contact.displayName || contact.email },
     h('h2', null, contact.displayName || contact.email),
-    h('dl', { class: 'props' },
-      h('dt', null, 'E-mail'), h('dd', null, contact.email),
-      h('dt', null, 'Other addresses'), h('dd', null, contact.aliases?.length ? contact.aliases.join(', ') : h('span', { class: 'muted' }, 'None')),
-      h('dt', null, 'Origin'), h('dd', null, badge(origin, contact.origin?.kind === 'sync' ? 'info' : 'neutral')),
-      h('dt', null, 'Created'), h('dd', null, timeEl(contact.createdAt)),
-      h('dt', null, 'Changed'), h('dd', null, timeEl(contact.updatedAt))),
-    licenses.length ? h('div', null, h('h3', null, 'Licenses'), h('ul', null, ...licenses.map((l) => {
-      const licenseId = l.licenseId ?? l.id;
-      return h('li', null, h('a', { href: `#/licenses/${encodeURIComponent(licenseId)}` }, l.name ?? l.licenseName ?? licenseId));
-    }))) : null);
+    h(
+      'dl',
+      { class: 'props' },
+      h('dt', null, 'E-mail'),
+      h('dd', null, contact.email),
+      h('dt', null, 'Other addresses'),
+      h('dd', null, contact.aliases?.length ? contact.aliases.join(', ') : h('span', { class: 'muted' }, 'None')),
+      h('dt', null, 'Origin'),
+      h('dd', null, badge(origin, contact.origin?.kind === 'sync' ? 'info' : 'neutral')),
+      h('dt', null, 'Created'),
+      h('dd', null, timeEl(contact.createdAt)),
+      h('dt', null, 'Changed'),
+      h('dd', null, timeEl(contact.updatedAt)),
+    ),
+    licenses.length
+      ? h(
+          'div',
+          null,
+          h('h3', null, 'Licenses'),
+          h(
+            'ul',
+            null,
+            ...licenses.map((l) => {
+              const licenseId = l.licenseId ?? l.id;
+              return h(
+                'li',
+                null,
+                h('a', { href: `#/licenses/${encodeURIComponent(licenseId)}` }, l.name ?? l.licenseName ?? licenseId),
+              );
+            }),
+          ),
+        )
+      : null,
+  );
 }
 
 export async function contactsView(ctx) {
   ctx.setTitle('Contacts');
   const { root } = ctx;
-  root.append(pageHeader({
-    title: 'Contacts',
-    intro: 'People in the ledger, shared by all portal accesses. Find one by any of its addresses (case does not matter).',
-  }));
+  root.append(
+    pageHeader({
+      title: 'Contacts',
+      intro:
+        'People in the ledger, shared by all portal accesses. Find one by any of its addresses (case does not matter).',
+    }),
+  );
   const portalName = new Map((await portalsApi.list().catch(() => [])).map((p) => [p.id, p.name]));
   if (!ctx.isActive()) return;
 
   const searchId = uid('contact-email');
-  const input = h('input', { id: searchId, type: 'search', name: 'email', autocomplete: 'off', spellcheck: 'false', placeholder: 'name@contoso.com' });
+  const input = h('input', {
+    id: searchId,
+    type: 'search',
+    name: 'email',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    placeholder: 'name@contoso.com',
+  });
   input.value = ctx.query.get('email') ?? '';
   const results = h('div', { class: 'results', 'aria-live': 'polite' });
-  const search = h('form', { class: 'card search-form', role: 'search', novalidate: true },
-    h('div', { class: 'inline-row' },
+  const search = h(
+    'form',
+    { class: 'card search-form', role: 'search', novalidate: true },
+    h(
+      'div',
+      { class: 'inline-row' },
       h('div', { class: 'field grow' }, h('label', { for: searchId }, 'E-mail address'), input),
-      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search')));
+      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search'),
+    ),
+  );
   root.append(search, results);
 
   const find = async (email) => {
-    replaceChildren(results, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Searching…'));
+    replaceChildren(
+      results,
+      h(
+        'p',
+        { class: 'loading', role: 'status' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        'Searching…',
+      ),
+    );
     try {
       const found = await contactsApi.find(email);
       if (!ctx.isActive()) return;
-      replaceChildren(results, found.length
-        ? found.map((c) => contactCard(c, portalName))
-        : alertBox('info', null, h('p', null, 'No contact holds the address ', h('strong', null, email), '.')));
+      replaceChildren(
+        results,
+        found.length
+          ? found.map((c) => contactCard(c, portalName))
+          : alertBox('info', null, h('p', null, 'No contact holds the address ', h('strong', null, email), '.')),
+      );
       if (found.length === 0) results.append(createForm(email));
     } catch (error) {
       replaceChildren(results, errorBox(error, 'The search did not work'));
@@ -60,7 +118,10 @@ export async function contactsView(ctx) {
     event.preventDefault();
     const email = input.value.trim();
     if (!email) {
-      replaceChildren(results, h('p', { class: 'field-error', role: 'alert' }, 'Enter an e-mail address to search for.'));
+      replaceChildren(
+        results,
+        h('p', { class: 'field-error', role: 'alert' }, 'Enter an e-mail address to search for.'),
+      );
       input.focus();
       return;
     }
@@ -75,22 +136,39 @@ export async function contactsView(ctx) {
     const emailInput = h('input', { id: emailId, type: 'email', required: true, autocomplete: 'off' });
     emailInput.value = email;
     const nameInput = h('input', { id: nameId, type: 'text', required: true, autocomplete: 'off' });
-    const aliasInput = h('input', { id: aliasId, type: 'text', autocomplete: 'off', 'aria-describedby': `${aliasId}-help` });
+    const aliasInput = h('input', {
+      id: aliasId,
+      type: 'text',
+      autocomplete: 'off',
+      'aria-describedby': `${aliasId}-help`,
+    });
     const messages = h('div');
-    const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'create-contact-title' },
+    const form = h(
+      'form',
+      { class: 'card form', novalidate: true, 'aria-labelledby': 'create-contact-title' },
       h('h2', { id: 'create-contact-title' }, 'Create a contact by hand'),
       h('div', { class: 'field' }, h('label', { for: emailId }, 'E-mail'), emailInput),
       h('div', { class: 'field' }, h('label', { for: nameId }, 'Display name'), nameInput),
-      h('div', { class: 'field' }, h('label', { for: aliasId }, 'Other addresses (optional)'), aliasInput, h('p', { class: 'help', id: `${aliasId}-help` }, 'Separate several with commas.')),
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: aliasId }, 'Other addresses (optional)'),
+        aliasInput,
+        h('p', { class: 'help', id: `${aliasId}-help` }, 'Separate several with commas.'),
+      ),
       messages,
-      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create contact')));
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create contact')),
+    );
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       messages.replaceChildren();
       const body = {
         email: emailInput.value.trim(),
         displayName: nameInput.value.trim(),
-        aliases: aliasInput.value.split(',').map((a) => a.trim()).filter(Boolean),
+        aliases: aliasInput.value
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
       };
       if (!body.email || !body.displayName) {
         messages.append(alertBox('error', 'Enter the e-mail and the display name.'));

@@ -14,9 +14,11 @@ function isOver(license) {
 function statusCell(license) {
   const parts = [];
   if (license.status === 'goneFromPortal') parts.push(badge('Gone from portal', 'neutral', license.statusMessage));
-  if (license.overAssigned) parts.push(badge('Over-assigned', 'error', 'Microsoft reports more consumed units than enabled'));
+  if (license.overAssigned)
+    parts.push(badge('Over-assigned', 'error', 'Microsoft reports more consumed units than enabled'));
   else if (license.assigned > license.available) parts.push(badge('More assigned than available', 'error'));
-  if (license.capabilityStatus && license.capabilityStatus !== 'Enabled') parts.push(badge(license.capabilityStatus, 'warning', 'Status of the subscription at Microsoft'));
+  if (license.capabilityStatus && license.capabilityStatus !== 'Enabled')
+    parts.push(badge(license.capabilityStatus, 'warning', 'Status of the subscription at Microsoft'));
   if (parts.length === 0) parts.push(badge('OK', 'success'));
   return parts.flatMap((p) => [p, ' ']);
 }
@@ -25,17 +27,23 @@ export async function licenseListView(ctx) {
   ctx.setTitle('Licenses');
   const { root } = ctx;
   const portalFilter = ctx.query.get('portal') ?? '';
-  root.append(pageHeader({
-    title: 'Licenses',
-    intro: 'One license per portal access and plan. Available and consumed come from Microsoft; assigned counts the consumers linked in the ledger.',
-  }));
+  root.append(
+    pageHeader({
+      title: 'Licenses',
+      intro:
+        'One license per portal access and plan. Available and consumed come from Microsoft; assigned counts the consumers linked in the ledger.',
+    }),
+  );
   const body = h('div');
   root.append(body);
   const done = loading(body, 'Loading licenses…');
   let list;
   let portalList;
   try {
-    [list, portalList] = await Promise.all([licensesApi.list(portalFilter || undefined), portalsApi.list().catch(() => [])]);
+    [list, portalList] = await Promise.all([
+      licensesApi.list(portalFilter || undefined),
+      portalsApi.list().catch(() => []),
+    ]);
   } finally {
     done();
   }
@@ -43,47 +51,142 @@ export async function licenseListView(ctx) {
   const portalName = new Map(portalList.map((p) => [p.id, p.name]));
 
   const selectId = uid('portal-filter');
-  const select = h('select', { id: selectId },
+  const select = h(
+    'select',
+    { id: selectId },
     h('option', { value: '' }, 'All portal accesses'),
-    ...[...portalList].sort((a, b) => a.name.localeCompare(b.name)).map((p) => h('option', { value: p.id }, p.name)));
+    ...[...portalList].sort((a, b) => a.name.localeCompare(b.name)).map((p) => h('option', { value: p.id }, p.name)),
+  );
   select.value = portalFilter;
-  select.addEventListener('change', () => ctx.navigate(select.value ? `#/licenses?portal=${encodeURIComponent(select.value)}` : '#/licenses'));
-  body.append(h('div', { class: 'filters' }, h('div', { class: 'field inline' }, h('label', { for: selectId }, 'Portal access'), select)));
+  select.addEventListener('change', () =>
+    ctx.navigate(select.value ? `#/licenses?portal=${encodeURIComponent(select.value)}` : '#/licenses'),
+  );
+  body.append(
+    h(
+      'div',
+      { class: 'filters' },
+      h('div', { class: 'field inline' }, h('label', { for: selectId }, 'Portal access'), select),
+    ),
+  );
 
   if (list.length === 0) {
-    body.append(h('div', { class: 'empty card' }, h('h2', null, 'No licenses yet'), h('p', null, 'Licenses appear after the first sync of a portal access.')));
+    body.append(
+      h(
+        'div',
+        { class: 'empty card' },
+        h('h2', null, 'No licenses yet'),
+        h('p', null, 'Licenses appear after the first sync of a portal access.'),
+      ),
+    );
     return;
   }
-  const sorted = [...list].sort((a, b) => (portalName.get(a.portalId) ?? '').localeCompare(portalName.get(b.portalId) ?? '') || a.name.localeCompare(b.name));
+  const sorted = [...list].sort(
+    (a, b) =>
+      (portalName.get(a.portalId) ?? '').localeCompare(portalName.get(b.portalId) ?? '') ||
+      a.name.localeCompare(b.name),
+  );
   const overCount = sorted.filter(isOver).length;
-  if (overCount) body.append(alertBox('warning', `${overCount} ${overCount === 1 ? 'license is' : 'licenses are'} over-assigned`, 'Highlighted below: more seats are consumed or assigned than are available.'));
+  if (overCount)
+    body.append(
+      alertBox(
+        'warning',
+        `${overCount} ${overCount === 1 ? 'license is' : 'licenses are'} over-assigned`,
+        'Highlighted below: more seats are consumed or assigned than are available.',
+      ),
+    );
 
   const current = sorted.filter((l) => l.status !== 'goneFromPortal');
-  const chartItems = [...current].sort((a, b) => b.available - a.available).slice(0, CHART_LIMIT)
-    .map((l) => ({ label: l.displayName, sublabel: portalName.get(l.portalId) ?? undefined, available: l.available, assigned: l.assigned, over: isOver(l) }));
+  const chartItems = [...current]
+    .sort((a, b) => b.available - a.available)
+    .slice(0, CHART_LIMIT)
+    .map((l) => ({
+      label: l.displayName,
+      sublabel: portalName.get(l.portalId) ?? undefined,
+      available: l.available,
+      assigned: l.assigned,
+      over: isOver(l),
+    }));
   if (chartItems.length) {
-    body.append(h('section', { class: 'card', 'aria-labelledby': 'chart-title' },
-      h('div', { class: 'card-header' }, h('h2', { id: 'chart-title' }, 'Available vs assigned per plan'),
-        current.length > CHART_LIMIT ? h('p', { class: 'muted' }, `The ${CHART_LIMIT} plans with the most seats; all are in the table below.`) : null),
-      availableVsAssignedChart(chartItems)));
+    body.append(
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'chart-title' },
+        h(
+          'div',
+          { class: 'card-header' },
+          h('h2', { id: 'chart-title' }, 'Available vs assigned per plan'),
+          current.length > CHART_LIMIT
+            ? h('p', { class: 'muted' }, `The ${CHART_LIMIT} plans with the most seats; all are in the table below.`)
+            : null,
+        ),
+        availableVsAssignedChart(chartItems),
+      ),
+    );
   }
 
-  const rows = sorted.map((l) => h('tr', { class: isOver(l) ? 'row-over' : l.status === 'goneFromPortal' ? 'row-muted' : undefined, dataset: { licenseId: l.id } },
-    h('th', { scope: 'row' }, h('a', { href: `#/licenses/${encodeURIComponent(l.id)}` }, l.name)),
-    h('td', null, portalName.get(l.portalId) ?? l.portalId),
-    h('td', { class: 'mono' }, l.skuPartNumber),
-    h('td', { class: 'num' }, formatNumber(l.available)),
-    h('td', { class: 'num' }, formatNumber(l.consumedUnits)),
-    h('td', { class: 'num' }, formatNumber(l.assigned)),
-    h('td', { class: 'num' }, formatNumber(l.warning)),
-    h('td', { class: 'num' }, formatNumber(l.suspended)),
-    h('td', null, ...statusCell(l))));
-  body.append(h('section', { class: 'card table-card', 'aria-labelledby': 'license-table-title' },
-    h('div', { class: 'card-header' }, h('h2', { id: 'license-table-title' }, 'All licenses', ' ', h('span', { class: 'count' }, formatNumber(sorted.length)))),
-    h('div', { class: 'table-scroll' }, h('table', { class: 'table', id: 'license-table' },
-      h('thead', null, h('tr', null, ...[['License'], ['Portal access'], ['Plan (SKU)'], ['Available', 'num'], ['Consumed', 'num'], ['Assigned', 'num'], ['Warning', 'num'], ['Suspended', 'num'], ['Status']]
-        .map(([t, cls]) => h('th', { scope: 'col', class: cls }, t)))),
-      h('tbody', null, ...rows)))));
+  const rows = sorted.map((l) =>
+    h(
+      'tr',
+      {
+        class: isOver(l) ? 'row-over' : l.status === 'goneFromPortal' ? 'row-muted' : undefined,
+        dataset: { licenseId: l.id },
+      },
+      h('th', { scope: 'row' }, h('a', { href: `#/licenses/${encodeURIComponent(l.id)}` }, l.name)),
+      h('td', null, portalName.get(l.portalId) ?? l.portalId),
+      h('td', { class: 'mono' }, l.skuPartNumber),
+      h('td', { class: 'num' }, formatNumber(l.available)),
+      h('td', { class: 'num' }, formatNumber(l.consumedUnits)),
+      h('td', { class: 'num' }, formatNumber(l.assigned)),
+      h('td', { class: 'num' }, formatNumber(l.warning)),
+      h('td', { class: 'num' }, formatNumber(l.suspended)),
+      h('td', null, ...statusCell(l)),
+    ),
+  );
+  body.append(
+    h(
+      'section',
+      { class: 'card table-card', 'aria-labelledby': 'license-table-title' },
+      h(
+        'div',
+        { class: 'card-header' },
+        h(
+          'h2',
+          { id: 'license-table-title' },
+          'All licenses',
+          ' ',
+          h('span', { class: 'count' }, formatNumber(sorted.length)),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h(
+          'table',
+          { class: 'table', id: 'license-table' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ...[
+                ['License'],
+                ['Portal access'],
+                ['Plan (SKU)'],
+                ['Available', 'num'],
+                ['Consumed', 'num'],
+                ['Assigned', 'num'],
+                ['Warning', 'num'],
+                ['Suspended', 'num'],
+                ['Status'],
+              ].map(([t, cls]) => h('th', { scope: 'col', class: cls }, t)),
+            ),
+          ),
+          h('tbody', null, ...rows),
+        ),
+      ),
+    ),
+  );
 }
 
 function ownerText(consumer, portalName) {
@@ -99,7 +202,11 @@ export async function licenseDetailView(ctx) {
   let consumers;
   let portalList;
   try {
-    [license, consumers, portalList] = await Promise.all([licensesApi.get(id), licensesApi.consumers(id), portalsApi.list().catch(() => [])]);
+    [license, consumers, portalList] = await Promise.all([
+      licensesApi.get(id),
+      licensesApi.consumers(id),
+      portalsApi.list().catch(() => []),
+    ]);
   } finally {
     done();
   }
@@ -108,22 +215,56 @@ export async function licenseDetailView(ctx) {
   const portalName = new Map(portalList.map((p) => [p.id, p.name]));
   // A sync-owned consumer still linked was last seen by its portal's last successful run.
   const lastSuccess = new Map(portalList.map((p) => [p.id, p.lastSuccessAt]));
-  root.append(pageHeader({
-    title: license.name,
-    crumbs: [['Licenses', '#/licenses'], [portalName.get(license.portalId) ?? license.portalId, `#/licenses?portal=${encodeURIComponent(license.portalId)}`], [license.displayName, null]],
-    badges: isOver(license) ? [badge('Over-assigned', 'error')] : [],
-  }));
-  if (license.status === 'goneFromPortal') root.append(alertBox('info', 'Gone from the portal', license.statusMessage ?? 'The tenant no longer has this plan; available is 0.'));
-  const stat = (label, value, tone) => h('div', { class: `stat${tone ? ` stat-${tone}` : ''}` }, h('span', { class: 'stat-value' }, formatNumber(value)), h('span', { class: 'stat-label' }, label));
-  root.append(h('section', { class: 'card', 'aria-label': 'Counts' },
-    h('div', { class: 'stats' },
-      stat('Available', license.available),
-      stat('Consumed', license.consumedUnits, license.overAssigned ? 'error' : undefined),
-      stat('Assigned', license.assigned, license.assigned > license.available ? 'error' : undefined),
-      stat('Warning', license.warning, license.warning ? 'warning' : undefined),
-      stat('Suspended', license.suspended, license.suspended ? 'warning' : undefined),
-      stat('Locked out', license.lockedOut, license.lockedOut ? 'warning' : undefined)),
-    h('p', { class: 'muted' }, `Plan ${license.skuPartNumber} (${license.skuId}) · ${license.appliesTo || 'User'} · Microsoft status: ${license.capabilityStatus || '–'}`)));
+  root.append(
+    pageHeader({
+      title: license.name,
+      crumbs: [
+        ['Licenses', '#/licenses'],
+        [
+          portalName.get(license.portalId) ?? license.portalId,
+          `#/licenses?portal=${encodeURIComponent(license.portalId)}`,
+        ],
+        [license.displayName, null],
+      ],
+      badges: isOver(license) ? [badge('Over-assigned', 'error')] : [],
+    }),
+  );
+  if (license.status === 'goneFromPortal')
+    root.append(
+      alertBox(
+        'info',
+        'Gone from the portal',
+        license.statusMessage ?? 'The tenant no longer has this plan; available is 0.',
+      ),
+    );
+  const stat = (label, value, tone) =>
+    h(
+      'div',
+      { class: `stat${tone ? ` stat-${tone}` : ''}` },
+      h('span', { class: 'stat-value' }, formatNumber(value)),
+      h('span', { class: 'stat-label' }, label),
+    );
+  root.append(
+    h(
+      'section',
+      { class: 'card', 'aria-label': 'Counts' },
+      h(
+        'div',
+        { class: 'stats' },
+        stat('Available', license.available),
+        stat('Consumed', license.consumedUnits, license.overAssigned ? 'error' : undefined),
+        stat('Assigned', license.assigned, license.assigned > license.available ? 'error' : undefined),
+        stat('Warning', license.warning, license.warning ? 'warning' : undefined),
+        stat('Suspended', license.suspended, license.suspended ? 'warning' : undefined),
+        stat('Locked out', license.lockedOut, license.lockedOut ? 'warning' : undefined),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        `Plan ${license.skuPartNumber} (${license.skuId}) · ${license.appliesTo || 'User'} · Microsoft status: ${license.capabilityStatus || '–'}`,
+      ),
+    ),
+  );
 
   const consumerSection = h('section', { class: 'card table-card', 'aria-labelledby': 'consumers-title' });
   root.append(consumerSection);
@@ -133,40 +274,111 @@ export async function licenseDetailView(ctx) {
       const contact = c.contact ?? {};
       const email = contact.email ?? c.email ?? c.assignment?.userPrincipalName;
       const name = contact.displayName ?? c.displayName;
-      return h('tr', { dataset: { contactId: c.contactId } },
-        h('th', { scope: 'row', class: 'contact-cell' },
+      return h(
+        'tr',
+        { dataset: { contactId: c.contactId } },
+        h(
+          'th',
+          { scope: 'row', class: 'contact-cell' },
           name ? h('span', { class: 'contact-name' }, name) : null,
-          email && !email.includes('#') ? h('a', { href: `#/contacts?email=${encodeURIComponent(email)}` }, email) : h('span', { class: email ? undefined : 'mono' }, email ?? c.contactId)),
-        h('td', null, howAssigned(c.assignment), c.assignment?.assignedViaGroups?.length ? h('span', { class: 'muted small', title: c.assignment.assignedViaGroups.join(', ') }, ' (groups)') : null),
-        h('td', null, ...(c.assignment ? (accountFlags(c.assignment).length ? accountFlags(c.assignment).flatMap((b) => [b, ' ']) : [h('span', { class: 'muted' }, 'Member, enabled')]) : [h('span', { class: 'muted' }, '–')])),
-        h('td', null, c.owner?.kind === 'sync' ? badge(ownerText(c, portalName), 'info') : badge('Made by hand', 'neutral')),
+          email && !email.includes('#')
+            ? h('a', { href: `#/contacts?email=${encodeURIComponent(email)}` }, email)
+            : h('span', { class: email ? undefined : 'mono' }, email ?? c.contactId),
+        ),
+        h(
+          'td',
+          null,
+          howAssigned(c.assignment),
+          c.assignment?.assignedViaGroups?.length
+            ? h('span', { class: 'muted small', title: c.assignment.assignedViaGroups.join(', ') }, ' (groups)')
+            : null,
+        ),
+        h(
+          'td',
+          null,
+          ...(c.assignment
+            ? accountFlags(c.assignment).length
+              ? accountFlags(c.assignment).flatMap((b) => [b, ' '])
+              : [h('span', { class: 'muted' }, 'Member, enabled')]
+            : [h('span', { class: 'muted' }, '–')]),
+        ),
+        h(
+          'td',
+          null,
+          c.owner?.kind === 'sync' ? badge(ownerText(c, portalName), 'info') : badge('Made by hand', 'neutral'),
+        ),
         h('td', null, timeEl(c.firstSeen ?? c.createdAt, 'short')),
-        h('td', null, timeEl(c.lastSeen ?? (c.owner?.kind === 'sync' ? lastSuccess.get(c.owner.portalId) : undefined), 'short')),
-        h('td', null, c.owner?.kind === 'manual' ? button('Unlink', {
-          class: 'btn btn-small btn-danger-quiet',
-          'aria-label': `Unlink ${email ?? c.contactId}`,
-          onClick: async () => {
-            const answer = await ctx.confirm({ title: `Unlink ${email ?? 'this contact'}?`, body: ['The contact stays; only its link to this license is removed.'], confirmText: 'Unlink' });
-            if (!answer.ok) return;
-            try {
-              await licensesApi.unlink(id, c.contactId);
-              consumers = consumers.filter((x) => x !== c);
-              ctx.toast('Unlinked.', 'success');
-              renderConsumers();
-            } catch (error) {
-              ctx.toast(`Could not unlink: ${errorText(error)}`, 'error');
-            }
-          },
-        }) : null));
+        h(
+          'td',
+          null,
+          timeEl(c.lastSeen ?? (c.owner?.kind === 'sync' ? lastSuccess.get(c.owner.portalId) : undefined), 'short'),
+        ),
+        h(
+          'td',
+          null,
+          c.owner?.kind === 'manual'
+            ? button('Unlink', {
+                class: 'btn btn-small btn-danger-quiet',
+                'aria-label': `Unlink ${email ?? c.contactId}`,
+                onClick: async () => {
+                  const answer = await ctx.confirm({
+                    title: `Unlink ${email ?? 'this contact'}?`,
+                    body: ['The contact stays; only its link to this license is removed.'],
+                    confirmText: 'Unlink',
+                  });
+                  if (!answer.ok) return;
+                  try {
+                    await licensesApi.unlink(id, c.contactId);
+                    consumers = consumers.filter((x) => x !== c);
+                    ctx.toast('Unlinked.', 'success');
+                    renderConsumers();
+                  } catch (error) {
+                    ctx.toast(`Could not unlink: ${errorText(error)}`, 'error');
+                  }
+                },
+              })
+            : null,
+        ),
+      );
     });
-    replaceChildren(consumerSection,
-      h('div', { class: 'card-header' }, h('h2', { id: 'consumers-title' }, 'Consumers', ' ', h('span', { class: 'count' }, formatNumber(consumers.length)))),
+    replaceChildren(
+      consumerSection,
+      h(
+        'div',
+        { class: 'card-header' },
+        h(
+          'h2',
+          { id: 'consumers-title' },
+          'Consumers',
+          ' ',
+          h('span', { class: 'count' }, formatNumber(consumers.length)),
+        ),
+      ),
       consumers.length === 0
         ? h('p', { class: 'empty-inline' }, 'Nobody is linked to this license.')
-        : h('div', { class: 'table-scroll' }, h('table', { class: 'table', id: 'consumer-table' },
-          h('thead', null, h('tr', null, ...['Contact', 'How assigned', 'Account', 'Owner', 'First seen', 'Last seen'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-          h('tbody', null, ...rows))),
-      (linkFormNode ??= linkForm()));
+        : h(
+            'div',
+            { class: 'table-scroll' },
+            h(
+              'table',
+              { class: 'table', id: 'consumer-table' },
+              h(
+                'thead',
+                null,
+                h(
+                  'tr',
+                  null,
+                  ...['Contact', 'How assigned', 'Account', 'Owner', 'First seen', 'Last seen'].map((t) =>
+                    h('th', { scope: 'col' }, t),
+                  ),
+                  h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+                ),
+              ),
+              h('tbody', null, ...rows),
+            ),
+          ),
+      (linkFormNode ??= linkForm()),
+    );
   };
   let linkFormNode;
 
@@ -174,32 +386,61 @@ export async function licenseDetailView(ctx) {
     const inputId = uid('link-email');
     const input = h('input', { id: inputId, type: 'email', required: true, autocomplete: 'off', spellcheck: 'false' });
     const result = h('div', { 'aria-live': 'polite' });
-    const form = h('form', { class: 'inline-form', novalidate: true },
+    const form = h(
+      'form',
+      { class: 'inline-form', novalidate: true },
       h('h3', null, 'Link a contact by hand'),
-      h('div', { class: 'inline-row' },
+      h(
+        'div',
+        { class: 'inline-row' },
         h('div', { class: 'field' }, h('label', { for: inputId }, 'Contact e-mail'), input),
-        h('button', { type: 'submit', class: 'btn' }, 'Link contact')),
-      result);
+        h('button', { type: 'submit', class: 'btn' }, 'Link contact'),
+      ),
+      result,
+    );
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const email = input.value.trim();
-      if (!email) { replaceChildren(result, h('p', { class: 'field-error' }, 'Enter an e-mail address.')); input.focus(); return; }
+      if (!email) {
+        replaceChildren(result, h('p', { class: 'field-error' }, 'Enter an e-mail address.'));
+        input.focus();
+        return;
+      }
       try {
         const found = await contactsApi.find(email);
         if (found.length === 0) {
-          replaceChildren(result, alertBox('warning', null, h('p', null, 'No contact holds this address. ', h('a', { href: `#/contacts?email=${encodeURIComponent(email)}` }, 'Create it on the Contacts page'), '.')));
+          replaceChildren(
+            result,
+            alertBox(
+              'warning',
+              null,
+              h(
+                'p',
+                null,
+                'No contact holds this address. ',
+                h('a', { href: `#/contacts?email=${encodeURIComponent(email)}` }, 'Create it on the Contacts page'),
+                '.',
+              ),
+            ),
+          );
           return;
         }
         await licensesApi.link(id, found[0].id);
         const known = new Map(consumers.filter((c) => c.contact).map((c) => [c.contactId, c.contact]));
         known.set(found[0].id, found[0]);
-        consumers = (await licensesApi.consumers(id)).map((c) => ({ ...c, contact: c.contact ?? known.get(c.contactId) }));
+        consumers = (await licensesApi.consumers(id)).map((c) => ({
+          ...c,
+          contact: c.contact ?? known.get(c.contactId),
+        }));
         ctx.toast(`Linked ${found[0].email}.`, 'success');
         input.value = '';
         result.replaceChildren();
         renderConsumers();
       } catch (error) {
-        replaceChildren(result, errorBox(error, error instanceof ApiError && error.status === 409 ? 'Already linked' : 'Could not link'));
+        replaceChildren(
+          result,
+          errorBox(error, error instanceof ApiError && error.status === 409 ? 'Already linked' : 'Could not link'),
+        );
       }
     });
     return form;
@@ -216,7 +457,9 @@ const CONTACT_LOOKUPS = 50;
  */
 async function addContactDetails(ctx, consumers, rerender) {
   // Guests' sign-in names (…#EXT#@…) are not e-mail addresses: nothing to look up by.
-  const pending = consumers.filter((c) => !c.contact && c.assignment?.userPrincipalName && !c.assignment.userPrincipalName.includes('#')).slice(0, CONTACT_LOOKUPS);
+  const pending = consumers
+    .filter((c) => !c.contact && c.assignment?.userPrincipalName && !c.assignment.userPrincipalName.includes('#'))
+    .slice(0, CONTACT_LOOKUPS);
   if (pending.length === 0) return;
   const queue = [...pending];
   const worker = async () => {

@@ -1,26 +1,60 @@
 // One portal access: its settings, the run going on now (with progress), and its run history.
 import { portals } from '../api.js';
 import { alertBox, badge, button, formatDuration, formatNumber, h, replaceChildren, timeEl, toggle } from '../dom.js';
-import { AUTH_LABELS, CLOUD_LABELS, TRIGGER_LABELS, countsSummary, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
+import {
+  AUTH_LABELS,
+  CLOUD_LABELS,
+  TRIGGER_LABELS,
+  countsSummary,
+  isRunActive,
+  portalBadges,
+  runStatusBadge,
+} from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
 import { verifiedPlans } from './portal-form.js';
 
 function runDetails(run) {
   if (run.status === 'failed') {
-    return h('div', { class: 'run-error' },
+    return h(
+      'div',
+      { class: 'run-error' },
       h('p', null, run.errorMessage ?? 'The run failed.'),
-      run.errorCode ? h('p', { class: 'error-code' }, `Error code: ${run.errorCode}`) : null);
+      run.errorCode ? h('p', { class: 'error-code' }, `Error code: ${run.errorCode}`) : null,
+    );
   }
   if (run.status === 'skipped') return h('p', null, run.skippedReason ?? 'Skipped.');
   if (isRunActive(run)) {
     const c = run.counts ?? {};
-    return h('p', { class: 'muted' }, run.status === 'queued' ? 'Waiting to start…' : `Reading… ${formatNumber(c.plansRead ?? 0)} plans, ${formatNumber(c.usersRead ?? 0)} users so far`);
+    return h(
+      'p',
+      { class: 'muted' },
+      run.status === 'queued'
+        ? 'Waiting to start…'
+        : `Reading… ${formatNumber(c.plansRead ?? 0)} plans, ${formatNumber(c.usersRead ?? 0)} users so far`,
+    );
   }
-  const parts = [run.trigger === 'dryRun' ? `Preview, nothing written: ${countsSummary(run.counts)}` : countsSummary(run.counts)];
+  const parts = [
+    run.trigger === 'dryRun' ? `Preview, nothing written: ${countsSummary(run.counts)}` : countsSummary(run.counts),
+  ];
   if (run.conflicts?.length) {
-    parts.push(h('details', { class: 'conflicts' },
-      h('summary', null, `${run.conflicts.length} ${run.conflicts.length === 1 ? 'user' : 'users'} not linked: addresses held by several contacts`),
-      h('ul', null, ...run.conflicts.map((c) => h('li', null, `${c.userPrincipalName}: ${c.addresses.join(', ')} (${c.contactIds.length} contacts)`)))));
+    parts.push(
+      h(
+        'details',
+        { class: 'conflicts' },
+        h(
+          'summary',
+          null,
+          `${run.conflicts.length} ${run.conflicts.length === 1 ? 'user' : 'users'} not linked: addresses held by several contacts`,
+        ),
+        h(
+          'ul',
+          null,
+          ...run.conflicts.map((c) =>
+            h('li', null, `${c.userPrincipalName}: ${c.addresses.join(', ')} (${c.contactIds.length} contacts)`),
+          ),
+        ),
+      ),
+    );
   }
   return h('div', null, ...parts);
 }
@@ -28,14 +62,20 @@ function runDetails(run) {
 function progressPanel(run) {
   const started = run.startedAt ? ['Started ', timeEl(run.startedAt, true)] : ['Queued ', timeEl(run.queuedAt, true)];
   const counts = run.counts ?? {};
-  return h('section', { class: 'card run-now', 'aria-labelledby': 'run-now-title' },
+  return h(
+    'section',
+    { class: 'card run-now', 'aria-labelledby': 'run-now-title' },
     h('h2', { id: 'run-now-title' }, run.status === 'queued' ? 'Sync queued' : 'Sync in progress'),
     h('progress', { class: 'run-progress', 'aria-labelledby': 'run-now-title' }),
-    h('p', { class: 'run-now-status', role: 'status' },
+    h(
+      'p',
+      { class: 'run-now-status', role: 'status' },
       run.status === 'queued'
         ? 'Waiting for the worker to pick the run up…'
-        : `Reading the tenant: ${formatNumber(counts.plansRead ?? 0)} plans and ${formatNumber(counts.usersRead ?? 0)} users so far…`),
-    h('p', { class: 'muted' }, TRIGGER_LABELS[run.trigger] ?? run.trigger, ' · ', ...started));
+        : `Reading the tenant: ${formatNumber(counts.plansRead ?? 0)} plans and ${formatNumber(counts.usersRead ?? 0)} users so far…`,
+    ),
+    h('p', { class: 'muted' }, TRIGGER_LABELS[run.trigger] ?? run.trigger, ' · ', ...started),
+  );
 }
 
 export async function portalDetailView(ctx) {
@@ -59,39 +99,62 @@ export async function portalDetailView(ctx) {
   ctx.setTitle(portal.name);
 
   const renderHeader = () => {
-    replaceChildren(header, pageHeader({
-      title: portal.name,
-      badges: portalBadges(portal),
-      crumbs: [['Portal accesses', '#/portals'], [portal.name, null]],
-      actions: [
-        button('Sync now', {
-          class: 'btn btn-primary',
-          disabled: !portal.active,
-          title: portal.active ? undefined : 'Activate the portal access to sync it',
-          onClick: async () => {
-            if ((await syncNow(ctx, portal)) !== undefined) await refresh();
-          },
-        }),
-        h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/preview` }, 'Preview'),
-        button('Verify', { onClick: verify }),
-        h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/edit` }, 'Edit'),
-        h('a', { class: 'btn', href: `#/licenses?portal=${encodeURIComponent(portal.id)}` }, 'Licenses'),
-        button('Delete', {
-          class: 'btn btn-danger-quiet',
-          onClick: async () => { if (await deletePortal(ctx, portal)) ctx.navigate('#/portals'); },
-        }),
-      ],
-    }));
+    replaceChildren(
+      header,
+      pageHeader({
+        title: portal.name,
+        badges: portalBadges(portal),
+        crumbs: [
+          ['Portal accesses', '#/portals'],
+          [portal.name, null],
+        ],
+        actions: [
+          button('Sync now', {
+            class: 'btn btn-primary',
+            disabled: !portal.active,
+            title: portal.active ? undefined : 'Activate the portal access to sync it',
+            onClick: async () => {
+              if ((await syncNow(ctx, portal)) !== undefined) await refresh();
+            },
+          }),
+          h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/preview` }, 'Preview'),
+          button('Verify', { onClick: verify }),
+          h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/edit` }, 'Edit'),
+          h('a', { class: 'btn', href: `#/licenses?portal=${encodeURIComponent(portal.id)}` }, 'Licenses'),
+          button('Delete', {
+            class: 'btn btn-danger-quiet',
+            onClick: async () => {
+              if (await deletePortal(ctx, portal)) ctx.navigate('#/portals');
+            },
+          }),
+        ],
+      }),
+    );
   };
 
   const verify = async (event) => {
     const trigger = event.currentTarget;
     trigger.disabled = true;
-    replaceChildren(notices, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Signing in to the tenant and reading its plans…'));
+    replaceChildren(
+      notices,
+      h(
+        'p',
+        { class: 'loading', role: 'status' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        'Signing in to the tenant and reading its plans…',
+      ),
+    );
     try {
       const result = await portals.verify(portal.id);
       const plans = verifiedPlans(result);
-      replaceChildren(notices, alertBox('success', 'Verified', `Signed in to the tenant${plans === undefined ? '' : ` and read ${plans} ${plans === 1 ? 'plan' : 'plans'}`}.`));
+      replaceChildren(
+        notices,
+        alertBox(
+          'success',
+          'Verified',
+          `Signed in to the tenant${plans === undefined ? '' : ` and read ${plans} ${plans === 1 ? 'plan' : 'plans'}`}.`,
+        ),
+      );
     } catch (error) {
       replaceChildren(notices, errorBox(error, 'The sign-in did not work'));
     } finally {
@@ -101,76 +164,158 @@ export async function portalDetailView(ctx) {
 
   const renderSummary = () => {
     const row = (term, ...value) => [h('dt', null, term), h('dd', null, ...value)];
-    replaceChildren(summary, h('section', { class: 'card', 'aria-labelledby': 'settings-title' },
-      h('h2', { id: 'settings-title' }, 'Settings'),
-      h('div', { class: 'summary-grid' },
-        h('dl', { class: 'props' },
-          ...row('Tenant', h('span', { class: 'mono' }, portal.tenantId)),
-          ...row('Client ID', h('span', { class: 'mono' }, portal.clientId)),
-          ...row('Cloud', CLOUD_LABELS[portal.cloud] ?? portal.cloud),
-          ...row('Credential', AUTH_LABELS[portal.authKind] ?? portal.authKind,
-            portal.authKind === 'password' && portal.username ? ` (${portal.username})` : '',
-            h('br'),
-            portal.hasSecret ? h('span', { class: 'muted' }, 'Stored, set ', timeEl(portal.secretSetAt)) : badge('No credentials stored', 'error'))),
-        h('dl', { class: 'props' },
-          ...row('Active', toggle({
-            label: 'Active',
-            checked: portal.active,
-            onChange: async (active) => {
-              try {
-                portal = await portals.update(portal.id, { active });
-                ctx.toast(active ? `"${portal.name}" is active.` : `"${portal.name}" is deactivated: it is not synced; its data stays.`, 'success');
-                renderHeader();
-                renderRuns();
-              } catch (error) {
-                ctx.toast(`Could not change "${portal.name}": ${errorText(error)}`, 'error');
-                throw error;
-              }
-            },
-          })),
-          ...row('Automatic sync', toggle({
-            label: 'Automatic sync',
-            checked: portal.autoSync,
-            onChange: async (autoSync) => {
-              try {
-                portal = await portals.update(portal.id, { autoSync });
-                ctx.toast(`Automatic sync of "${portal.name}" is ${autoSync ? 'on' : 'off'}.`, 'success');
-                renderRuns();
-              } catch (error) {
-                ctx.toast(`Could not change "${portal.name}": ${errorText(error)}`, 'error');
-                throw error;
-              }
-            },
-          })),
-          ...row('Last successful sync', timeEl(portal.lastSuccessAt)),
-          ...row('Created', timeEl(portal.createdAt)))),
-      portal.authKind === 'password'
-        ? alertBox('warning', 'Legacy sign-in', 'This portal access signs in with a user\'s e-mail and password. Microsoft is retiring this, and it fails when the account requires MFA. Switch it to an app registration with a client secret or certificate.')
-        : null));
+    replaceChildren(
+      summary,
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'settings-title' },
+        h('h2', { id: 'settings-title' }, 'Settings'),
+        h(
+          'div',
+          { class: 'summary-grid' },
+          h(
+            'dl',
+            { class: 'props' },
+            ...row('Tenant', h('span', { class: 'mono' }, portal.tenantId)),
+            ...row('Client ID', h('span', { class: 'mono' }, portal.clientId)),
+            ...row('Cloud', CLOUD_LABELS[portal.cloud] ?? portal.cloud),
+            ...row(
+              'Credential',
+              AUTH_LABELS[portal.authKind] ?? portal.authKind,
+              portal.authKind === 'password' && portal.username ? ` (${portal.username})` : '',
+              h('br'),
+              portal.hasSecret
+                ? h('span', { class: 'muted' }, 'Stored, set ', timeEl(portal.secretSetAt))
+                : badge('No credentials stored', 'error'),
+            ),
+          ),
+          h(
+            'dl',
+            { class: 'props' },
+            ...row(
+              'Active',
+              toggle({
+                label: 'Active',
+                checked: portal.active,
+                onChange: async (active) => {
+                  try {
+                    portal = await portals.update(portal.id, { active });
+                    ctx.toast(
+                      active
+                        ? `"${portal.name}" is active.`
+                        : `"${portal.name}" is deactivated: it is not synced; its data stays.`,
+                      'success',
+                    );
+                    renderHeader();
+                    renderRuns();
+                  } catch (error) {
+                    ctx.toast(`Could not change "${portal.name}": ${errorText(error)}`, 'error');
+                    throw error;
+                  }
+                },
+              }),
+            ),
+            ...row(
+              'Automatic sync',
+              toggle({
+                label: 'Automatic sync',
+                checked: portal.autoSync,
+                onChange: async (autoSync) => {
+                  try {
+                    portal = await portals.update(portal.id, { autoSync });
+                    ctx.toast(`Automatic sync of "${portal.name}" is ${autoSync ? 'on' : 'off'}.`, 'success');
+                    renderRuns();
+                  } catch (error) {
+                    ctx.toast(`Could not change "${portal.name}": ${errorText(error)}`, 'error');
+                    throw error;
+                  }
+                },
+              }),
+            ),
+            ...row('Last successful sync', timeEl(portal.lastSuccessAt)),
+            ...row('Created', timeEl(portal.createdAt)),
+          ),
+        ),
+        portal.authKind === 'password'
+          ? alertBox(
+              'warning',
+              'Legacy sign-in',
+              "This portal access signs in with a user's e-mail and password. Microsoft is retiring this, and it fails when the account requires MFA. Switch it to an app registration with a client secret or certificate.",
+            )
+          : null,
+      ),
+    );
   };
 
   const renderRuns = () => {
     const active = runs.find(isRunActive);
     replaceChildren(runNow, active ? progressPanel(active) : null);
-    const rows = runs.map((run) => h('tr', { class: run.status === 'failed' ? 'row-error' : undefined, dataset: { runId: run.id, status: run.status, trigger: run.trigger, queuedAt: run.queuedAt } },
-      h('td', null, timeEl(run.startedAt ?? run.queuedAt)),
-      h('td', null, TRIGGER_LABELS[run.trigger] ?? run.trigger),
-      h('td', null, runStatusBadge(run.status)),
-      h('td', { class: 'num' }, isRunActive(run) ? h('progress', { class: 'run-progress small', 'aria-label': 'In progress' }) : formatDuration(run.startedAt, run.endedAt)),
-      h('td', null, runDetails(run)),
-      h('td', { class: 'num' }, formatNumber(run.graphRequests), run.throttledRetries ? h('span', { class: 'muted', title: 'Retries after throttling' }, ` (${run.throttledRetries} throttled)`) : null)));
+    const rows = runs.map((run) =>
+      h(
+        'tr',
+        {
+          class: run.status === 'failed' ? 'row-error' : undefined,
+          dataset: { runId: run.id, status: run.status, trigger: run.trigger, queuedAt: run.queuedAt },
+        },
+        h('td', null, timeEl(run.startedAt ?? run.queuedAt)),
+        h('td', null, TRIGGER_LABELS[run.trigger] ?? run.trigger),
+        h('td', null, runStatusBadge(run.status)),
+        h(
+          'td',
+          { class: 'num' },
+          isRunActive(run)
+            ? h('progress', { class: 'run-progress small', 'aria-label': 'In progress' })
+            : formatDuration(run.startedAt, run.endedAt),
+        ),
+        h('td', null, runDetails(run)),
+        h(
+          'td',
+          { class: 'num' },
+          formatNumber(run.graphRequests),
+          run.throttledRetries
+            ? h('span', { class: 'muted', title: 'Retries after throttling' }, ` (${run.throttledRetries} throttled)`)
+            : null,
+        ),
+      ),
+    );
     const skipNote = !portal.active
       ? 'Deactivated: scheduled runs skip this portal access. Its licenses, consumers and run history stay.'
-      : !portal.autoSync ? 'Automatic sync is off: scheduled runs skip this portal access. "Sync now" still runs it.' : null;
-    replaceChildren(history,
-      h('div', { class: 'card-header' }, h('h2', { id: 'history-title' }, 'Run history'), h('p', { class: 'muted' }, 'Newest first, including the scheduled runs.')),
+      : !portal.autoSync
+        ? 'Automatic sync is off: scheduled runs skip this portal access. "Sync now" still runs it.'
+        : null;
+    replaceChildren(
+      history,
+      h(
+        'div',
+        { class: 'card-header' },
+        h('h2', { id: 'history-title' }, 'Run history'),
+        h('p', { class: 'muted' }, 'Newest first, including the scheduled runs.'),
+      ),
       skipNote ? h('p', { class: 'skip-note', id: 'schedule-note' }, skipNote) : null,
       runs.length === 0
         ? h('p', { class: 'empty-inline' }, 'No runs yet. Choose "Sync now" to run one, or wait for the schedule.')
-        : h('div', { class: 'table-scroll' }, h('table', { class: 'table', id: 'run-table' },
-          h('caption', { class: 'visually-hidden' }, `Run history of ${portal.name}`),
-          h('thead', null, h('tr', null, ...['When', 'Trigger', 'Status', 'Duration', 'Result', 'Graph requests'].map((t) => h('th', { scope: 'col', class: t === 'Duration' || t === 'Graph requests' ? 'num' : undefined }, t)))),
-          h('tbody', null, ...rows))));
+        : h(
+            'div',
+            { class: 'table-scroll' },
+            h(
+              'table',
+              { class: 'table', id: 'run-table' },
+              h('caption', { class: 'visually-hidden' }, `Run history of ${portal.name}`),
+              h(
+                'thead',
+                null,
+                h(
+                  'tr',
+                  null,
+                  ...['When', 'Trigger', 'Status', 'Duration', 'Result', 'Graph requests'].map((t) =>
+                    h('th', { scope: 'col', class: t === 'Duration' || t === 'Graph requests' ? 'num' : undefined }, t),
+                  ),
+                ),
+              ),
+              h('tbody', null, ...rows),
+            ),
+          ),
+    );
   };
 
   const refresh = async () => {
@@ -205,4 +350,3 @@ export async function portalDetailView(ctx) {
     return true;
   }, 1000);
 }
-

@@ -7,19 +7,52 @@ import { errorText, loading, pageHeader } from './common.js';
 
 const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'];
 
-function field({ label, name, type = 'text', value = '', required = false, help, autocomplete, placeholder, spellcheck, multiline = false, rows }) {
+function field({
+  label,
+  name,
+  type = 'text',
+  value = '',
+  required = false,
+  help,
+  autocomplete,
+  placeholder,
+  spellcheck,
+  multiline = false,
+  rows,
+}) {
   const id = uid(`f-${name}`);
   const helpId = help ? `${id}-help` : undefined;
   const errorId = `${id}-error`;
   const control = multiline
-    ? h('textarea', { id, name, rows: rows ?? 6, required, spellcheck: 'false', placeholder, autocomplete: 'off', 'aria-describedby': [helpId, errorId].filter(Boolean).join(' ') })
-    : h('input', { id, name, type, required, autocomplete, placeholder, spellcheck, 'aria-describedby': [helpId, errorId].filter(Boolean).join(' ') });
+    ? h('textarea', {
+        id,
+        name,
+        rows: rows ?? 6,
+        required,
+        spellcheck: 'false',
+        placeholder,
+        autocomplete: 'off',
+        'aria-describedby': [helpId, errorId].filter(Boolean).join(' '),
+      })
+    : h('input', {
+        id,
+        name,
+        type,
+        required,
+        autocomplete,
+        placeholder,
+        spellcheck,
+        'aria-describedby': [helpId, errorId].filter(Boolean).join(' '),
+      });
   control.value = value;
-  return h('div', { class: 'field', dataset: { field: name } },
+  return h(
+    'div',
+    { class: 'field', dataset: { field: name } },
     h('label', { for: id }, label, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null),
     control,
     help ? h('p', { class: 'help', id: helpId }, help) : null,
-    h('p', { class: 'field-error', id: errorId, hidden: true }));
+    h('p', { class: 'field-error', id: errorId, hidden: true }),
+  );
 }
 
 /** API field paths (e.g. "auth.clientSecret") to the form's control names. */
@@ -41,7 +74,8 @@ function normaliseFields(fields) {
       out.push([path, String(item?.message ?? item)]);
     }
   } else if (fields && typeof fields === 'object') {
-    for (const [path, message] of Object.entries(fields)) out.push([path, Array.isArray(message) ? message.join(' ') : String(message)]);
+    for (const [path, message] of Object.entries(fields))
+      out.push([path, Array.isArray(message) ? message.join(' ') : String(message)]);
   }
   return out;
 }
@@ -61,33 +95,88 @@ export async function portalFormView(ctx) {
   let editing = Boolean(portal);
   const title = editing ? `Edit portal access: ${portal.name}` : 'Add portal access';
   ctx.setTitle(title);
-  root.append(pageHeader({
-    title,
-    crumbs: [['Portal accesses', '#/portals'], ...(editing ? [[portal.name, `#/portals/${encodeURIComponent(portal.id)}`]] : []), [editing ? 'Edit' : 'Add', null]],
-  }));
+  root.append(
+    pageHeader({
+      title,
+      crumbs: [
+        ['Portal accesses', '#/portals'],
+        ...(editing ? [[portal.name, `#/portals/${encodeURIComponent(portal.id)}`]] : []),
+        [editing ? 'Edit' : 'Add', null],
+      ],
+    }),
+  );
 
   // The simulated tenant exists only in local runs; offer it only where one is in use.
   const clouds = [...CLOUDS];
   if (all.some((p) => p.cloud === 'simulated') || portal?.cloud === 'simulated') clouds.push('simulated');
 
   const messages = h('div', { class: 'form-messages' });
-  const nameField = field({ label: 'Name', name: 'name', value: portal?.name, required: true, help: 'Unique. It prefixes the names of this tenant\'s licenses, e.g. "Contoso - Microsoft 365 E3".' });
-  const tenantField = field({ label: 'Tenant', name: 'tenantId', value: portal?.tenantId, required: true, spellcheck: 'false', help: 'Tenant ID (a GUID) or a verified domain, e.g. contoso.onmicrosoft.com.' });
-  const clientField = field({ label: 'Client ID (application ID)', name: 'clientId', value: portal?.clientId, required: true, spellcheck: 'false', help: 'From the app registration\'s overview page in Entra ID.' });
+  const nameField = field({
+    label: 'Name',
+    name: 'name',
+    value: portal?.name,
+    required: true,
+    help: 'Unique. It prefixes the names of this tenant\'s licenses, e.g. "Contoso - Microsoft 365 E3".',
+  });
+  const tenantField = field({
+    label: 'Tenant',
+    name: 'tenantId',
+    value: portal?.tenantId,
+    required: true,
+    spellcheck: 'false',
+    help: 'Tenant ID (a GUID) or a verified domain, e.g. contoso.onmicrosoft.com.',
+  });
+  const clientField = field({
+    label: 'Client ID (application ID)',
+    name: 'clientId',
+    value: portal?.clientId,
+    required: true,
+    spellcheck: 'false',
+    help: "From the app registration's overview page in Entra ID.",
+  });
   const cloudId = uid('f-cloud');
-  const cloudSelect = h('select', { id: cloudId, name: 'cloud' }, ...clouds.map((c) => h('option', { value: c }, CLOUD_LABELS[c] ?? c)));
+  const cloudSelect = h(
+    'select',
+    { id: cloudId, name: 'cloud' },
+    ...clouds.map((c) => h('option', { value: c }, CLOUD_LABELS[c] ?? c)),
+  );
   cloudSelect.value = portal?.cloud ?? 'global';
-  const cloudField = h('div', { class: 'field', dataset: { field: 'cloud' } }, h('label', { for: cloudId }, 'Cloud'), cloudSelect, h('p', { class: 'field-error', hidden: true }));
+  const cloudField = h(
+    'div',
+    { class: 'field', dataset: { field: 'cloud' } },
+    h('label', { for: cloudId }, 'Cloud'),
+    cloudSelect,
+    h('p', { class: 'field-error', hidden: true }),
+  );
 
-  const secretHelp = (what) => (editing && portal.hasSecret
-    ? `A ${what} is stored (set ${formatDate(portal.secretSetAt)}). It is never shown; leave this empty to keep it, or enter a new one to replace it.`
-    : `Stored encrypted in the app's secret store. It is never shown again.`);
+  const secretHelp = (what) =>
+    editing && portal.hasSecret
+      ? `A ${what} is stored (set ${formatDate(portal.secretSetAt)}). It is never shown; leave this empty to keep it, or enter a new one to replace it.`
+      : `Stored encrypted in the app's secret store. It is never shown again.`;
   const secretPlaceholder = editing && portal.hasSecret ? 'Stored – leave empty to keep' : undefined;
   const kindFields = {
-    clientSecret: h('div', { class: 'kind-fields', dataset: { kind: 'clientSecret' } },
-      field({ label: 'Client secret', name: 'clientSecret', type: 'password', autocomplete: 'new-password', placeholder: secretPlaceholder, help: secretHelp('client secret') })),
-    certificate: h('div', { class: 'kind-fields', dataset: { kind: 'certificate' } },
-      field({ label: 'Certificate (PEM with private key)', name: 'certificate', multiline: true, placeholder: secretPlaceholder ?? '-----BEGIN PRIVATE KEY-----\n…\n-----END CERTIFICATE-----', help: `Upload the public certificate to the app registration. ${secretHelp('certificate')}` }),
+    clientSecret: h(
+      'div',
+      { class: 'kind-fields', dataset: { kind: 'clientSecret' } },
+      field({
+        label: 'Client secret',
+        name: 'clientSecret',
+        type: 'password',
+        autocomplete: 'new-password',
+        placeholder: secretPlaceholder,
+        help: secretHelp('client secret'),
+      }),
+    ),
+    certificate: h(
+      'div',
+      { class: 'kind-fields', dataset: { kind: 'certificate' } },
+      field({
+        label: 'Certificate (PEM with private key)',
+        name: 'certificate',
+        multiline: true,
+        placeholder: secretPlaceholder ?? '-----BEGIN PRIVATE KEY-----\n…\n-----END CERTIFICATE-----',
+        help: `Upload the public certificate to the app registration. ${secretHelp('certificate')}`,
+      }),
       (() => {
         const id = uid('f-certfile');
         const input = h('input', { id, type: 'file', accept: '.pem,.crt,.cer,.key,.txt' });
@@ -96,58 +185,140 @@ export async function portalFormView(ctx) {
           if (file) form.elements.certificate.value = await file.text();
         });
         return h('div', { class: 'field' }, h('label', { for: id }, 'Or load the PEM from a file'), input);
-      })()),
-    password: h('div', { class: 'kind-fields', dataset: { kind: 'password' } },
-      alertBox('warning', 'Legacy sign-in',
-        'Microsoft is retiring sign-in with a user\'s e-mail and password for apps, and it cannot work when the account requires multi-factor authentication (MFA), which most tenants enforce. Prefer an app registration with a client secret or certificate.'),
-      field({ label: 'User e-mail', name: 'username', type: 'email', value: portal?.username, autocomplete: 'off', spellcheck: 'false' }),
-      field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'new-password', placeholder: secretPlaceholder, help: secretHelp('password') })),
+      })(),
+    ),
+    password: h(
+      'div',
+      { class: 'kind-fields', dataset: { kind: 'password' } },
+      alertBox(
+        'warning',
+        'Legacy sign-in',
+        "Microsoft is retiring sign-in with a user's e-mail and password for apps, and it cannot work when the account requires multi-factor authentication (MFA), which most tenants enforce. Prefer an app registration with a client secret or certificate.",
+      ),
+      field({
+        label: 'User e-mail',
+        name: 'username',
+        type: 'email',
+        value: portal?.username,
+        autocomplete: 'off',
+        spellcheck: 'false',
+      }),
+      field({
+        label: 'Password',
+        name: 'password',
+        type: 'password',
+        autocomplete: 'new-password',
+        placeholder: secretPlaceholder,
+        help: secretHelp('password'),
+      }),
+    ),
   };
 
   const kindName = uid('kind');
   const kindRadios = Object.entries(AUTH_LABELS).map(([kind, label]) => {
     const id = `${kindName}-${kind}`;
     const hint = { clientSecret: 'Recommended', certificate: 'Recommended', password: 'Legacy' }[kind];
-    return h('div', { class: 'radio' },
-      h('input', { type: 'radio', id, name: 'authKind', value: kind, checked: (portal?.authKind ?? 'clientSecret') === kind }),
-      h('label', { for: id }, label, ' ', h('span', { class: `badge badge-${kind === 'password' ? 'warning' : 'neutral'}` }, hint)));
+    return h(
+      'div',
+      { class: 'radio' },
+      h('input', {
+        type: 'radio',
+        id,
+        name: 'authKind',
+        value: kind,
+        checked: (portal?.authKind ?? 'clientSecret') === kind,
+      }),
+      h(
+        'label',
+        { for: id },
+        label,
+        ' ',
+        h('span', { class: `badge badge-${kind === 'password' ? 'warning' : 'neutral'}` }, hint),
+      ),
+    );
   });
-  const kindFieldset = h('fieldset', { class: 'fieldset', dataset: { field: 'authKind' } },
-    h('legend', null, 'Credential kind'), h('div', { class: 'radios' }, ...kindRadios), h('p', { class: 'field-error', hidden: true }),
-    ...Object.values(kindFields));
+  const kindFieldset = h(
+    'fieldset',
+    { class: 'fieldset', dataset: { field: 'authKind' } },
+    h('legend', null, 'Credential kind'),
+    h('div', { class: 'radios' }, ...kindRadios),
+    h('p', { class: 'field-error', hidden: true }),
+    ...Object.values(kindFields),
+  );
 
   const activeId = uid('f-active');
   const autoId = uid('f-auto');
-  const activeBox = h('input', { type: 'checkbox', id: activeId, name: 'active', checked: portal ? portal.active : true });
-  const autoBox = h('input', { type: 'checkbox', id: autoId, name: 'autoSync', checked: portal ? portal.autoSync : true });
+  const activeBox = h('input', {
+    type: 'checkbox',
+    id: activeId,
+    name: 'active',
+    checked: portal ? portal.active : true,
+  });
+  const autoBox = h('input', {
+    type: 'checkbox',
+    id: autoId,
+    name: 'autoSync',
+    checked: portal ? portal.autoSync : true,
+  });
 
   const verifyButton = h('button', { type: 'submit', class: 'btn btn-primary', value: 'verify' }, 'Save and verify');
   const saveButton = h('button', { type: 'submit', class: 'btn', value: 'save' }, 'Save without verifying');
-  const cancel = h('a', { class: 'btn btn-quiet', href: editing ? `#/portals/${encodeURIComponent(portal.id)}` : '#/portals' }, 'Cancel');
+  const cancel = h(
+    'a',
+    { class: 'btn btn-quiet', href: editing ? `#/portals/${encodeURIComponent(portal.id)}` : '#/portals' },
+    'Cancel',
+  );
 
-  const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'form-title' },
+  const form = h(
+    'form',
+    { class: 'card form', novalidate: true, 'aria-labelledby': 'form-title' },
     h('h2', { id: 'form-title', class: 'visually-hidden' }, title),
     h('section', { class: 'form-section' }, h('h3', null, 'Tenant'), nameField, tenantField, clientField, cloudField),
     h('section', { class: 'form-section' }, h('h3', null, 'Credentials'), kindFieldset),
-    h('section', { class: 'form-section' }, h('h3', null, 'Sync'),
-      h('div', { class: 'checkbox-field' }, activeBox, h('label', { for: activeId }, 'Active'), h('p', { class: 'help' }, 'A deactivated portal access is never synced; its data and history stay.')),
-      h('div', { class: 'checkbox-field' }, autoBox, h('label', { for: autoId }, 'Automatic sync'), h('p', { class: 'help' }, 'Include it in the scheduled runs. "Sync now" works either way.'))),
+    h(
+      'section',
+      { class: 'form-section' },
+      h('h3', null, 'Sync'),
+      h(
+        'div',
+        { class: 'checkbox-field' },
+        activeBox,
+        h('label', { for: activeId }, 'Active'),
+        h('p', { class: 'help' }, 'A deactivated portal access is never synced; its data and history stay.'),
+      ),
+      h(
+        'div',
+        { class: 'checkbox-field' },
+        autoBox,
+        h('label', { for: autoId }, 'Automatic sync'),
+        h('p', { class: 'help' }, 'Include it in the scheduled runs. "Sync now" works either way.'),
+      ),
+    ),
     messages,
     h('div', { class: 'form-actions' }, verifyButton, saveButton, cancel),
-    h('p', { class: 'help form-flow' },
-      '"Save and verify" saves the portal access inactive, signs in to the tenant and reads its plans, and activates it only if that works. If it does not, the portal access stays saved but inactive, so nothing is synced, and you can correct it here.'));
+    h(
+      'p',
+      { class: 'help form-flow' },
+      '"Save and verify" saves the portal access inactive, signs in to the tenant and reads its plans, and activates it only if that works. If it does not, the portal access stays saved but inactive, so nothing is synced, and you can correct it here.',
+    ),
+  );
   root.append(form);
 
   const showKind = () => {
     const kind = form.elements.authKind.value;
     for (const [k, node] of Object.entries(kindFields)) node.hidden = k !== kind;
   };
-  form.addEventListener('change', (event) => { if (event.target.name === 'authKind') showKind(); });
+  form.addEventListener('change', (event) => {
+    if (event.target.name === 'authKind') showKind();
+  });
   showKind();
 
   const clearErrors = () => {
     messages.replaceChildren();
-    for (const node of form.querySelectorAll('.field-error')) { node.hidden = true; node.textContent = ''; }
+    for (const node of form.querySelectorAll('.field-error')) {
+      node.hidden = true;
+      node.textContent = '';
+    }
     for (const node of form.querySelectorAll('[aria-invalid]')) node.removeAttribute('aria-invalid');
   };
   const setFieldError = (name, message) => {
@@ -168,18 +339,26 @@ export async function portalFormView(ctx) {
   const values = () => {
     const v = (name) => form.elements[name].value.trim();
     return {
-      name: v('name'), tenantId: v('tenantId'), clientId: v('clientId'), cloud: form.elements.cloud.value,
+      name: v('name'),
+      tenantId: v('tenantId'),
+      clientId: v('clientId'),
+      cloud: form.elements.cloud.value,
       authKind: form.elements.authKind.value,
-      clientSecret: form.elements.clientSecret.value, certificate: form.elements.certificate.value.trim(),
-      username: v('username'), password: form.elements.password.value,
-      active: activeBox.checked, autoSync: autoBox.checked,
+      clientSecret: form.elements.clientSecret.value,
+      certificate: form.elements.certificate.value.trim(),
+      username: v('username'),
+      password: form.elements.password.value,
+      active: activeBox.checked,
+      autoSync: autoBox.checked,
     };
   };
 
   /** Checks what the page can check itself; returns the auth to send (or null to keep the stored one). */
   const validate = (val) => {
     let ok = true;
-    const need = (name, message) => { if (!val[name]) ok = setFieldError(name, message) && false; };
+    const need = (name, message) => {
+      if (!val[name]) ok = setFieldError(name, message) && false;
+    };
     need('name', 'Enter a name.');
     need('tenantId', 'Enter the tenant ID or a verified domain.');
     need('clientId', 'Enter the client ID of the app registration.');
@@ -190,14 +369,26 @@ export async function portalFormView(ctx) {
       else if (kindChanged) need('clientSecret', 'Enter the client secret.');
     } else if (val.authKind === 'certificate') {
       if (val.certificate) {
-        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(val.certificate)) ok = setFieldError('certificate', 'The PEM must contain the private key ("-----BEGIN PRIVATE KEY-----") and the certificate.') && false;
+        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(val.certificate))
+          ok =
+            setFieldError(
+              'certificate',
+              'The PEM must contain the private key ("-----BEGIN PRIVATE KEY-----") and the certificate.',
+            ) && false;
         auth = { kind: 'certificate', certificate: val.certificate };
-      } else if (kindChanged) need('certificate', 'Paste the PEM (certificate and private key) or load it from a file.');
+      } else if (kindChanged)
+        need('certificate', 'Paste the PEM (certificate and private key) or load it from a file.');
     } else {
-      need('username', 'Enter the user\'s e-mail.');
+      need('username', "Enter the user's e-mail.");
       const usernameChanged = editing && portal.username !== val.username;
       if (val.password) auth = { kind: 'password', username: val.username, password: val.password };
-      else if (kindChanged || usernameChanged) need('password', usernameChanged && !kindChanged ? 'Enter the password again to change the user e-mail.' : 'Enter the password.');
+      else if (kindChanged || usernameChanged)
+        need(
+          'password',
+          usernameChanged && !kindChanged
+            ? 'Enter the password again to change the user e-mail.'
+            : 'Enter the password.',
+        );
     }
     return { ok, auth };
   };
@@ -209,9 +400,17 @@ export async function portalFormView(ctx) {
       const name = FIELD_ALIASES[path] ?? path;
       if (!setFieldError(name, message)) unplaced.push(`${path}: ${message}`);
     }
-    messages.append(alertBox('error', title, h('p', null, errorText(error)),
-      unplaced.length ? h('ul', null, ...unplaced.map((t) => h('li', null, t))) : null,
-      error instanceof ApiError && !/^http_|network/.test(error.code) ? h('p', { class: 'error-code' }, `Error code: ${error.code}`) : null));
+    messages.append(
+      alertBox(
+        'error',
+        title,
+        h('p', null, errorText(error)),
+        unplaced.length ? h('ul', null, ...unplaced.map((t) => h('li', null, t))) : null,
+        error instanceof ApiError && !/^http_|network/.test(error.code)
+          ? h('p', { class: 'error-code' }, `Error code: ${error.code}`)
+          : null,
+      ),
+    );
     focusFirstError();
   };
 
@@ -231,10 +430,22 @@ export async function portalFormView(ctx) {
     busy = true;
     verifyButton.disabled = true;
     saveButton.disabled = true;
-    const progress = h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), verify ? 'Saving…' : 'Saving…');
+    const progress = h(
+      'p',
+      { class: 'loading', role: 'status' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      verify ? 'Saving…' : 'Saving…',
+    );
     messages.append(progress);
     try {
-      const body = { name: val.name, tenantId: val.tenantId, clientId: val.clientId, cloud: val.cloud, autoSync: val.autoSync, active: verify ? false : val.active };
+      const body = {
+        name: val.name,
+        tenantId: val.tenantId,
+        clientId: val.clientId,
+        cloud: val.cloud,
+        autoSync: val.autoSync,
+        active: verify ? false : val.active,
+      };
       if (auth) body.auth = auth;
       let saved;
       try {
@@ -257,10 +468,19 @@ export async function portalFormView(ctx) {
       portalId = saved.id;
       portal = saved;
       editing = true;
-      form.querySelectorAll('input[type=password]').forEach((input) => { input.value = ''; input.placeholder = 'Stored – leave empty to keep'; });
+      form.querySelectorAll('input[type=password]').forEach((input) => {
+        input.value = '';
+        input.placeholder = 'Stored – leave empty to keep';
+      });
       form.elements.certificate.value = '';
       if (!verify) {
-        ctx.flash(alertBox('success', `Saved "${saved.name}".`, saved.active ? 'It is active.' : 'It is inactive: it is not synced until you activate it.'));
+        ctx.flash(
+          alertBox(
+            'success',
+            `Saved "${saved.name}".`,
+            saved.active ? 'It is active.' : 'It is inactive: it is not synced until you activate it.',
+          ),
+        );
         ctx.navigate(`#/portals/${encodeURIComponent(saved.id)}`);
         return;
       }
@@ -271,14 +491,25 @@ export async function portalFormView(ctx) {
       } catch (error) {
         progress.remove();
         showApiError(error, 'Saved, but the sign-in did not work');
-        messages.append(alertBox('info', null, `"${saved.name}" is saved and stays inactive, so nothing is synced with these credentials. Correct them and choose "Save and verify" again.`));
+        messages.append(
+          alertBox(
+            'info',
+            null,
+            `"${saved.name}" is saved and stays inactive, so nothing is synced with these credentials. Correct them and choose "Save and verify" again.`,
+          ),
+        );
         return;
       }
       if (val.active) saved = await portals.update(saved.id, { active: true });
       const plans = verifiedPlans(result);
-      ctx.flash(alertBox('success', `Verified "${saved.name}"`,
-        `Signed in to the tenant${plans === undefined ? '' : ` and read ${plans} ${plans === 1 ? 'plan' : 'plans'}`}.`,
-        saved.active ? 'The portal access is active.' : 'The portal access is inactive: activate it to sync.'));
+      ctx.flash(
+        alertBox(
+          'success',
+          `Verified "${saved.name}"`,
+          `Signed in to the tenant${plans === undefined ? '' : ` and read ${plans} ${plans === 1 ? 'plan' : 'plans'}`}.`,
+          saved.active ? 'The portal access is active.' : 'The portal access is inactive: activate it to sync.',
+        ),
+      );
       ctx.navigate(`#/portals/${encodeURIComponent(saved.id)}`);
     } catch (error) {
       progress.remove();
