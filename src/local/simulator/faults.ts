@@ -76,7 +76,8 @@ export type SimFault =
   /** The token endpoint answers with this sign-in error. */
   | { kind: 'signIn'; code: SignInErrorCode };
 
-export type SimResource = 'openid' | 'token' | 'userrealm' | 'subscribedSkus' | 'users' | 'usersDelta' | 'other';
+export type SimResource =
+  'openid' | 'token' | 'userrealm' | 'subscribedSkus' | 'subscriptions' | 'users' | 'usersDelta' | 'other';
 
 /** What a fault rule can match on. */
 export interface SimRequestInfo {

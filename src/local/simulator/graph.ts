@@ -14,7 +14,8 @@ import {
 import type { SimTenant } from './tenant';
 
 /**
- * The simulated Microsoft Graph v1.0: /subscribedSkus, /users (with $select, $top and $skiptoken paging) and
+ * The simulated Microsoft Graph v1.0: /subscribedSkus, /directory/subscriptions, /users (with $select, $top and
+ * $skiptoken paging; signInActivity with its own page limit, permission and licence requirements) and
  * /users/delta (initial round, then changes and removals since a delta link). Bodies and errors have Graph's
  * wire shape; page tokens are opaque to clients and carry their own state, so nothing grows per request.
  */
@@ -42,17 +43,23 @@ const USER_PROPERTIES = [
   'assignedLicenses',
   'licenseAssignmentStates',
 ];
+/** Only a list of users can select it (not /users/delta), and then at most this many users a page. */
+const SIGN_IN_ACTIVITY = 'signInActivity';
+const MAX_SIGN_IN_ACTIVITY_PAGE_SIZE = 120;
+const READ_AUDIT_LOG = ['AuditLog.Read.All'];
 const READ_ORGANIZATION = [
   'Organization.Read.All',
   'Organization.ReadWrite.All',
   'Directory.Read.All',
   'Directory.ReadWrite.All',
 ];
+const READ_SUBSCRIPTIONS = [...READ_ORGANIZATION, 'LicenseAssignment.Read.All'];
 const READ_USERS = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 
 export function graphResource(segments: string[]): SimResource {
   const rest = segments.slice(1).join('/');
   if (rest === 'subscribedSkus') return 'subscribedSkus';
+  if (rest === 'directory/subscriptions') return 'subscriptions';
   if (rest === 'users') return 'users';
   if (rest === 'users/delta' || rest === 'users/delta()') return 'usersDelta';
   return 'other';
@@ -156,6 +163,23 @@ export function handleGraph(
         body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#subscribedSkus`, value: tenant.subscribedSkus() },
       };
       break;
+    case 'subscriptions':
+      if (!allowed(READ_SUBSCRIPTIONS))
+        return sendGraphError(
+          req,
+          res,
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
+      answer = {
+        status: 200,
+        body: {
+          '@odata.context': `${state.baseUrl}/v1.0/$metadata#directory/subscriptions`,
+          value: tenant.companySubscriptions(),
+        },
+      };
+      break;
     case 'users':
       if (!allowed(READ_USERS))
         return sendGraphError(
@@ -165,7 +189,7 @@ export function handleGraph(
           'Authorization_RequestDenied',
           'Insufficient privileges to complete the operation.',
         );
-      answer = listUsers(state, req, res, url, tenant);
+      answer = listUsers(state, req, res, url, tenant, allowed(READ_AUDIT_LOG));
       break;
     case 'usersDelta':
       if (!allowed(READ_USERS))
@@ -196,15 +220,20 @@ export function handleGraph(
 }
 
 /** Parses $select; undefined after answering 400 for an unknown property. */
-function parseSelect(req: IncomingMessage, res: ServerResponse, raw: string | null): string[] | undefined {
+function parseSelect(
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: string | null,
+  known: string[] = USER_PROPERTIES,
+): string[] | undefined {
   if (raw === null || raw.trim() === '') return DEFAULT_USER_PROPERTIES;
   const selected: string[] = [];
   for (const name of raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const known = USER_PROPERTIES.find((p) => p.toLowerCase() === name.toLowerCase());
-    if (!known) {
+    const property = known.find((p) => p.toLowerCase() === name.toLowerCase());
+    if (!property) {
       sendGraphError(
         req,
         res,
@@ -214,7 +243,7 @@ function parseSelect(req: IncomingMessage, res: ServerResponse, raw: string | nu
       );
       return undefined;
     }
-    if (!selected.includes(known)) selected.push(known);
+    if (!selected.includes(property)) selected.push(property);
   }
   return selected;
 }
@@ -232,23 +261,29 @@ function listUsers(
   res: ServerResponse,
   url: URL,
   tenant: SimTenant,
+  mayReadAuditLog: boolean,
 ): { status: number; body: unknown } | undefined {
-  const select = parseSelect(req, res, url.searchParams.get('$select'));
+  const select = parseSelect(req, res, url.searchParams.get('$select'), [...USER_PROPERTIES, SIGN_IN_ACTIVITY]);
   if (!select) return undefined;
+  const activity = select.includes(SIGN_IN_ACTIVITY);
+  if (activity && !signInActivityAllowed(req, res, tenant, mayReadAuditLog)) return undefined;
+  const maxTop = activity ? MAX_SIGN_IN_ACTIVITY_PAGE_SIZE : MAX_PAGE_SIZE;
   const topRaw = url.searchParams.get('$top');
-  const top = topRaw === null ? tenant.defaultPageSize : Number(topRaw);
-  if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
+  const top = topRaw === null ? Math.min(tenant.defaultPageSize, maxTop) : Number(topRaw);
+  if (!Number.isInteger(top) || top < 1 || top > maxTop) {
     sendGraphError(
       req,
       res,
       400,
       'Request_UnsupportedQuery',
-      `Invalid page size specified: '${topRaw}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`,
+      `Invalid page size specified: '${topRaw}'. Must be between 1 and ${maxTop} inclusive.`,
     );
     return undefined;
   }
   const filter = url.searchParams.get('$filter');
-  if (filter !== null) {
+  const licensedOnly = filter !== null && isLicensedFilter(filter);
+  if (licensedOnly && !advancedQueryAllowed(req, res, url)) return undefined;
+  if (filter !== null && !licensedOnly) {
     // Only the form the sync uses: id in ('...', ...), at most 15 values, as Graph allows.
     const match = /^id in \((.*)\)$/.exec(filter.trim());
     const ids = match ? [...match[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!.toLowerCase()) : [];
@@ -290,18 +325,60 @@ function listUsers(
     return undefined;
   }
   const page = skip?.p ?? 1;
-  const { users, next } = tenant.listUsers(skip?.c ?? 0, top);
+  const { users, next } = tenant.listUsers(skip?.c ?? 0, top, licensedOnly);
   const context = `${state.baseUrl}/v1.0/$metadata#users(${select.join(',')})`;
   const body: Record<string, unknown> = { '@odata.context': context };
   if (next !== undefined) {
     const nextUrl = new URL(`${state.baseUrl}/v1.0/users`);
-    if (url.searchParams.has('$select')) nextUrl.searchParams.set('$select', url.searchParams.get('$select')!);
+    for (const name of ['$select', '$filter', '$count']) {
+      if (url.searchParams.has(name)) nextUrl.searchParams.set(name, url.searchParams.get(name)!);
+    }
     nextUrl.searchParams.set('$top', String(top));
     nextUrl.searchParams.set('$skiptoken', encode({ t: tenant.tenantId, p: page + 1, c: next } satisfies PageToken));
     body['@odata.nextLink'] = decodeURIComponent(nextUrl.toString());
   }
   body.value = users.map((user) => project(user, select, false));
   return { status: 200, body };
+}
+
+/**
+ * signInActivity needs AuditLog.Read.All besides User.Read.All, and Entra ID P1 or P2 in the tenant; Graph answers
+ * 403 with these codes otherwise.
+ */
+function signInActivityAllowed(
+  req: IncomingMessage,
+  res: ServerResponse,
+  tenant: SimTenant,
+  mayReadAuditLog: boolean,
+): boolean {
+  if (!mayReadAuditLog) {
+    sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    return false;
+  }
+  if (!tenant.premium) {
+    sendGraphError(
+      req,
+      res,
+      403,
+      'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+      "Neither tenant is B2C or tenant doesn't have premium license",
+    );
+    return false;
+  }
+  return true;
+}
+
+/** `assignedLicenses/$count ne 0`: users who hold at least one plan (an advanced query). */
+function isLicensedFilter(filter: string): boolean {
+  return /^assignedLicenses\/\$count\s+ne\s+0$/i.test(filter.trim());
+}
+
+/** Advanced queries need ConsistencyLevel: eventual and $count=true; Graph answers 400 without them. */
+function advancedQueryAllowed(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  const eventual = (headerOf(req, 'consistencylevel') ?? '').toLowerCase() === 'eventual';
+  if (eventual && url.searchParams.get('$count') === 'true') return true;
+  sendGraphError(req, res, 400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+  return false;
 }
 
 function pageSizeOf(req: IncomingMessage, tenant: SimTenant): number {

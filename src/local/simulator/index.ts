@@ -1,6 +1,8 @@
 export { startSimulator, type Simulator, type SimulatorOptions, type SimRequestRecord } from './server';
 export {
   SimTenant,
+  NEVER_SIGNED_IN,
+  type SimSignInActivity,
   type SimTenantInput,
   type SimAppInput,
   type SimPasswordUserInput,

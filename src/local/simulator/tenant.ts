@@ -8,13 +8,36 @@ import type { SimFault, SimFaultRule, SimFaultWhen, SimRequestInfo } from './fau
  * and users), changeable between runs. Every change bumps a version so /users/delta can report what changed.
  */
 
-export type SubscriptionStatus = 'Enabled' | 'Warning' | 'Suspended' | 'LockedOut';
+export type SubscriptionStatus = 'Enabled' | 'Warning' | 'Suspended' | 'LockedOut' | 'Deleted';
 
-/** One purchased subscription of a plan; several subscriptions add up to the plan's prepaidUnits. */
+/**
+ * One purchased subscription of a plan (a companySubscription in /directory/subscriptions); the non-Deleted ones
+ * add up to the plan's prepaidUnits in /subscribedSkus.
+ */
 export interface SimSubscription {
   units: number;
   status?: SubscriptionStatus;
+  /** Defaults to a stable GUID per tenant, plan and position. */
+  id?: string;
+  commerceSubscriptionId?: string;
+  isTrial?: boolean;
+  /** ISO date-time; defaults to the simulator's base time. */
+  createdDateTime?: string;
+  /** ISO date-time of the next renewal, expiry or deletion; null when none is scheduled. Default: null. */
+  nextLifecycleDateTime?: string | null;
 }
+
+/**
+ * A user's signInActivity as Graph reports it. `0001-01-01T00:00:00Z` (Graph's "never") is what a field of a user
+ * who never signed in that way holds; null for the whole object: no sign-in recorded at all.
+ */
+export interface SimSignInActivity {
+  lastSignInDateTime?: string;
+  lastNonInteractiveSignInDateTime?: string;
+  lastSuccessfulSignInDateTime?: string;
+}
+
+export const NEVER_SIGNED_IN = '0001-01-01T00:00:00Z';
 
 export interface SimPlanInput {
   skuPartNumber: string;
@@ -84,6 +107,10 @@ export interface SimUserInput {
   surname?: string | null;
   jobTitle?: string | null;
   licenses?: SimLicenseInput[];
+  /** Defaults to "signed in an hour before the request" for every kind of sign-in. */
+  signInActivity?: SimSignInActivity | null;
+  /** ISO date-time; defaults to the simulator's clock when the user was added. */
+  createdDateTime?: string;
 }
 
 interface SimUser {
@@ -98,6 +125,8 @@ interface SimUser {
   surname: string | null;
   jobTitle: string | null;
   licenses: SimLicense[];
+  /** undefined: the default (recent activity). */
+  signInActivity?: SimSignInActivity | null;
   createdDateTime: string;
   /** Tenant version of the last change; 0 for untouched generated users. */
   changedAt: number;
@@ -154,6 +183,11 @@ export interface SimTenantInput {
    * the properties that have been updated"): here id, displayName and userPrincipalName, never the licenses.
    */
   deltaChangedPropertiesOnly?: boolean;
+  /**
+   * Whether the tenant has Entra ID P1 or P2, which Graph requires for signInActivity (without it: 403
+   * Authentication_RequestFromNonPremiumTenantOrB2CTenant). Default true.
+   */
+  premium?: boolean;
 }
 
 export interface UserPage {
@@ -198,6 +232,8 @@ export class SimTenant {
   readonly defaultPageSize: number;
   /** See SimTenantInput.deltaChangedPropertiesOnly (tests may switch it). */
   deltaChangedPropertiesOnly: boolean;
+  /** See SimTenantInput.premium (tests may switch it). */
+  premium: boolean;
 
   private version = 0;
   private deltaEpoch = 0;
@@ -231,6 +267,7 @@ export class SimTenant {
     );
     this.defaultPageSize = input.defaultPageSize ?? 100;
     this.deltaChangedPropertiesOnly = input.deltaChangedPropertiesOnly ?? false;
+    this.premium = input.premium ?? true;
     for (const app of input.apps ?? []) this.addApp(app);
     for (const user of input.passwordUsers ?? []) this.addPasswordUser(user);
     for (const plan of input.plans ?? []) this.addPlan(plan);
@@ -356,6 +393,7 @@ export class SimTenant {
       const units = { enabled: 0, warning: 0, suspended: 0, lockedOut: 0 };
       for (const subscription of plan.subscriptions) {
         const status = subscription.status ?? 'Enabled';
+        if (status === 'Deleted') continue;
         const key =
           status === 'Enabled'
             ? 'enabled'
@@ -384,8 +422,8 @@ export class SimTenant {
         id: `${this.tenantId}_${plan.skuId}`,
         skuId: plan.skuId,
         skuPartNumber: plan.skuPartNumber,
-        subscriptionIds: plan.subscriptions.map((_, index) =>
-          guidFrom('subscription', this.tenantId, plan.skuId, index),
+        subscriptionIds: plan.subscriptions.map((subscription, index) =>
+          this.subscriptionId(plan, subscription, index),
         ),
         prepaidUnits: units,
         servicePlans: plan.servicePlans.map((servicePlan) => ({
@@ -396,6 +434,39 @@ export class SimTenant {
         })),
       };
     });
+  }
+
+  /** GET /directory/subscriptions: one companySubscription per subscription of every plan, Deleted ones too. */
+  companySubscriptions(): Record<string, unknown>[] {
+    return [...this.plans.values()].flatMap((plan) =>
+      plan.subscriptions.map((subscription, index) => {
+        const id = this.subscriptionId(plan, subscription, index);
+        return {
+          id,
+          commerceSubscriptionId: subscription.commerceSubscriptionId ?? guidFrom('commerce', id),
+          createdDateTime: subscription.createdDateTime ?? isoAt(0),
+          isTrial: subscription.isTrial ?? false,
+          nextLifecycleDateTime: subscription.nextLifecycleDateTime ?? null,
+          ownerId: null,
+          ownerTenantId: null,
+          ownerType: null,
+          serviceStatus: plan.servicePlans.map((servicePlan) => ({
+            servicePlanId: servicePlan.servicePlanId,
+            servicePlanName: servicePlan.servicePlanName,
+            provisioningStatus: servicePlan.provisioningStatus ?? 'Success',
+            appliesTo: servicePlan.appliesTo ?? 'User',
+          })),
+          skuId: plan.skuId,
+          skuPartNumber: plan.skuPartNumber,
+          status: subscription.status ?? 'Enabled',
+          totalLicenses: subscription.units,
+        };
+      }),
+    );
+  }
+
+  private subscriptionId(plan: SimPlan, subscription: SimSubscription, index: number): string {
+    return (subscription.id ?? guidFrom('subscription', this.tenantId, plan.skuId, index)).toLowerCase();
   }
 
   private consumedCounts(): Map<string, number> {
@@ -446,8 +517,18 @@ export class SimTenant {
     } else input.proxyAddresses = user.proxyAddresses;
     const next = this.buildUser(user.id, input, ++this.version);
     next.licenses = patch.licenses ? next.licenses : user.licenses;
-    next.createdDateTime = user.createdDateTime;
+    next.createdDateTime = patch.createdDateTime ?? user.createdDateTime;
+    next.signInActivity = patch.signInActivity !== undefined ? patch.signInActivity : user.signInActivity;
     this.store(position, next);
+  }
+
+  /**
+   * Records sign-ins without changing the user: Graph's delta does not report signInActivity, so this is no
+   * change for /users/delta either.
+   */
+  setSignInActivity(ref: string, activity: SimSignInActivity | null): void {
+    const { position, user } = this.userRef(ref);
+    this.store(position, { ...user, signInActivity: activity });
   }
 
   assignLicense(ref: string, license: SimLicenseInput): void {
@@ -513,15 +594,18 @@ export class SimTenant {
   }
 
   /** Users from `position` on, at most `limit` of them. */
-  listUsers(position: number, limit: number): UserPage {
+  /** A page of users from `position`; `licensedOnly`: only those who hold at least one plan. */
+  listUsers(position: number, limit: number, licensedOnly = false): UserPage {
     const total = (this.generated?.users ?? 0) + this.slots.length;
     const users: User[] = [];
+    const listed = (user: SimUser | undefined): user is SimUser =>
+      user !== undefined && (!licensedOnly || user.licenses.some(isHeld));
     let p = position;
     for (; p < total && users.length < limit; p++) {
       const user = this.userAt(p);
-      if (user) users.push(toGraphUser(user));
+      if (listed(user)) users.push(toGraphUser(user));
     }
-    while (p < total && !this.userAt(p)) p++;
+    while (p < total && !listed(this.userAt(p))) p++;
     return { users, next: p < total ? p : undefined };
   }
 
@@ -664,7 +748,8 @@ export class SimTenant {
       surname: input.surname !== undefined ? input.surname : rest.join(' ') || null,
       jobTitle: input.jobTitle ?? null,
       licenses: (input.licenses ?? []).map((license) => this.resolveLicense(license)),
-      createdDateTime: isoAt(version),
+      signInActivity: input.signInActivity,
+      createdDateTime: input.createdDateTime ?? isoAt(version),
       changedAt: version,
     };
   }
@@ -707,6 +792,8 @@ export class SimTenant {
       surname: guest ? String(n) : `User ${n}`,
       jobTitle: null,
       licenses,
+      // Every 11th user never signed in, every 4th last signed in 120 days ago: inactive at the default 90 days.
+      signInActivity: n % 11 === 0 ? null : n % 4 === 0 ? recentActivity(120) : recentActivity(1),
       createdDateTime: isoAt(0),
       changedAt: 0,
     };
@@ -723,6 +810,29 @@ function isHeld(license: SimLicense): boolean {
     (license.direct !== undefined && license.direct.state !== 'Error') ||
     license.groups.some((group) => group.state !== 'Error')
   );
+}
+
+/** Sign-ins `days` days before today (UTC midnight, so a generated tenant answers the same all day). */
+function recentActivity(days: number): SimSignInActivity {
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const at = new Date(today - days * 86_400_000).toISOString().replace('.000Z', 'Z');
+  return { lastSignInDateTime: at, lastNonInteractiveSignInDateTime: at, lastSuccessfulSignInDateTime: at };
+}
+
+/** Graph's signInActivity object: the request ids are set where a sign-in is, empty where none is. */
+function graphSignInActivity(activity: SimSignInActivity | null | undefined): Record<string, string> | null {
+  if (activity === null) return null;
+  const value = activity ?? recentActivity(0);
+  const field = (at: string | undefined) => at ?? NEVER_SIGNED_IN;
+  const requestId = (at: string | undefined) => (at && at !== NEVER_SIGNED_IN ? guidFrom('signin', at) : '');
+  return {
+    lastSignInDateTime: field(value.lastSignInDateTime),
+    lastSignInRequestId: requestId(value.lastSignInDateTime),
+    lastNonInteractiveSignInDateTime: field(value.lastNonInteractiveSignInDateTime),
+    lastNonInteractiveSignInRequestId: requestId(value.lastNonInteractiveSignInDateTime),
+    lastSuccessfulSignInDateTime: field(value.lastSuccessfulSignInDateTime),
+    lastSuccessfulSignInRequestId: requestId(value.lastSuccessfulSignInDateTime),
+  };
 }
 
 function toGraphUser(user: SimUser): User {
@@ -770,6 +880,7 @@ function toGraphUser(user: SimUser): User {
     proxyAddresses: user.proxyAddresses,
     assignedLicenses,
     licenseAssignmentStates,
+    signInActivity: graphSignInActivity(user.signInActivity),
   };
 }
 
