@@ -150,28 +150,14 @@ export function handleGraph(
   let answer: { status: number; body: unknown } | undefined;
   switch (resource) {
     case 'subscribedSkus':
-      if (!allowed(READ_ORGANIZATION))
-        return sendGraphError(
-          req,
-          res,
-          403,
-          'Authorization_RequestDenied',
-          'Insufficient privileges to complete the operation.',
-        );
+      if (!allowed(READ_ORGANIZATION)) return denied(req, res);
       answer = {
         status: 200,
         body: { '@odata.context': `${state.baseUrl}/v1.0/$metadata#subscribedSkus`, value: tenant.subscribedSkus() },
       };
       break;
     case 'subscriptions':
-      if (!allowed(READ_SUBSCRIPTIONS))
-        return sendGraphError(
-          req,
-          res,
-          403,
-          'Authorization_RequestDenied',
-          'Insufficient privileges to complete the operation.',
-        );
+      if (!allowed(READ_SUBSCRIPTIONS)) return denied(req, res);
       answer = {
         status: 200,
         body: {
@@ -181,25 +167,11 @@ export function handleGraph(
       };
       break;
     case 'users':
-      if (!allowed(READ_USERS))
-        return sendGraphError(
-          req,
-          res,
-          403,
-          'Authorization_RequestDenied',
-          'Insufficient privileges to complete the operation.',
-        );
+      if (!allowed(READ_USERS)) return denied(req, res);
       answer = listUsers(state, req, res, url, tenant, allowed(READ_AUDIT_LOG));
       break;
     case 'usersDelta':
-      if (!allowed(READ_USERS))
-        return sendGraphError(
-          req,
-          res,
-          403,
-          'Authorization_RequestDenied',
-          'Insufficient privileges to complete the operation.',
-        );
+      if (!allowed(READ_USERS)) return denied(req, res);
       answer = userDelta(state, req, res, url, tenant);
       break;
     default:
@@ -217,6 +189,11 @@ export function handleGraph(
     'request-id': randomUUID(),
     'client-request-id': headerOf(req, 'client-request-id') ?? randomUUID(),
   });
+}
+
+/** Graph's answer to a token without the permission a request needs. */
+function denied(req: IncomingMessage, res: ServerResponse): void {
+  sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 }
 
 /** Parses $select; undefined after answering 400 for an unknown property. */
@@ -352,7 +329,7 @@ function signInActivityAllowed(
   mayReadAuditLog: boolean,
 ): boolean {
   if (!mayReadAuditLog) {
-    sendGraphError(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    denied(req, res);
     return false;
   }
   if (!tenant.premium) {
