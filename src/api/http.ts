@@ -58,6 +58,7 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
   graph_unreachable: 502,
   graph_error: 502,
   throttled: 503,
+  channel_url_refused: 400,
   secret_missing: 409,
   portal_not_found: 404,
   portal_inactive: 409,

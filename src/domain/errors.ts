@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   throttled:
     'Microsoft Graph kept throttling the requests after all retries. The next run tries again; if it persists, spread the schedule.',
   graph_error: 'Microsoft Graph answered with an unexpected error.',
+  // notifications
+  channel_url_refused: 'The notification URL was refused: it must be an https address on the public internet.',
   // ours
   secret_missing: 'The portal access has no stored credentials. Set its client secret, certificate or password.',
   portal_not_found: 'The portal access does not exist (any more).',
