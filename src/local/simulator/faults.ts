@@ -77,7 +77,7 @@ export type SimFault =
   | { kind: 'signIn'; code: SignInErrorCode };
 
 export type SimResource =
-  'openid' | 'token' | 'userrealm' | 'subscribedSkus' | 'subscriptions' | 'users' | 'usersDelta' | 'other';
+  'openid' | 'token' | 'userrealm' | 'subscribedSkus' | 'subscriptions' | 'users' | 'usersDelta' | 'sendMail' | 'other';
 
 /** What a fault rule can match on. */
 export interface SimRequestInfo {

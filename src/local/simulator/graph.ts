@@ -11,6 +11,7 @@ import {
   type IssuedToken,
   type SimState,
 } from './http';
+import { handleSendMail, isSendMail } from './mail';
 import type { SimTenant } from './tenant';
 
 /**
@@ -60,6 +61,7 @@ export function graphResource(segments: string[]): SimResource {
   const rest = segments.slice(1).join('/');
   if (rest === 'subscribedSkus') return 'subscribedSkus';
   if (rest === 'directory/subscriptions') return 'subscriptions';
+  if (isSendMail(segments)) return 'sendMail';
   if (rest === 'users') return 'users';
   if (rest === 'users/delta' || rest === 'users/delta()') return 'usersDelta';
   return 'other';
@@ -143,6 +145,8 @@ export function handleGraph(
 ): void {
   if (fault && fault.kind !== 'reset') return sendGraphFault(req, res, fault);
   const { token, tenant } = auth;
+  if (resource === 'sendMail')
+    return void handleSendMail(req, res, url.pathname.split('/').filter(Boolean), token, tenant);
   if (req.method !== 'GET')
     return sendGraphError(req, res, 405, 'Request_BadRequest', 'The HTTP method is not allowed for this resource.');
   const allowed = (permissions: string[]) => token.delegated || token.roles.some((role) => permissions.includes(role));

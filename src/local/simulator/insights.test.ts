@@ -28,7 +28,7 @@ function newTenant(input: Parameters<Simulator['addTenant']>[0] = {}, permission
   });
 }
 
-async function graph(tenant: SimTenant, pathAndQuery: string, headers: Record<string, string> = {}): Promise<Response> {
+async function tokenOf(tenant: SimTenant): Promise<string> {
   const tokenResponse = await fetch(`${sim.url}/${tenant.tenantId}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -39,9 +39,12 @@ async function graph(tenant: SimTenant, pathAndQuery: string, headers: Record<st
       scope: `${sim.url}/.default`,
     }),
   });
-  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  return ((await tokenResponse.json()) as { access_token: string }).access_token;
+}
+
+async function graph(tenant: SimTenant, pathAndQuery: string, headers: Record<string, string> = {}): Promise<Response> {
   const url = pathAndQuery.startsWith('https://') ? pathAndQuery : `${sim.url}${pathAndQuery}`;
-  return fetch(url, { headers: { Authorization: `Bearer ${token}`, ...headers } });
+  return fetch(url, { headers: { Authorization: `Bearer ${await tokenOf(tenant)}`, ...headers } });
 }
 
 async function errorOf(response: Response): Promise<{ status: number; code: string }> {
@@ -219,5 +222,51 @@ describe('signInActivity on /users', () => {
     expect(tenant.currentVersion()).toBe(before);
     const body = (await (await graph(tenant, '/v1.0/users?$select=id,signInActivity&$top=1')).json()) as Json;
     expect(body.value[0]!.signInActivity).toMatchObject({ lastSuccessfulSignInDateTime: '2026-11-28T08:00:00Z' });
+  });
+});
+
+describe('sendMail', () => {
+  async function send(tenant: SimTenant, from: string, body: unknown): Promise<Response> {
+    const token = await tokenOf(tenant);
+    return fetch(`${sim.url}/v1.0/users/${encodeURIComponent(from)}/sendMail`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+  const mailbox = { users: [{ displayName: 'Alerts', userPrincipalName: 'alerts@insights.example' }] };
+  const mail = {
+    message: {
+      subject: 'Low stock',
+      body: { contentType: 'Text', content: 'E3: 1 of 20 free' },
+      toRecipients: [{ emailAddress: { address: 'ops@example.com' } }],
+    },
+    saveToSentItems: false,
+  };
+
+  test('accepts mail from a mailbox with 202 and no body, and keeps it for the test to read', async () => {
+    const tenant = newTenant(mailbox, ['Mail.Send']);
+    const response = await send(tenant, 'alerts@insights.example', mail);
+    expect(response.status).toBe(202);
+    expect(await response.text()).toBe('');
+    expect(tenant.sentMail).toEqual([{ from: 'alerts@insights.example', ...mail }]);
+  });
+
+  test('answers 403 ErrorAccessDenied without Mail.Send, 404 ErrorInvalidUser for an unknown mailbox', async () => {
+    const denied = newTenant(mailbox, ['User.Read.All']);
+    expect(await errorOf(await send(denied, 'alerts@insights.example', mail))).toEqual({
+      status: 403,
+      code: 'ErrorAccessDenied',
+    });
+    const tenant = newTenant(mailbox, ['Mail.Send']);
+    expect(await errorOf(await send(tenant, 'nobody@insights.example', mail))).toEqual({
+      status: 404,
+      code: 'ErrorInvalidUser',
+    });
+    expect(await errorOf(await send(tenant, 'alerts@insights.example', { message: { subject: 'x' } }))).toEqual({
+      status: 400,
+      code: 'ErrorInvalidRecipients',
+    });
+    expect(tenant.sentMail).toEqual([]);
   });
 });

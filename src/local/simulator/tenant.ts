@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AssignedLicense, LicenseAssignmentState, SubscribedSku, User } from '@microsoft/microsoft-graph-types';
 import { GUID_PATTERN, KNOWN_SKUS, guidFrom, prng, skuIdOf } from './ids';
+import type { SentMail } from './mail';
 import type { SimFault, SimFaultRule, SimFaultWhen, SimRequestInfo } from './faults';
 
 /**
@@ -234,6 +235,8 @@ export class SimTenant {
   deltaChangedPropertiesOnly: boolean;
   /** See SimTenantInput.premium (tests may switch it). */
   premium: boolean;
+  /** Mail sent through POST /users/{id}/sendMail, oldest first. */
+  readonly sentMail: SentMail[] = [];
 
   private version = 0;
   private deltaEpoch = 0;
@@ -529,6 +532,14 @@ export class SimTenant {
   setSignInActivity(ref: string, activity: SimSignInActivity | null): void {
     const { position, user } = this.userRef(ref);
     this.store(position, { ...user, signInActivity: activity });
+  }
+
+  /** Whether a user with a mailbox (a mail address) answers to this id, user principal name or mail. */
+  hasMailbox(ref: string): boolean {
+    const r = ref.toLowerCase();
+    const position = this.findPosition(r);
+    const user = position === undefined ? this.slots.find((u) => u?.mail?.toLowerCase() === r) : this.userAt(position);
+    return !!user?.mail;
   }
 
   assignLicense(ref: string, license: SimLicenseInput): void {
