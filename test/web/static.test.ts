@@ -132,7 +132,7 @@ describe('the web function', () => {
   it('serves the real page: index.html at the root and its modules', async () => {
     const page = await get('/');
     expect(page.status).toBe(200);
-    expect(page.body as string).toContain('<script type="module" src="app.js">');
+    expect(Buffer.from(page.body as Uint8Array).toString('utf8')).toContain('<script type="module" src="app.js">');
     const app = await get('/app.js');
     expect(app.status).toBe(200);
     expect((app.headers as Record<string, string>)['Content-Type']).toContain('javascript');
