@@ -1,16 +1,19 @@
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import type { Settings } from '../config/settings';
 import { getBlobContainerClient } from '../storage/clients';
+import { download, reason } from './download';
+import { parseProductNames, type Product } from './products';
+import { readSnapshot, SHIPPED_SNAPSHOT } from './snapshot';
 
 /**
- * Plan display names from Microsoft's published product-names list (a CSV with one row per service plan, so
- * many rows per product). The parsed list is cached in blob storage for a day, so instances don't download it
- * at every run. When the list is unreachable or lacks a plan, the plan's part number stands in for its name.
+ * Plan display names, from the best list at hand: Microsoft's published product-names list (downloaded, then
+ * cached in blob storage for a day so instances don't download it at every run), else the snapshot of it shipped
+ * with the app, else the plan's part number. A name missing from the downloaded list is looked up in the snapshot.
  */
 
 export interface CatalogLogger {
   warn(message: string): void;
+  info?(message: string): void;
 }
 
 export interface SkuNameCatalogOptions {
@@ -23,20 +26,28 @@ export interface SkuNameCatalogOptions {
   maxBytes?: number;
   /** How long a downloaded list is used before it is fetched again. */
   maxAgeMs?: number;
+  /** The snapshot file; defaults to the one shipped with the app. */
+  snapshotPath?: string;
 }
+
+/**
+ * Where the names come from: Microsoft's list downloaded within the day (here or by another instance), the last
+ * download when a newer one failed, the snapshot shipped with the app, or nothing (part numbers).
+ */
+export type CatalogSource = 'download' | 'stale-download' | 'snapshot' | 'part-numbers';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULTS = { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: DAY_MS };
-const COLUMNS = { name: 'Product_Display_Name', stringId: 'String_Id', guid: 'GUID' } as const;
-
-/** One product: [GUID (lower-case), String_Id, display name]. */
-type Product = [string, string, string];
 
 export class SkuNameCatalog {
   private readonly byGuid = new Map<string, string>();
   private readonly byStringId = new Map<string, string>();
 
-  constructor(readonly products: readonly Product[] = []) {
+  /** Where products appear more than once (a download followed by the snapshot), the first one names it. */
+  constructor(
+    products: readonly Product[] = [],
+    readonly source: CatalogSource = 'part-numbers',
+  ) {
     for (const [guid, stringId, name] of products) {
       if (guid && !this.byGuid.has(guid)) this.byGuid.set(guid, name);
       if (stringId && !this.byStringId.has(stringId.toUpperCase())) this.byStringId.set(stringId.toUpperCase(), name);
@@ -57,32 +68,6 @@ export class SkuNameCatalog {
   }
 }
 
-/** Parses Microsoft's CSV (BOM, quoted commas) into one entry per product. */
-export function parseProductNames(csv: string): Product[] {
-  const rows = parse<Record<string, string | undefined>>(csv, {
-    bom: true,
-    columns: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    trim: true,
-  });
-  const first = rows[0];
-  if (!first || !(COLUMNS.name in first) || !(COLUMNS.guid in first) || !(COLUMNS.stringId in first)) {
-    throw new Error(`the list lacks the columns ${Object.values(COLUMNS).join(', ')}`);
-  }
-  const seen = new Set<string>();
-  const products: Product[] = [];
-  for (const row of rows) {
-    const guid = (row[COLUMNS.guid] ?? '').toLowerCase();
-    const name = row[COLUMNS.name] ?? '';
-    if (!guid || !name || seen.has(guid)) continue;
-    seen.add(guid);
-    products.push([guid, row[COLUMNS.stringId] ?? '', name]);
-  }
-  if (products.length === 0) throw new Error('the list holds no products');
-  return products;
-}
-
 const cachedSchema = z.object({
   source: z.string(),
   fetchedAt: z.number(),
@@ -90,49 +75,17 @@ const cachedSchema = z.object({
 });
 type Cached = z.infer<typeof cachedSchema>;
 
-async function download(url: string, timeoutMs: number, maxBytes: number): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw new Error(`it is larger than ${maxBytes} bytes`);
-  if (!response.body) throw new Error('empty response');
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new Error(`it is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function reason(error: unknown): string {
-  // Duck-typed: fetch's DOMException is not always an instance of this realm's Error.
-  if (typeof error === 'object' && error !== null && 'message' in error) {
-    const { name, message, cause } = error as { name?: unknown; message?: unknown; cause?: unknown };
-    if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
-    const detail =
-      typeof cause === 'object' && cause !== null && 'message' in cause ? `: ${String(cause.message)}` : '';
-    return `${String(message)}${detail}`;
-  }
-  return String(error);
-}
-
 /**
  * Loads the catalog: from this instance's memory, else from the blob cache, else from Microsoft. Never throws:
- * without a list, names fall back to part numbers (and a stale cached list beats none).
+ * a stale downloaded list beats the shipped snapshot, which beats part numbers.
  */
 export class SkuNameCatalogLoader {
   private memory?: Cached;
+  private shipped?: readonly Product[];
   private readonly logger: CatalogLogger;
   private readonly now: () => number;
   private readonly limits: typeof DEFAULTS;
+  private readonly snapshotPath: string;
 
   constructor(
     private readonly settings: Pick<Settings, 'storage' | 'tablePrefix' | 'skuNamesUrl'>,
@@ -145,6 +98,7 @@ export class SkuNameCatalogLoader {
       maxBytes: options.maxBytes ?? DEFAULTS.maxBytes,
       maxAgeMs: options.maxAgeMs ?? DEFAULTS.maxAgeMs,
     };
+    this.snapshotPath = options.snapshotPath ?? SHIPPED_SNAPSHOT;
   }
 
   /** Where the parsed list is cached: the tablePrefix keeps installations (and tests) apart. */
@@ -154,28 +108,56 @@ export class SkuNameCatalogLoader {
 
   async load(): Promise<SkuNameCatalog> {
     const url = this.settings.skuNamesUrl;
-    if (this.memory && this.isFresh(this.memory)) return new SkuNameCatalog(this.memory.products);
+    if (this.memory && this.isFresh(this.memory)) return this.catalog(this.memory.products, 'download');
     const cached = await this.readCache();
     if (cached && this.isFresh(cached)) {
       this.memory = cached;
-      return new SkuNameCatalog(cached.products);
+      return this.catalog(cached.products, 'download');
     }
     try {
       const products = parseProductNames(await download(url, this.limits.timeoutMs, this.limits.maxBytes));
       const fresh: Cached = { source: url, fetchedAt: this.now(), products };
       this.memory = fresh;
       await this.writeCache(fresh);
-      return new SkuNameCatalog(products);
+      this.logger.info?.(`Downloaded Microsoft's product-names list from ${url}: ${products.length} products.`);
+      return this.catalog(products, 'download');
     } catch (error) {
       const usable = cached?.source === url ? cached : undefined;
+      const problem = `Could not load Microsoft's product-names list from ${url} (${reason(error)}); `;
+      if (usable) {
+        this.logger.warn(`${problem}using the copy from the last successful download.`);
+        return this.catalog(usable.products, 'stale-download');
+      }
+      const shipped = this.snapshot();
       this.logger.warn(
-        `Could not load Microsoft's product-names list from ${url} (${reason(error)}); ` +
-          (usable
-            ? 'using the copy from the last successful download.'
+        problem +
+          (shipped.length > 0
+            ? `using the copy shipped with the app (${shipped.length} products).`
             : "license names use the plan's part number instead."),
       );
-      return new SkuNameCatalog(usable?.products ?? []);
+      return shipped.length > 0 ? new SkuNameCatalog(shipped, 'snapshot') : new SkuNameCatalog();
     }
+  }
+
+  /** A downloaded list, with the snapshot behind it for products the list no longer has. */
+  private catalog(products: readonly Product[], source: CatalogSource): SkuNameCatalog {
+    return new SkuNameCatalog([...products, ...this.snapshot()], source);
+  }
+
+  /** The shipped snapshot, read once; a broken one is reported and ignored rather than failing a run. */
+  private snapshot(): readonly Product[] {
+    if (!this.shipped) {
+      try {
+        this.shipped = readSnapshot(this.snapshotPath).products;
+      } catch (error) {
+        this.shipped = [];
+        this.logger.warn(
+          `The product-names list shipped with the app (${this.snapshotPath}) cannot be used (${reason(error)}); ` +
+            'without a download, licenses are named by part number. Rebuild or reinstall the app.',
+        );
+      }
+    }
+    return this.shipped;
   }
 
   private isFresh(cached: Cached): boolean {

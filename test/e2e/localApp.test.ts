@@ -65,7 +65,7 @@ function baseEnv(extra: Record<string, string | undefined> = {}): Record<string,
     LICENSE_SYNC_DEMO: 'off',
     LICENSE_SYNC_AUTHORITY_HOST: simulator.authorityHost,
     LICENSE_SYNC_GRAPH_ENDPOINT: simulator.graphEndpoint,
-    // Not Microsoft's download: the product names fall back to part numbers, quickly and offline.
+    // Not Microsoft's download: the product names come from the snapshot shipped with the app, quickly and offline.
     LICENSE_SYNC_SKU_NAMES_URL: `${simulator.url}/product-names.csv`,
     LICENSE_SYNC_STORAGE: 'memory',
     LICENSE_SYNC_SCHEDULE: '0 0 0 1 1 *',

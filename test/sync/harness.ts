@@ -45,7 +45,7 @@ export async function startSyncHarness(): Promise<SyncHarness> {
     dataDir,
     authorityHostOverride: sim.authorityHost,
     graphEndpointOverride: sim.graphEndpoint,
-    // Unreachable on purpose: plan names fall back to part numbers, which these tests assert.
+    // Unreachable on purpose: plan names come from the snapshot shipped with the app, as offline.
     skuNamesUrl: 'http://127.0.0.1:9/names.csv',
   });
   const logs: string[] = [];

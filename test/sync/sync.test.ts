@@ -89,8 +89,8 @@ describe('syncing a tenant into the ledger', () => {
     expect(
       licenses.map((l) => [l.name, l.available, l.warning, l.consumedUnits, l.assigned, l.overAssigned]).sort(),
     ).toEqual([
-      ['Fabrikam - ENTERPRISEPACK', 10, 5, 2, 2, false],
-      ['Fabrikam - STANDARDPACK', 2, 0, 3, 2, true],
+      ['Fabrikam - Office 365 E1', 2, 0, 3, 2, true],
+      ['Fabrikam - Office 365 E3', 10, 5, 2, 2, false],
     ]);
 
     const ann = await contactOf(`A.LEE@${domain.toUpperCase()}`);
