@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { registeredFunctions, type HttpDefinition } from '../host/registry';
 import { openApiPath } from './endpoint';
 import { endpoints } from './endpoints';
@@ -11,6 +13,18 @@ type Operation = {
   requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
 };
+
+type LintProblem = { severity: 'error' | 'warn'; rule: string; message: string; at: string };
+
+/** Redocly's lint (the rules of redocly.yaml) of a document, in a child process: its library is ESM only. */
+function redoclyLint(document: unknown): LintProblem[] {
+  const output = execFileSync(process.execPath, [path.join(__dirname, '../../test/api/redoclyLint.mjs')], {
+    input: JSON.stringify(document),
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off' },
+    encoding: 'utf8',
+  });
+  return JSON.parse(output) as LintProblem[];
+}
 
 describe('the OpenAPI document', () => {
   let api: ApiHarness;
@@ -26,7 +40,19 @@ describe('the OpenAPI document', () => {
     const res = await api.call('openapi');
     expect(res.status).toBe(200);
     expect(res.body).toEqual(JSON.parse(JSON.stringify(doc)));
-    expect(res.body.openapi).toMatch(/^3\./);
+    expect(res.body.openapi).toMatch(/^3\.1\./);
+  });
+
+  it('passes redocly lint with no errors and no warnings', () => {
+    expect(redoclyLint(doc)).toEqual([]);
+  });
+
+  it('would fail redocly lint with a path parameter the operation does not declare', () => {
+    const broken = JSON.parse(JSON.stringify(doc)) as typeof doc;
+    delete broken.paths['/api/licenses/{id}']!.get!.parameters;
+    expect(redoclyLint(broken)).toContainEqual(
+      expect.objectContaining({ severity: 'error', rule: 'path-parameters-defined' }),
+    );
   });
 
   it('lists every API route with its method, and nothing else', () => {
@@ -118,7 +144,40 @@ describe('the OpenAPI document', () => {
       updatedAt: '2024-01-01T00:00:00Z',
     };
     expect(validate(doc, schema!, valid)).toEqual([]);
-    expect(validate(doc, schema!, { ...valid, clientSecret: 'x' })).toEqual(['$.clientSecret: is not in the schema']);
-    expect(validate(doc, schema!, { ...valid, hasSecret: 'yes' })).toEqual(['$.hasSecret: expected a boolean']);
+    expect(validate(doc, schema!, { ...valid, clientSecret: 'x' })).toEqual(['$/clientSecret: is not in the schema']);
+    expect(validate(doc, schema!, { ...valid, hasSecret: 'yes' })).toEqual(['$/hasSecret: must be boolean']);
+  });
+
+  it('has its checker reject a wrong body deep inside a response, through $refs to the components', () => {
+    const { schema } = responseSchemaOf(doc, '/api/licenses/{id}/consumers', 'GET', 200);
+    const consumer = {
+      licenseId: 'l1',
+      portalId: 'p1',
+      skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900',
+      contactId: 'c1',
+      owner: { kind: 'sync', portalId: 'p1' },
+      createdAt: '2024-01-01T00:00:00Z',
+      updatedAt: '2024-01-01T00:00:00.123Z',
+      contact: { id: 'c1', email: 'ada@contoso.com', displayName: 'Ada' },
+    };
+    expect(validate(doc, schema!, { items: [consumer, { ...consumer, contact: null }] })).toEqual([]);
+
+    const { contactId: _omitted, ...withoutContactId } = consumer;
+    const wrong = [
+      withoutContactId,
+      { ...consumer, createdAt: 'yesterday' },
+      { ...consumer, owner: { kind: 'sync' } },
+      { ...consumer, contact: { id: 'c1', email: 'ada@contoso.com', displayName: 'Ada', phone: '1' } },
+    ];
+    expect(validate(doc, schema!, { items: [consumer, ...wrong] })).toEqual(
+      expect.arrayContaining([
+        "$/items/1: must have required property 'contactId'",
+        '$/items/2/createdAt: must match format "date-time"',
+        '$/items/3/owner: must match exactly one schema in oneOf',
+        '$/items/4/contact/phone: is not in the schema',
+      ]),
+    );
+    expect(validate(doc, schema!, { items: 'none' })).toEqual(['$/items: must be array']);
+    expect(responseSchemaOf(doc, '/api/licenses/{id}/consumers', 'GET', 418)).toEqual({ documented: false });
   });
 });

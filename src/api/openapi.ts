@@ -1,6 +1,6 @@
 import {
   OpenAPIRegistry,
-  OpenApiGeneratorV3,
+  OpenApiGeneratorV31,
   type ResponseConfig,
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
@@ -10,11 +10,13 @@ import { endpoints } from './endpoints';
 import { errorResponseSchema } from './schemas';
 
 /**
- * The OpenAPI 3 document of the HTTP API, generated from the endpoint list and its zod schemas (the same ones
- * the handlers parse with), so the description cannot drift from the code. Built once per process.
+ * The OpenAPI 3.1 document of the HTTP API, generated from the endpoint list and its zod schemas (the same ones
+ * the handlers parse with), so the description cannot drift from the code. 3.1 because its schemas are JSON Schema
+ * 2020-12: 3.0's `nullable` cannot describe zod's open objects and records (`redocly lint` rejects them).
+ * Built once per process.
  */
 
-type OpenApiDocument = ReturnType<OpenApiGeneratorV3['generateDocument']>;
+type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 const FUNCTION_KEY = 'functionKey';
 
@@ -74,11 +76,12 @@ export function buildOpenApiDocument(list: readonly Endpoint[] = endpoints): Ope
     description: 'A function key of the app (or pass it as ?code=).',
   });
   for (const endpoint of list) registry.registerPath(routeOf(endpoint));
-  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
-    openapi: '3.0.3',
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
     info: {
       title: 'm365-license-sync',
       version: '1',
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'Portal accesses (Microsoft 365 tenants), their sync runs, and the license ledger they keep in line.',
     },

@@ -1,8 +1,11 @@
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+
 /**
- * A small checker of JSON values against the OpenAPI 3.0 document the app generates: the subset of JSON Schema
- * zod-to-openapi emits ($ref, type, enum, properties, required, items, oneOf/anyOf/allOf, formats and limits).
- * Stricter than the document in one way: an object may not carry properties its schema does not list, so a
- * response that leaks an undocumented field fails.
+ * Checks JSON values against the OpenAPI 3.1 document the app generates, with Ajv's JSON Schema 2020-12
+ * validator (OpenAPI 3.1's schema dialect) and its formats. Stricter than the document in one way: an object
+ * schema that lists its properties and says nothing about others is closed here, so a response that leaks an
+ * undocumented field (a secret, say) fails.
  */
 
 type Schema = Record<string, unknown>;
@@ -13,6 +16,51 @@ interface OpenApiDoc {
     Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>
   >;
   components?: { schemas?: Record<string, Schema> };
+}
+
+// The components become one schema of its own, which every response schema refers into.
+const COMPONENTS_ID = 'urn:openapi:components';
+const COMPONENT_REF = '#/components/schemas/';
+
+/** A copy of `schema` with component $refs pointed at COMPONENTS_ID and its listed-property objects closed. */
+function prepare(schema: unknown, inAllOf = false): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => prepare(item, inAllOf));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const copy: Schema = {};
+  for (const [key, value] of Object.entries(schema as Schema)) {
+    if (key === '$ref' && typeof value === 'string' && value.startsWith(COMPONENT_REF))
+      copy.$ref = `${COMPONENTS_ID}#/$defs/${value.slice(COMPONENT_REF.length)}`;
+    else if (key === 'properties' || key === 'patternProperties') copy[key] = prepareEach(value as Schema);
+    else copy[key] = prepare(value, key === 'allOf');
+  }
+  // An allOf part sees only its own properties, so closing it would reject its siblings' fields.
+  if ('properties' in copy && !('additionalProperties' in copy) && !inAllOf) copy.additionalProperties = false;
+  return copy;
+}
+
+function prepareEach(schemas: Record<string, unknown>): Schema {
+  return Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, prepare(schema)]));
+}
+
+interface Checker {
+  ajv: Ajv2020;
+  compiled: WeakMap<Schema, ValidateFunction>;
+}
+
+const checkers = new WeakMap<OpenApiDoc, Checker>();
+
+function checkerOf(doc: OpenApiDoc): Checker {
+  let checker = checkers.get(doc);
+  if (!checker) {
+    const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true });
+    addFormats(ajv);
+    // OpenAPI's discriminator only names which oneOf branch applies; the oneOf itself does the validating.
+    ajv.addKeyword({ keyword: 'discriminator' });
+    ajv.addSchema({ $id: COMPONENTS_ID, $defs: prepareEach(doc.components?.schemas ?? {}) });
+    checker = { ajv, compiled: new WeakMap() };
+    checkers.set(doc, checker);
+  }
+  return checker;
 }
 
 export function responseSchemaOf(
@@ -27,78 +75,20 @@ export function responseSchemaOf(
   return { documented: true, schema: response.content?.['application/json']?.schema };
 }
 
-/** Problems of `value` against `schema` (empty when it validates), each with the JSON path. */
-export function validate(doc: OpenApiDoc, schema: Schema, value: unknown, at = '$'): string[] {
-  const ref = schema.$ref;
-  if (typeof ref === 'string') {
-    const name = ref.replace('#/components/schemas/', '');
-    const target = doc.components?.schemas?.[name];
-    if (!target) return [`${at}: unknown $ref ${ref}`];
-    return validate(doc, target, value, at);
-  }
-  if (value === null) return schema.nullable ? [] : [`${at}: null is not allowed`];
+function problemOf(error: ErrorObject): string {
+  const at = `$${error.instancePath}`;
+  if (error.keyword === 'additionalProperties')
+    return `${at}/${String(error.params.additionalProperty)}: is not in the schema`;
+  return `${at}: ${error.message ?? error.keyword}`;
+}
 
-  const problems: string[] = [];
-  if (Array.isArray(schema.allOf))
-    for (const part of schema.allOf as Schema[]) problems.push(...validate(doc, part, value, at));
-  if (Array.isArray(schema.oneOf)) {
-    const matches = (schema.oneOf as Schema[]).filter((part) => validate(doc, part, value, at).length === 0).length;
-    if (matches !== 1) problems.push(`${at}: matches ${matches} of the oneOf schemas, not exactly one`);
+/** Problems of `value` against `schema`, a schema of `doc` (empty when it validates), each with its JSON pointer. */
+export function validate(doc: OpenApiDoc, schema: Schema, value: unknown): string[] {
+  const { ajv, compiled } = checkerOf(doc);
+  let check = compiled.get(schema);
+  if (!check) {
+    check = ajv.compile(prepare(schema) as Schema);
+    compiled.set(schema, check);
   }
-  if (
-    Array.isArray(schema.anyOf) &&
-    !(schema.anyOf as Schema[]).some((part) => validate(doc, part, value, at).length === 0)
-  ) {
-    problems.push(`${at}: matches none of the anyOf schemas`);
-  }
-  if (Array.isArray(schema.enum) && !schema.enum.some((option) => option === value)) {
-    problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
-  }
-
-  switch (schema.type) {
-    case 'object': {
-      if (typeof value !== 'object' || Array.isArray(value)) return [...problems, `${at}: expected an object`];
-      const record = value as Record<string, unknown>;
-      const properties = (schema.properties ?? {}) as Record<string, Schema>;
-      for (const key of (schema.required ?? []) as string[])
-        if (!(key in record)) problems.push(`${at}.${key}: is required`);
-      for (const [key, item] of Object.entries(record)) {
-        const propertySchema = properties[key];
-        if (propertySchema) problems.push(...validate(doc, propertySchema, item, `${at}.${key}`));
-        else if (typeof schema.additionalProperties === 'object')
-          problems.push(...validate(doc, schema.additionalProperties as Schema, item, `${at}.${key}`));
-        else if (schema.additionalProperties !== true) problems.push(`${at}.${key}: is not in the schema`);
-      }
-      break;
-    }
-    case 'array':
-      if (!Array.isArray(value)) return [...problems, `${at}: expected an array`];
-      value.forEach((item, index) =>
-        problems.push(...validate(doc, (schema.items ?? {}) as Schema, item, `${at}[${index}]`)),
-      );
-      break;
-    case 'string':
-      if (typeof value !== 'string') return [...problems, `${at}: expected a string`];
-      if (typeof schema.minLength === 'number' && value.length < schema.minLength)
-        problems.push(`${at}: shorter than ${schema.minLength}`);
-      if (typeof schema.maxLength === 'number' && value.length > schema.maxLength)
-        problems.push(`${at}: longer than ${schema.maxLength}`);
-      if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
-        problems.push(`${at}: does not match ${schema.pattern}`);
-      if (schema.format === 'date-time' && Number.isNaN(Date.parse(value))) problems.push(`${at}: not a date-time`);
-      break;
-    case 'integer':
-    case 'number':
-      if (typeof value !== 'number' || (schema.type === 'integer' && !Number.isInteger(value)))
-        return [...problems, `${at}: expected ${String(schema.type)}`];
-      if (typeof schema.minimum === 'number' && value < schema.minimum) problems.push(`${at}: below ${schema.minimum}`);
-      if (typeof schema.maximum === 'number' && value > schema.maximum) problems.push(`${at}: above ${schema.maximum}`);
-      break;
-    case 'boolean':
-      if (typeof value !== 'boolean') problems.push(`${at}: expected a boolean`);
-      break;
-    default:
-      break;
-  }
-  return problems;
+  return check(value) ? [] : (check.errors ?? []).map(problemOf);
 }
