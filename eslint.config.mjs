@@ -38,7 +38,18 @@ export default tseslint.config(
     rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
   },
   {
+    // The page's modules, type-aware through web/tsconfig.json (JSDoc types, checkJs); browser globals only, so
+    // Node's, which that program also knows, stay out of the page.
     files: ['web/**/*.js'],
-    languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { ...globals.browser },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      'no-undef': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
   },
 );

@@ -1,6 +1,7 @@
+// @ts-check
 // The admin page: a hash router over a few views, each built with DOM calls on top of the HTTP API.
 import { setKeyPrompt, storedKey, storeKey } from './js/api.js';
-import { h, replaceChildren } from './js/dom.js';
+import { byId, h, replaceChildren } from './js/dom.js';
 import { portalListView } from './js/views/portals.js';
 import { portalFormView } from './js/views/portal-form.js';
 import { portalDetailView } from './js/views/portal-detail.js';
@@ -8,6 +9,27 @@ import { previewView } from './js/views/preview.js';
 import { licenseListView, licenseDetailView } from './js/views/licenses.js';
 import { contactsView } from './js/views/contacts.js';
 
+/**
+ * What a view gets: where to draw, what the address names, and the page's shared services.
+ * @typedef {object} ViewContext
+ * @property {HTMLElement} root
+ * @property {string} id The id the route names (e.g. the portal of #/portals/{id}); '' on routes without one.
+ * @property {string} path
+ * @property {URLSearchParams} query
+ * @property {(hash: string) => void} navigate
+ * @property {(message: string, tone?: import('./js/dom.js').Tone) => void} toast
+ * @property {(options: ConfirmOptions) => Promise<{ ok: boolean, checked: boolean }>} confirm
+ * @property {(node: Node) => void} flash A message shown at the top of the next view (after a navigation).
+ * @property {() => boolean} isActive False once the admin has moved on to another view.
+ * @property {(fn: () => void) => void} onCleanup
+ * @property {(title: string) => void} setTitle
+ * @property {(fn: () => Promise<boolean>, ms: number) => void} poll Calls fn every ms while the view is shown;
+ *   fn resolving false stops it.
+ */
+/** @typedef {{ title: string, body: (string | Node)[], confirmText?: string, checkbox?: string }} ConfirmOptions */
+/** @typedef {(ctx: ViewContext) => Promise<void>} View */
+
+/** @type {[RegExp, View][]} */
 const routes = [
   [/^\/portals\/new$/, portalFormView],
   [/^\/portals\/([^/]+)\/edit$/, portalFormView],
@@ -19,28 +41,32 @@ const routes = [
   [/^\/contacts$/, contactsView],
 ];
 
-const main = document.getElementById('main');
-const toasts = document.getElementById('toasts');
+const main = byId('main', HTMLElement);
+const toasts = byId('toasts', HTMLElement);
+/** @type {(() => void)[]} */
 let cleanups = [];
+/** @type {Node | undefined} */
 let flashNode;
 let firstRender = true;
 
+/** @type {ViewContext['toast']} */
 function toast(message, tone = 'info') {
   const node = h('div', { class: `toast toast-${tone}` }, message);
   toasts.appendChild(node);
   setTimeout(() => node.remove(), tone === 'error' ? 10000 : 6000);
 }
 
+/** @type {ViewContext['confirm']} */
 function confirmDialog({ title, body, confirmText = 'Delete', checkbox }) {
-  const dialog = document.getElementById('confirm-dialog');
-  document.getElementById('confirm-title').textContent = title;
+  const dialog = byId('confirm-dialog', HTMLDialogElement);
+  byId('confirm-title', HTMLElement).textContent = title;
   const box = checkbox ? h('input', { type: 'checkbox', id: 'confirm-check' }) : null;
   replaceChildren(
-    document.getElementById('confirm-body'),
+    byId('confirm-body', HTMLElement),
     ...body.map((part) => (typeof part === 'string' ? h('p', null, part) : part)),
     box ? h('div', { class: 'checkbox-field' }, box, h('label', { for: 'confirm-check' }, checkbox)) : null,
   );
-  document.getElementById('confirm-ok').textContent = confirmText;
+  byId('confirm-ok', HTMLButtonElement).textContent = confirmText;
   dialog.returnValue = '';
   return new Promise((resolve) => {
     dialog.addEventListener(
@@ -49,18 +75,19 @@ function confirmDialog({ title, body, confirmText = 'Delete', checkbox }) {
       { once: true },
     );
     dialog.showModal();
-    document.getElementById('confirm-cancel').focus();
+    byId('confirm-cancel', HTMLButtonElement).focus();
   });
 }
 
+/** @type {import('./js/api.js').KeyPrompt} */
 function askForKey(rejected) {
-  const dialog = document.getElementById('key-dialog');
-  const input = document.getElementById('key-input');
-  document.getElementById('key-rejected').hidden = !rejected;
+  const dialog = byId('key-dialog', HTMLDialogElement);
+  const input = byId('key-input', HTMLInputElement);
+  byId('key-rejected', HTMLElement).hidden = !rejected;
   input.setAttribute('aria-invalid', rejected ? 'true' : 'false');
   input.value = '';
   dialog.returnValue = '';
-  document.getElementById('key-button').hidden = false;
+  keyButton.hidden = false;
   return new Promise((resolve) => {
     dialog.addEventListener(
       'close',
@@ -75,26 +102,57 @@ function askForKey(rejected) {
   });
 }
 
+const keyButton = byId('key-button', HTMLButtonElement);
 setKeyPrompt(askForKey);
-const keyButton = document.getElementById('key-button');
 if (storedKey()) keyButton.hidden = false;
-keyButton.addEventListener('click', async () => {
-  const key = await askForKey(false);
-  if (key) {
+keyButton.addEventListener('click', () => {
+  void askForKey(false).then((key) => {
+    if (!key) return;
     storeKey(key);
     toast('Function key saved for this tab.', 'success');
-    render();
-  }
+    void render();
+  });
 });
 
-function parseHash() {
-  const raw = decodeURI(location.hash.replace(/^#/, '')) || '/portals';
-  const [pathPart, queryPart = ''] = raw.split('?');
-  return { path: pathPart.replace(/\/+$/, '') || '/portals', query: new URLSearchParams(queryPart) };
+/** @param {string} text */
+function decode(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
+/**
+ * The address after the #: its path (undefined when it is no valid percent-encoding, which no view can show)
+ * and its query.
+ */
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '');
+  const [pathPart = '', queryPart = ''] = raw.split('?');
+  const path = pathPart.replace(/\/+$/, '') || '/portals';
+  return { path, query: new URLSearchParams(queryPart) };
+}
+
+/**
+ * The view for a path and the id it names, or undefined when no route matches or the id is no valid
+ * percent-encoding. Paths are matched still encoded, so an id may hold any character, "/" too.
+ * @param {string} path
+ * @returns {{ view: View, id: string } | undefined}
+ */
+function route(path) {
+  for (const [pattern, view] of routes) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    const id = decode(match[1] ?? '');
+    return id === undefined ? undefined : { view, id };
+  }
+  return undefined;
+}
+
+/** @param {string} hash */
 export function navigate(hash) {
-  if (location.hash === hash) render();
+  if (location.hash === hash) void render();
   else location.hash = hash;
 }
 
@@ -102,12 +160,14 @@ async function render() {
   for (const cleanup of cleanups) cleanup();
   cleanups = [];
   const { path, query } = parseHash();
-  const match = routes.map(([pattern, view]) => [path.match(pattern), view]).find(([m]) => m);
+  const match = route(path);
   const section = document.querySelector('[data-nav].active');
   section?.classList.remove('active');
   section?.removeAttribute('aria-current');
   const navKey = path.split('/')[1];
-  const navLink = document.querySelector(`[data-nav="${navKey}"]`);
+  const navLink = Array.from(document.querySelectorAll('[data-nav]')).find(
+    (link) => link instanceof HTMLElement && link.dataset.nav === navKey,
+  );
   navLink?.classList.add('active');
   navLink?.setAttribute('aria-current', 'page');
 
@@ -123,15 +183,15 @@ async function render() {
   cleanups.push(() => {
     active = false;
   });
+  /** @type {ViewContext} */
   const ctx = {
     root: view,
-    params: match ? match[0].slice(1).map((p) => decodeURIComponent(p)) : [],
+    id: match?.id ?? '',
     path,
     query,
     navigate,
     toast,
     confirm: confirmDialog,
-    /** A message shown at the top of the next view (after a navigation). */
     flash: (node) => {
       flashNode = node;
     },
@@ -140,20 +200,20 @@ async function render() {
     setTitle: (title) => {
       document.title = `${title} – M365 License Sync`;
     },
-    /** Polls fn every ms while this view is shown; fn returning false stops it. */
     poll: (fn, ms) => {
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
       let timer;
       const tick = async () => {
         if (!active) return;
         let again = true;
         try {
-          again = (await fn()) !== false;
+          again = await fn();
         } catch {
           again = true;
         }
-        if (active && again) timer = setTimeout(tick, ms);
+        if (active && again) timer = setTimeout(() => void tick(), ms);
       };
-      timer = setTimeout(tick, ms);
+      timer = setTimeout(() => void tick(), ms);
       cleanups.push(() => clearTimeout(timer));
     },
   };
@@ -166,7 +226,7 @@ async function render() {
     return;
   }
   try {
-    await match[1](ctx);
+    await match.view(ctx);
     // A message from the previous view (e.g. "Verified") goes right under this view's title.
     if (flash && active) {
       const header = view.querySelector('.page-header');
@@ -180,11 +240,11 @@ async function render() {
         'div',
         { class: 'alert alert-error', role: 'alert' },
         h('p', { class: 'alert-title' }, 'This page could not be loaded'),
-        h('p', null, error?.message ?? String(error)),
+        h('p', null, error instanceof Error ? error.message : String(error)),
       ),
     );
   }
 }
 
-window.addEventListener('hashchange', render);
-render();
+window.addEventListener('hashchange', () => void render());
+void render();

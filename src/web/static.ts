@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { enumsModule } from './enums';
 
 /**
  * Serves the admin page's files (the `web/` folder at the app root) from the function app itself. The files are
  * not fingerprinted (no build step), so browsers revalidate them on every load with an ETag: cheap, and an
- * update is never hidden behind a stale cache.
+ * update is never hidden behind a stale cache. A few modules are generated from the server's own code instead
+ * of read from web/ (GENERATED).
  */
 
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -85,14 +87,29 @@ export function isApiPath(requestPath: string): boolean {
   return /^\/*api(\/|$)/i.test(requestPath);
 }
 
-interface CachedFile {
-  mtimeMs: number;
-  size: number;
+interface ServedFile {
   body: Buffer;
   etag: string;
 }
 
+interface CachedFile extends ServedFile {
+  mtimeMs: number;
+  size: number;
+}
+
 const cache = new Map<string, CachedFile>();
+
+function etagOf(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+function generated(source: string): ServedFile {
+  const body = Buffer.from(source);
+  return { body, etag: etagOf(body) };
+}
+
+/** Modules the app builds from its own schemas, by their path below web/; they win over a file of that name. */
+const GENERATED: ReadonlyMap<string, ServedFile> = new Map([['js/enums.js', generated(enumsModule())]]);
 
 async function readCached(filePath: string): Promise<CachedFile | undefined> {
   let info;
@@ -105,8 +122,7 @@ async function readCached(filePath: string): Promise<CachedFile | undefined> {
   const hit = cache.get(filePath);
   if (hit && hit.mtimeMs === info.mtimeMs && hit.size === info.size) return hit;
   const body = await readFile(filePath);
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  const file = { mtimeMs: info.mtimeMs, size: info.size, body, etag };
+  const file = { mtimeMs: info.mtimeMs, size: info.size, body, etag: etagOf(body) };
   cache.set(filePath, file);
   return file;
 }
@@ -135,6 +151,19 @@ function etagMatches(ifNoneMatch: string | null | undefined, etag: string): bool
   });
 }
 
+/** The file, unless it is missing or a symbolic link inside web/ leads outside it. */
+async function readInside(root: string, filePath: string): Promise<ServedFile | undefined> {
+  let real: string;
+  let realRoot: string;
+  try {
+    [real, realRoot] = await Promise.all([realpath(filePath), realpath(root)]);
+  } catch {
+    return undefined;
+  }
+  if (!real.startsWith(realRoot + path.sep)) return undefined;
+  return readCached(real);
+}
+
 export async function serveStatic(root: string, request: StaticRequest): Promise<StaticResponse> {
   const method = (request.method ?? 'GET').toUpperCase();
   if (isApiPath(request.path)) {
@@ -155,16 +184,9 @@ export async function serveStatic(root: string, request: StaticRequest): Promise
   }
   const filePath = resolveStaticPath(root, request.path);
   if (!filePath) return notFound('Not found');
-  // A symbolic link inside web/ must not lead outside it.
-  let real: string;
-  let realRoot: string;
-  try {
-    [real, realRoot] = await Promise.all([realpath(filePath), realpath(root)]);
-  } catch {
-    return notFound('Not found');
-  }
-  if (!real.startsWith(realRoot + path.sep)) return notFound('Not found');
-  const file = await readCached(real);
+  const file =
+    GENERATED.get(path.relative(path.resolve(root), filePath).split(path.sep).join('/')) ??
+    (await readInside(root, filePath));
   if (!file) return notFound('Not found');
 
   const contentType = contentTypeOf(filePath) as string;

@@ -98,6 +98,18 @@ describe('the admin page', () => {
     await screenshot(page, '01-portals-empty');
   });
 
+  it.each(['/#/%22%5D', '/#/%E0%A4%A', '/#/portals/%E0%A4%A', '/#/nowhere'])(
+    'shows "Page not found" for %s, an address that names no page, and works on from there',
+    async (address) => {
+      await page.goto(`${app.url}${address}`);
+      await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+      expect(await page.title()).toBe('Not found – M365 License Sync');
+      await screenshot(page, '01b-not-found');
+      await page.getByRole('link', { name: 'Go to the portal accesses' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Portal accesses' }).waitFor();
+    },
+  );
+
   it('shows the mapped sign-in error for a wrong client secret and keeps the portal access inactive', async () => {
     await page.getByRole('link', { name: 'Add portal access' }).first().click();
     await page.getByRole('heading', { level: 1, name: 'Add portal access' }).waitFor();

@@ -1,7 +1,15 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  authKindSchema,
+  cloudSchema,
+  licenseRecordSchema,
+  runStatusSchema,
+  runTriggerSchema,
+} from '../../src/domain/records';
 import { registeredFunctions, type HttpDefinition } from '../../src/host/registry';
 import { compileRoute, RouteTable } from '../../src/local/routes';
 import { contentTypeOf, findWebRoot, resolveStaticPath, serveStatic } from '../../src/web/static';
@@ -27,6 +35,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(path.dirname(root), { recursive: true, force: true });
 });
+
+/** The arrays of the generated module: `export const NAME = Object.freeze([...]);` per line. */
+function parseEnumsModule(source: string): Record<string, unknown> {
+  const lines = [...source.matchAll(/^export const (\w+) = Object\.freeze\((.*)\);$/gm)];
+  return Object.fromEntries(lines.map(([, name, json]) => [name, JSON.parse(json as string)]));
+}
 
 describe('static files of the admin page', () => {
   it("serves index.html for the site root, with the page's security headers", async () => {
@@ -97,6 +111,29 @@ describe('static files of the admin page', () => {
     expect(JSON.parse(String(response.body)).error.code).toBe('route_not_found');
   });
 
+  it("serves /js/enums.js built from the domain's enums, with an ETag, over any file of that name", async () => {
+    await writeFile(path.join(root, 'js', 'enums.js'), 'export const CLOUDS = ["stale"];');
+    const response = await serveStatic(root, { path: 'js/enums.js' });
+    expect(response.status).toBe(200);
+    expect(response.headers['Content-Type']).toBe('text/javascript; charset=utf-8');
+    expect(parseEnumsModule(String(response.body))).toEqual({
+      CLOUDS: cloudSchema.options,
+      AUTH_KINDS: authKindSchema.options,
+      RUN_TRIGGERS: runTriggerSchema.options,
+      RUN_STATUSES: runStatusSchema.options,
+      LICENSE_STATUSES: licenseRecordSchema.shape.status.options,
+    });
+    const again = await serveStatic(root, { path: '/js/enums.js', ifNoneMatch: response.headers.ETag });
+    expect(again.status).toBe(304);
+  });
+
+  it('declares to the type check exactly the names /js/enums.js exports', async () => {
+    const served = parseEnumsModule(String((await serveStatic(root, { path: 'js/enums.js' })).body));
+    const declarations = readFileSync(path.resolve(__dirname, '../../web/js/enums.d.ts'), 'utf8');
+    const declared = [...declarations.matchAll(/^export declare const (\w+)/gm)].map((match) => match[1]);
+    expect(declared.sort()).toEqual(Object.keys(served).sort());
+  });
+
   it('finds the web folder at the app root from the compiled or the source folder', () => {
     const appRoot = path.resolve(__dirname, '../..');
     expect(findWebRoot(path.join(appRoot, 'dist', 'functions'))).toBe(path.join(appRoot, 'web'));
@@ -136,6 +173,9 @@ describe('the web function', () => {
     const app = await get('/app.js');
     expect(app.status).toBe(200);
     expect((app.headers as Record<string, string>)['Content-Type']).toContain('javascript');
+    const enums = await get('/js/enums.js');
+    expect(enums.status).toBe(200);
+    expect(Object.keys(parseEnumsModule((enums.body as Buffer).toString()))).toContain('CLOUDS');
   });
 
   it("refuses to serve the app's own files from outside web/", async () => {

@@ -1,9 +1,42 @@
+// @ts-check
 // The HTTP API of the app (same origin, under /api). In Azure its routes need a function key: on a 401 the page
 // asks for one, keeps it in this tab's sessionStorage and sends it as x-functions-key.
+
+// The shapes the API answers with (zod's output) and accepts (zod's input): inferred from the very schemas the
+// server parses them with, so a change there that the page does not follow fails its type check.
+/**
+ * @template {import('zod').ZodType} T
+ * @typedef {import('zod').output<T>} Out
+ */
+/** @typedef {typeof import('../../src/api/schemas')} Schemas */
+/** @typedef {Out<Schemas['portalSchema']>} Portal */
+/** @typedef {import('zod').input<Schemas['portalCreateSchema']>} PortalCreate */
+/** @typedef {import('zod').input<Schemas['portalChangeSchema']>} PortalChange */
+/** @typedef {import('zod').input<Schemas['portalAuthSchema']>} PortalAuth */
+/** @typedef {import('../../src/api/schemas').FieldError} FieldError */
+/** @typedef {Out<Schemas['verifyResultSchema']>} VerifyResult */
+/** @typedef {Out<Schemas['runSchema']>} Run */
+/** @typedef {NonNullable<Portal['lastRun']>} LastRun */
+/** @typedef {Run['counts']} RunCounts */
+/** @typedef {Out<Schemas['syncQueuedSchema']>} SyncQueued */
+/** @typedef {Out<Schemas['syncPreviewSchema']>} SyncPreview */
+/** @typedef {SyncPreview['plan']} ChangePlan */
+/** @typedef {Out<Schemas['licenseSchema']>} License */
+/** @typedef {Out<Schemas['consumerSchema']>} Consumer */
+/** @typedef {Out<Schemas['consumerListItemSchema']>} ConsumerListItem */
+/** @typedef {NonNullable<Consumer['assignment']>} Assignment */
+/** @typedef {Out<Schemas['contactSchema']>} Contact */
+/** @typedef {import('zod').input<Schemas['contactCreateSchema']>} ContactCreate */
 
 const KEY_STORAGE = 'm365-license-sync.functionKey';
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   * @param {FieldError[]} [fields]
+   */
   constructor(status, code, message, fields) {
     super(message);
     this.name = 'ApiError';
@@ -13,10 +46,17 @@ export class ApiError extends Error {
   }
 }
 
-let keyPrompt = async () => undefined;
+/** @typedef {(wasRejected: boolean) => Promise<string | undefined>} KeyPrompt */
+
+/** @type {KeyPrompt} */
+let keyPrompt = () => Promise.resolve(undefined);
+/** @type {Promise<string | undefined> | undefined} */
 let pendingPrompt;
 
-/** app.js installs the dialog that asks for the function key: (wasRejected: boolean) => Promise<string|undefined> */
+/**
+ * app.js installs the dialog that asks for the function key.
+ * @param {KeyPrompt} prompt
+ */
 export function setKeyPrompt(prompt) {
   keyPrompt = prompt;
 }
@@ -29,6 +69,7 @@ export function storedKey() {
   }
 }
 
+/** @param {string | undefined} key */
 export function storeKey(key) {
   try {
     if (key) sessionStorage.setItem(KEY_STORAGE, key);
@@ -38,6 +79,7 @@ export function storeKey(key) {
   }
 }
 
+/** @param {boolean} rejected */
 async function askKey(rejected) {
   // Several requests may hit 401 at once: ask once.
   pendingPrompt ??= keyPrompt(rejected).finally(() => {
@@ -46,6 +88,10 @@ async function askKey(rejected) {
   return pendingPrompt;
 }
 
+/**
+ * @param {number} status
+ * @param {string} statusText
+ */
 function messageForStatus(status, statusText) {
   if (status === 404) return 'Not found: it may have been deleted meanwhile.';
   if (status >= 500)
@@ -53,9 +99,17 @@ function messageForStatus(status, statusText) {
   return `The request failed (${status} ${statusText}).`;
 }
 
+/**
+ * One request; resolves the parsed JSON answer (undefined when empty), rejects with an ApiError.
+ * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<unknown>}
+ */
 export async function api(method, path, body) {
   let rejectedKey = false;
   for (;;) {
+    /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const key = storedKey();
@@ -89,6 +143,7 @@ export async function api(method, path, body) {
       continue;
     }
     const text = await response.text();
+    /** @type {unknown} */
     let data;
     if (text) {
       try {
@@ -98,7 +153,7 @@ export async function api(method, path, body) {
       }
     }
     if (!response.ok) {
-      const error = data && typeof data === 'object' ? data.error : undefined;
+      const error = /** @type {Partial<import('../../src/api/schemas').ErrorResponse> | undefined} */ (data)?.error;
       throw new ApiError(
         response.status,
         error?.code ?? `http_${response.status}`,
@@ -112,50 +167,69 @@ export async function api(method, path, body) {
 
 const enc = encodeURIComponent;
 
-/** Lists may come as a bare array or wrapped ({ items } or { value }). */
-export function asList(data, ...keys) {
-  if (Array.isArray(data)) return data;
-  for (const key of [...keys, 'items', 'value']) {
-    if (data && Array.isArray(data[key])) return data[key];
-  }
-  return [];
+/**
+ * The answer of a request, as the server's schema for it says.
+ * @template T
+ * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<T>}
+ */
+async function call(method, path, body) {
+  return /** @type {T} */ (await api(method, path, body));
+}
+
+/**
+ * The items of a list answer ({ items }).
+ * @template T
+ * @param {string} path
+ * @returns {Promise<T[]>}
+ */
+async function items(path) {
+  return /** @type {{ items: T[] }} */ (await api('GET', path)).items;
 }
 
 export const portals = {
-  list: async () => asList(await api('GET', '/api/portals'), 'portals'),
-  get: (id) => api('GET', `/api/portals/${enc(id)}`),
-  create: (body) => api('POST', '/api/portals', body),
-  update: (id, body) => api('PATCH', `/api/portals/${enc(id)}`, body),
-  remove: (id, purge) => api('DELETE', `/api/portals/${enc(id)}${purge ? '?purge=true' : ''}`),
-  verify: (id) => api('POST', `/api/portals/${enc(id)}/verify`),
-  sync: (id) => api('POST', `/api/portals/${enc(id)}/sync`),
-  preview: (id) => api('POST', `/api/portals/${enc(id)}/sync?dryRun=true`),
-  runs: async (id) => asList(await api('GET', `/api/portals/${enc(id)}/runs`), 'runs'),
-  run: (id, runId) => api('GET', `/api/portals/${enc(id)}/runs/${enc(runId)}`),
+  /** @type {() => Promise<Portal[]>} */
+  list: () => items('/api/portals'),
+  /** @type {(id: string) => Promise<Portal>} */
+  get: (id) => call('GET', `/api/portals/${enc(id)}`),
+  /** @type {(body: PortalCreate) => Promise<Portal>} */
+  create: (body) => call('POST', '/api/portals', body),
+  /** @type {(id: string, body: PortalChange) => Promise<Portal>} */
+  update: (id, body) => call('PATCH', `/api/portals/${enc(id)}`, body),
+  /** @type {(id: string, purge: boolean) => Promise<void>} */
+  remove: (id, purge) => call('DELETE', `/api/portals/${enc(id)}${purge ? '?purge=true' : ''}`),
+  /** @type {(id: string) => Promise<VerifyResult>} */
+  verify: (id) => call('POST', `/api/portals/${enc(id)}/verify`),
+  /** @type {(id: string) => Promise<SyncQueued>} */
+  sync: (id) => call('POST', `/api/portals/${enc(id)}/sync`),
+  /** @type {(id: string) => Promise<SyncPreview>} */
+  preview: (id) => call('POST', `/api/portals/${enc(id)}/sync?dryRun=true`),
+  /** @type {(id: string) => Promise<Run[]>} */
+  runs: (id) => items(`/api/portals/${enc(id)}/runs`),
 };
 
 export const licenses = {
-  list: async (portalId) =>
-    asList(await api('GET', `/api/licenses${portalId ? `?portalId=${enc(portalId)}` : ''}`), 'licenses'),
-  get: (id) => api('GET', `/api/licenses/${enc(id)}`),
-  consumers: async (id) => asList(await api('GET', `/api/licenses/${enc(id)}/consumers`), 'consumers'),
-  link: (id, contactId) => api('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
-  unlink: (id, contactId) => api('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
+  /** @type {(portalId?: string) => Promise<License[]>} */
+  list: (portalId) => items(`/api/licenses${portalId ? `?portalId=${enc(portalId)}` : ''}`),
+  /** @type {(id: string) => Promise<License>} */
+  get: (id) => call('GET', `/api/licenses/${enc(id)}`),
+  /** @type {(id: string) => Promise<ConsumerListItem[]>} */
+  consumers: (id) => items(`/api/licenses/${enc(id)}/consumers`),
+  /** @type {(id: string, contactId: string) => Promise<Consumer>} */
+  link: (id, contactId) => call('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
+  /** @type {(id: string, contactId: string) => Promise<void>} */
+  unlink: (id, contactId) => call('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
 };
 
 export const contacts = {
-  /** Contacts holding the address (the API may answer with one contact or a list). */
-  find: async (email) => {
-    try {
-      const data = await api('GET', `/api/contacts?email=${enc(email)}`);
-      if (Array.isArray(data)) return data;
-      const list = asList(data, 'contacts');
-      if (list.length) return list;
-      return data && typeof data === 'object' && data.id ? [data] : [];
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return [];
-      throw error;
-    }
-  },
-  create: (body) => api('POST', '/api/contacts', body),
+  /**
+   * The contacts holding the address (none or one).
+   * @param {string} email
+   * @returns {Promise<Contact[]>}
+   */
+  find: (email) => items(`/api/contacts?email=${enc(email)}`),
+  /** @type {(body: ContactCreate) => Promise<Contact>} */
+  create: (body) => call('POST', '/api/contacts', body),
 };

@@ -1,3 +1,4 @@
+// @ts-check
 // A small horizontal bar chart: per plan, available vs assigned. Plain SVG, no library.
 import { formatNumber, h, s } from './dom.js';
 
@@ -7,6 +8,7 @@ const LABEL_W = 250;
 const WIDTH = 760;
 const RIGHT = 56;
 
+/** @param {number} value */
 function niceMax(value) {
   if (value <= 5) return 5;
   const power = 10 ** Math.floor(Math.log10(value));
@@ -14,16 +16,25 @@ function niceMax(value) {
   return 10 * power;
 }
 
+/**
+ * @param {string} text
+ * @param {number} [max]
+ */
 function truncate(text, max = 32) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** items: [{ label, sublabel?, available, assigned, over }] */
+/** @typedef {{ label: string, sublabel?: string, available: number, assigned: number, over: boolean }} ChartItem */
+
+/**
+ * @param {ChartItem[]} items
+ * @param {{ title?: string }} [options]
+ */
 export function availableVsAssignedChart(items, { title = 'Available vs assigned per plan' } = {}) {
   const max = niceMax(Math.max(1, ...items.flatMap((i) => [i.available, i.assigned])));
   const plotW = WIDTH - LABEL_W - RIGHT;
   const height = items.length * ROW + 30;
-  const x = (v) => LABEL_W + (Math.max(0, v) / max) * plotW;
+  const x = (/** @type {number} */ v) => LABEL_W + (Math.max(0, v) / max) * plotW;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
   const titleId = `chart-title-${Math.random().toString(36).slice(2, 8)}`;
   const desc = items

@@ -1,38 +1,65 @@
+// @ts-check
 // Small DOM helpers. Everything from the API goes in as text nodes or attribute values, never as markup.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
+/** @typedef {Node | string | number | null | undefined | false} Leaf */
+/**
+ * What h() and s() accept as children: nodes, text (numbers too), nothing (null, undefined, false), or lists of
+ * those two levels deep (JSDoc cannot say "any depth").
+ * @typedef {Leaf | ReadonlyArray<Leaf | ReadonlyArray<Leaf>>} Child
+ */
+/**
+ * Attributes and properties: functions (onClick, ...) become listeners, an object (dataset) fills data-*,
+ * value/checked/selected/disabled/indeterminate are set as properties, anything else as an attribute (true:
+ * present; null, undefined, false: left out).
+ * @typedef {Record<string, string | number | boolean | null | undefined | ((event: Event) => unknown)
+ *   | Record<string, string>>} Props
+ */
+/** @typedef {'neutral' | 'info' | 'success' | 'warning' | 'error'} Tone */
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const PROPERTIES = new Set(['value', 'checked', 'selected', 'disabled', 'indeterminate']);
+
+/**
+ * @param {Node} parent
+ * @param {readonly Child[]} children
+ */
 function append(parent, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    if (Array.isArray(child)) append(parent, child);
-    else if (child instanceof Node) parent.appendChild(child);
-    else parent.appendChild(document.createTextNode(String(child)));
+    if (child instanceof Node) parent.appendChild(child);
+    else if (typeof child === 'string' || typeof child === 'number')
+      parent.appendChild(document.createTextNode(String(child)));
+    else append(parent, child);
   }
 }
 
+/**
+ * @param {HTMLElement} el
+ * @param {Props | null | undefined} props
+ */
 function setProps(el, props) {
   for (const [key, value] of Object.entries(props ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on') && typeof value === 'function') {
-      el.addEventListener(key.slice(2).toLowerCase(), value);
-    } else if (key === 'dataset') {
+    if (typeof value === 'function') {
+      el.addEventListener(key.replace(/^on/, '').toLowerCase(), value);
+    } else if (typeof value === 'object') {
       Object.assign(el.dataset, value);
-    } else if (
-      key === 'value' ||
-      key === 'checked' ||
-      key === 'selected' ||
-      key === 'disabled' ||
-      key === 'indeterminate'
-    ) {
-      el[key] = value;
+    } else if (PROPERTIES.has(key)) {
+      Object.assign(el, { [key]: value });
     } else {
       el.setAttribute(key, value === true ? '' : String(value));
     }
   }
 }
 
-/** h('button', { class: 'btn', onClick }, 'Save') */
+/**
+ * h('button', { class: 'btn', onClick }, 'Save')
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Props | null} [props]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
   setProps(el, props);
@@ -40,15 +67,29 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+/**
+ * An SVG element: every prop is an attribute.
+ * @template {keyof SVGElementTagNameMap} K
+ * @param {K} tag
+ * @param {Props | null} [props]
+ * @param {...Child} children
+ * @returns {SVGElementTagNameMap[K]}
+ */
 export function s(tag, props, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [key, value] of Object.entries(props ?? {})) {
-    if (value !== undefined && value !== null && value !== false) el.setAttribute(key, String(value));
+    if (typeof value === 'string' || typeof value === 'number') el.setAttribute(key, String(value));
   }
   append(el, children);
   return el;
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @param {...Child} children
+ * @returns {E}
+ */
 export function replaceChildren(el, ...children) {
   el.replaceChildren();
   append(el, children);
@@ -56,6 +97,7 @@ export function replaceChildren(el, ...children) {
 }
 
 let idCounter = 0;
+/** @param {string} [prefix] */
 export function uid(prefix = 'id') {
   idCounter += 1;
   return `${prefix}-${idCounter}`;
@@ -65,17 +107,23 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 const dateTimeShort = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const numberFormat = new Intl.NumberFormat();
 
+/** @param {unknown} value */
 export function formatNumber(value) {
   return typeof value === 'number' ? numberFormat.format(value) : '–';
 }
 
+/** @param {string | undefined} iso */
 export function formatDate(iso) {
   if (!iso) return '–';
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? String(iso) : dateTime.format(date);
 }
 
-/** "3 min ago", for recent moments; the exact time goes into the <time> element's title. */
+/**
+ * "3 min ago", for recent moments; the exact time goes into the <time> element's title.
+ * @param {string | undefined} iso
+ * @param {number} [now]
+ */
 export function formatRelative(iso, now = Date.now()) {
   if (!iso) return '–';
   const then = new Date(iso).getTime();
@@ -91,7 +139,11 @@ export function formatRelative(iso, now = Date.now()) {
   return formatDate(iso);
 }
 
-/** A <time>: relative ("3 min ago"), short (no seconds) or full; the full moment is always in its title. */
+/**
+ * A <time>: relative ("3 min ago"), short (no seconds) or full; the full moment is always in its title.
+ * @param {string | undefined} iso
+ * @param {'full' | 'short' | 'relative' | true} [style]
+ */
 export function timeEl(iso, style = 'full') {
   if (!iso) return h('span', { class: 'muted' }, '–');
   const date = new Date(iso);
@@ -104,6 +156,10 @@ export function timeEl(iso, style = 'full') {
   return h('time', { datetime: iso, title: formatDate(iso) }, text);
 }
 
+/**
+ * @param {string | undefined} startIso
+ * @param {string | undefined} endIso
+ */
 export function formatDuration(startIso, endIso) {
   if (!startIso) return '–';
   const ms = (endIso ? new Date(endIso) : new Date()).getTime() - new Date(startIso).getTime();
@@ -114,16 +170,31 @@ export function formatDuration(startIso, endIso) {
   return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 }
 
+/**
+ * @param {number} count
+ * @param {string} one
+ * @param {string} [many]
+ */
 export function plural(count, one, many = `${one}s`) {
   return `${formatNumber(count)} ${count === 1 ? one : many}`;
 }
 
-/** A status pill; the text always says the status, colour only repeats it. */
+/**
+ * A status pill; the text always says the status, colour only repeats it.
+ * @param {string} text
+ * @param {Tone} [tone]
+ * @param {string} [title]
+ */
 export function badge(text, tone = 'neutral', title) {
   return h('span', { class: `badge badge-${tone}`, title }, text);
 }
 
-/** A labelled on/off switch (a checkbox with role=switch, so screen readers say "on"/"off"). */
+/**
+ * A labelled on/off switch (a checkbox with role=switch, so screen readers say "on"/"off"). When onChange
+ * rejects, the switch goes back.
+ * @param {{ label: string, checked: boolean, disabled?: boolean,
+ *   onChange: (checked: boolean) => Promise<void>, showLabel?: boolean }} options
+ */
 export function toggle({ label, checked, disabled, onChange, showLabel = false }) {
   const input = h('input', {
     type: 'checkbox',
@@ -142,7 +213,7 @@ export function toggle({ label, checked, disabled, onChange, showLabel = false }
       ? h('span', { class: 'switch-text' }, label)
       : h('span', { class: 'switch-state', 'aria-hidden': 'true' }, checked ? 'On' : 'Off'),
   );
-  input.addEventListener('change', async () => {
+  listen(input, 'change', async () => {
     const next = input.checked;
     input.disabled = true;
     const state = wrap.querySelector('.switch-state');
@@ -159,7 +230,12 @@ export function toggle({ label, checked, disabled, onChange, showLabel = false }
   return wrap;
 }
 
-/** An inline message box. tone: info | success | warning | error. Errors are announced (role=alert). */
+/**
+ * An inline message box. Errors are announced (role=alert); a string in the body becomes a paragraph.
+ * @param {Exclude<Tone, 'neutral'>} tone
+ * @param {string | null} title
+ * @param {...Child} body
+ */
 export function alertBox(tone, title, ...body) {
   return h(
     'div',
@@ -169,10 +245,39 @@ export function alertBox(tone, title, ...body) {
   );
 }
 
+/**
+ * @param {string} text
+ * @param {Props} [props]
+ */
 export function button(text, props = {}) {
   return h('button', { type: 'button', class: 'btn', ...props }, text);
 }
 
+/** @param {string} label */
 export function spinner(label) {
   return h('span', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), label);
+}
+
+/**
+ * The element of index.html with this id, of this type (anything else is a bug in the page, said at once).
+ * @template {HTMLElement} E
+ * @param {string} id
+ * @param {new () => E} type
+ * @returns {E}
+ */
+export function byId(id, type) {
+  const el = document.getElementById(id);
+  if (!(el instanceof type)) throw new Error(`The page has no ${type.name} with the id "${id}".`);
+  return el;
+}
+
+/**
+ * Listens with an async handler: it shows its own errors, nothing waits for it.
+ * @template {keyof HTMLElementEventMap} K
+ * @param {HTMLElement} target
+ * @param {K} type
+ * @param {(event: HTMLElementEventMap[K]) => Promise<void>} handler
+ */
+export function listen(target, type, handler) {
+  target.addEventListener(type, (event) => void handler(event));
 }

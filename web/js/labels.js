@@ -1,6 +1,18 @@
-// Words the page shows for the API's codes.
+// @ts-check
+// Words the page shows for the API's codes. The codes come from the server (enums.js, generated from its
+// schemas); each table here is typed to have a label for every code, so a new one without a label fails the
+// type check (npm run typecheck:web).
 import { badge, h, plural } from './dom.js';
 
+/** @typedef {import('./api.js').Portal} Portal */
+/** @typedef {import('../../src/domain/records').Cloud} Cloud */
+/** @typedef {import('../../src/domain/records').AuthKind} AuthKind */
+/** @typedef {import('../../src/domain/records').RunTrigger} RunTrigger */
+/** @typedef {import('../../src/domain/records').RunStatus} RunStatus */
+
+export { AUTH_KINDS, CLOUDS } from './enums.js';
+
+/** @type {Readonly<Record<Cloud, string>>} */
 export const CLOUD_LABELS = {
   global: 'Global (Microsoft 365)',
   usgov: 'US Government (GCC High)',
@@ -9,6 +21,7 @@ export const CLOUD_LABELS = {
   simulated: 'Simulated tenant (local demo)',
 };
 
+/** @type {Readonly<Record<Cloud, string>>} */
 export const CLOUD_SHORT = {
   global: 'Global',
   usgov: 'US Gov',
@@ -17,18 +30,28 @@ export const CLOUD_SHORT = {
   simulated: 'Simulated',
 };
 
+/** @type {Readonly<Record<AuthKind, string>>} */
 export const AUTH_LABELS = {
   clientSecret: 'Client secret',
   certificate: 'Certificate',
   password: 'E-mail + password',
 };
 
+/** @type {Readonly<Record<AuthKind, [hint: string, tone: import('./dom.js').Tone]>>} */
+export const AUTH_HINTS = {
+  clientSecret: ['Recommended', 'neutral'],
+  certificate: ['Recommended', 'neutral'],
+  password: ['Legacy', 'warning'],
+};
+
+/** @type {Readonly<Record<RunTrigger, string>>} */
 export const TRIGGER_LABELS = {
   schedule: 'Scheduled',
   manual: 'Sync now',
   dryRun: 'Preview',
 };
 
+/** @type {Readonly<Record<RunStatus, [text: string, tone: import('./dom.js').Tone]>>} */
 const STATUS = {
   queued: ['Queued', 'neutral'],
   running: ['Running', 'info'],
@@ -37,33 +60,57 @@ const STATUS = {
   skipped: ['Skipped', 'warning'],
 };
 
+/** @param {RunStatus} status */
 export function runStatusBadge(status) {
-  const [text, tone] = STATUS[status] ?? [String(status ?? 'Unknown'), 'neutral'];
+  const [text, tone] = STATUS[status];
   return badge(text, tone);
 }
 
+/** @param {{ status: RunStatus } | undefined} run */
 export function isRunActive(run) {
-  return Boolean(run) && (run.status === 'queued' || run.status === 'running');
+  return run?.status === 'queued' || run?.status === 'running';
 }
 
-/** "4 plans · 120 users · 3 consumers added" – the changes a run made, in a line. */
+/** @typedef {import('./api.js').RunCounts} RunCounts */
+
+/** @type {[key: keyof RunCounts, one: string, many: string, done: string, planned: string][]} */
+const CHANGES = [
+  ['licensesCreated', 'license', 'licenses', 'created', 'to create'],
+  ['licensesUpdated', 'license', 'licenses', 'updated', 'to change'],
+  ['contactsCreated', 'contact', 'contacts', 'created', 'to create'],
+  ['consumersAdded', 'consumer', 'consumers', 'added', 'to add'],
+  ['consumersUpdated', 'consumer', 'consumers', 'updated', 'to change'],
+  ['consumersRemoved', 'consumer', 'consumers', 'removed', 'to remove'],
+  ['conflicts', 'conflict', 'conflicts', '', ''],
+];
+
+/**
+ * The kinds of change with a count above 0, as [count, one, many]: "license created" for a run, "license to
+ * create" for a plan.
+ * @param {RunCounts} counts
+ * @param {'done' | 'planned'} tense
+ * @returns {[count: number, one: string, many: string][]}
+ */
+export function countedChanges(counts, tense) {
+  return CHANGES.filter(([key]) => counts[key] > 0).map(([key, one, many, done, planned]) => {
+    const verb = tense === 'done' ? done : planned;
+    return [counts[key], `${one} ${verb}`.trim(), `${many} ${verb}`.trim()];
+  });
+}
+
+/**
+ * "4 plans · 120 users · 3 consumers added" – the changes a run made, in a line.
+ * @param {RunCounts} counts
+ */
 export function countsSummary(counts) {
-  if (!counts) return '';
-  const parts = [plural(counts.plansRead ?? 0, 'plan'), plural(counts.usersRead ?? 0, 'user')];
-  const changes = [
-    [counts.licensesCreated, 'license created', 'licenses created'],
-    [counts.licensesUpdated, 'license updated', 'licenses updated'],
-    [counts.contactsCreated, 'contact created', 'contacts created'],
-    [counts.consumersAdded, 'consumer added', 'consumers added'],
-    [counts.consumersUpdated, 'consumer updated', 'consumers updated'],
-    [counts.consumersRemoved, 'consumer removed', 'consumers removed'],
-    [counts.conflicts, 'conflict', 'conflicts'],
-  ].filter(([n]) => n > 0);
-  if (changes.length === 0) parts.push('no changes');
-  for (const [n, one, many] of changes) parts.push(plural(n, one, many));
+  const parts = [plural(counts.plansRead, 'plan'), plural(counts.usersRead, 'user')];
+  const made = countedChanges(counts, 'done');
+  if (made.length === 0) parts.push('no changes');
+  for (const [n, one, many] of made) parts.push(plural(n, one, many));
   return parts.join(' · ');
 }
 
+/** @param {Portal} portal */
 export function portalBadges(portal) {
   return [
     portal.authKind === 'password'
@@ -71,17 +118,15 @@ export function portalBadges(portal) {
       : null,
     portal.cloud === 'simulated' ? badge('Simulated', 'info', 'The built-in simulated tenant of local runs') : null,
     portal.active ? null : badge('Inactive', 'neutral'),
-  ].filter(Boolean);
+  ].filter((node) => node !== null);
 }
 
+/** @param {Portal} portal */
 export function credentialText(portal) {
-  const kind = AUTH_LABELS[portal.authKind] ?? portal.authKind;
   return h(
     'span',
     null,
-    kind,
-    portal.hasSecret === false
-      ? [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')]
-      : null,
+    AUTH_LABELS[portal.authKind],
+    portal.hasSecret ? null : [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')],
   );
 }

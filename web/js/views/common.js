@@ -1,7 +1,15 @@
+// @ts-check
 // Pieces several views share: the page header, loading state, error display, portal actions.
 import { ApiError, portals } from '../api.js';
 import { alertBox, h, spinner } from '../dom.js';
 
+/** @typedef {import('../../app.js').ViewContext} ViewContext */
+/** @typedef {import('../api.js').Portal} Portal */
+
+/**
+ * @param {{ title: string, crumbs?: [text: string, href: string | null][], badges?: Node[], actions?: Node[],
+ *   intro?: string }} options
+ */
 export function pageHeader({ title, crumbs = [], badges = [], actions = [], intro }) {
   return h(
     'header',
@@ -34,13 +42,22 @@ export function pageHeader({ title, crumbs = [], badges = [], actions = [], intr
   );
 }
 
+/**
+ * Shows a spinner in root; returns what removes it.
+ * @param {HTMLElement} root
+ * @param {string} [text]
+ */
 export function loading(root, text = 'Loading…') {
   const node = h('div', { class: 'loading-block' }, spinner(text));
   root.appendChild(node);
   return () => node.remove();
 }
 
-/** A readable error box for a failed request: the API's own message, and the code for support. */
+/**
+ * A readable error box for a failed request: the API's own message, and the code for support.
+ * @param {unknown} error
+ * @param {string} [title]
+ */
 export function errorBox(error, title = 'That did not work') {
   const message = error instanceof ApiError || error instanceof Error ? error.message : String(error);
   const code = error instanceof ApiError && !/^http_|network|unauthorized/.test(error.code) ? error.code : undefined;
@@ -52,11 +69,16 @@ export function errorBox(error, title = 'That did not work') {
   );
 }
 
+/** @param {unknown} error */
 export function errorText(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Deletes a portal access after a confirmation; resolves true when it was deleted. */
+/**
+ * Deletes a portal access after a confirmation; resolves true when it was deleted.
+ * @param {ViewContext} ctx
+ * @param {Portal} portal
+ */
 export async function deletePortal(ctx, portal) {
   const answer = await ctx.confirm({
     title: `Delete the portal access "${portal.name}"?`,
@@ -78,12 +100,16 @@ export async function deletePortal(ctx, portal) {
   }
 }
 
-/** Queues a run now; resolves the run id, or undefined after telling the admin why not. */
+/**
+ * Queues a run now; resolves the run id, or undefined after telling the admin why not.
+ * @param {ViewContext} ctx
+ * @param {Portal} portal
+ */
 export async function syncNow(ctx, portal) {
   try {
     const result = await portals.sync(portal.id);
     ctx.toast(`Sync of "${portal.name}" queued.`, 'success');
-    return result?.runId ?? result?.id ?? '';
+    return result.runId;
   } catch (error) {
     ctx.toast(`Could not start a sync of "${portal.name}": ${errorText(error)}`, 'error');
     return undefined;

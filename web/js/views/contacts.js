@@ -1,18 +1,18 @@
+// @ts-check
 // Find a contact by any of its addresses; create one by hand.
 import { contacts as contactsApi, portals as portalsApi } from '../api.js';
-import { alertBox, badge, h, replaceChildren, timeEl, uid } from '../dom.js';
+import { alertBox, badge, h, listen, replaceChildren, timeEl, uid } from '../dom.js';
 import { errorBox, pageHeader } from './common.js';
 
+/**
+ * @param {import('../api.js').Contact} contact
+ * @param {Map<string, string>} portalName
+ */
 function contactCard(contact, portalName) {
   const origin =
-    contact.origin?.kind === 'sync'
+    contact.origin.kind === 'sync'
       ? `Created by the sync of ${portalName.get(contact.origin.portalId) ?? 'a portal access'}`
       : 'Created by hand';
-  const licenses = Array.isArray(contact.licenses)
-    ? contact.licenses
-    : Array.isArray(contact.consumers)
-      ? contact.consumers
-      : [];
   return h(
     'article',
     { class: 'card contact-card', 'aria-label': contact.displayName || contact.email },
@@ -23,36 +23,18 @@ function contactCard(contact, portalName) {
       h('dt', null, 'E-mail'),
       h('dd', null, contact.email),
       h('dt', null, 'Other addresses'),
-      h('dd', null, contact.aliases?.length ? contact.aliases.join(', ') : h('span', { class: 'muted' }, 'None')),
+      h('dd', null, contact.aliases.length ? contact.aliases.join(', ') : h('span', { class: 'muted' }, 'None')),
       h('dt', null, 'Origin'),
-      h('dd', null, badge(origin, contact.origin?.kind === 'sync' ? 'info' : 'neutral')),
+      h('dd', null, badge(origin, contact.origin.kind === 'sync' ? 'info' : 'neutral')),
       h('dt', null, 'Created'),
       h('dd', null, timeEl(contact.createdAt)),
       h('dt', null, 'Changed'),
       h('dd', null, timeEl(contact.updatedAt)),
     ),
-    licenses.length
-      ? h(
-          'div',
-          null,
-          h('h3', null, 'Licenses'),
-          h(
-            'ul',
-            null,
-            ...licenses.map((l) => {
-              const licenseId = l.licenseId ?? l.id;
-              return h(
-                'li',
-                null,
-                h('a', { href: `#/licenses/${encodeURIComponent(licenseId)}` }, l.name ?? l.licenseName ?? licenseId),
-              );
-            }),
-          ),
-        )
-      : null,
   );
 }
 
+/** @type {import('../../app.js').View} */
 export async function contactsView(ctx) {
   ctx.setTitle('Contacts');
   const { root } = ctx;
@@ -89,6 +71,7 @@ export async function contactsView(ctx) {
   );
   root.append(search, results);
 
+  /** @param {string} email */
   const find = async (email) => {
     replaceChildren(
       results,
@@ -126,9 +109,10 @@ export async function contactsView(ctx) {
       return;
     }
     history.replaceState(null, '', `#/contacts?email=${encodeURIComponent(email)}`);
-    find(email);
+    void find(email);
   });
 
+  /** @param {string} email */
   const createForm = (email) => {
     const emailId = uid('new-email');
     const nameId = uid('new-name');
@@ -159,7 +143,7 @@ export async function contactsView(ctx) {
       messages,
       h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create contact')),
     );
-    form.addEventListener('submit', async (event) => {
+    listen(form, 'submit', async (event) => {
       event.preventDefault();
       messages.replaceChildren();
       const body = {
@@ -177,9 +161,9 @@ export async function contactsView(ctx) {
       }
       try {
         const created = await contactsApi.create(body);
-        ctx.toast(`Created the contact ${created?.email ?? body.email}.`, 'success');
+        ctx.toast(`Created the contact ${created.email}.`, 'success');
         input.value = body.email;
-        find(body.email);
+        void find(body.email);
       } catch (error) {
         messages.append(errorBox(error, 'The contact was not created'));
       }

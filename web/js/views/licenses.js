@@ -1,16 +1,23 @@
+// @ts-check
 // Licenses per portal and plan, a chart of available vs assigned, and one license's consumers.
 import { ApiError, contacts as contactsApi, licenses as licensesApi, portals as portalsApi } from '../api.js';
-import { alertBox, badge, button, formatNumber, h, replaceChildren, timeEl, uid } from '../dom.js';
+import { alertBox, badge, button, formatNumber, h, listen, replaceChildren, timeEl, uid } from '../dom.js';
 import { availableVsAssignedChart } from '../chart.js';
 import { errorBox, errorText, loading, pageHeader } from './common.js';
 import { accountFlags, howAssigned } from './preview.js';
 
+/** @typedef {import('../api.js').License} License */
+/** @typedef {import('../api.js').ConsumerListItem} ConsumerListItem */
+/** @typedef {import('../api.js').Portal} Portal */
+
 const CHART_LIMIT = 15;
 
+/** @param {License} license */
 function isOver(license) {
   return Boolean(license.overAssigned) || license.assigned > license.available;
 }
 
+/** @param {License} license */
 function statusCell(license) {
   const parts = [];
   if (license.status === 'goneFromPortal') parts.push(badge('Gone from portal', 'neutral', license.statusMessage));
@@ -23,6 +30,7 @@ function statusCell(license) {
   return parts.flatMap((p) => [p, ' ']);
 }
 
+/** @type {import('../../app.js').View} */
 export async function licenseListView(ctx) {
   ctx.setTitle('Licenses');
   const { root } = ctx;
@@ -37,12 +45,14 @@ export async function licenseListView(ctx) {
   const body = h('div');
   root.append(body);
   const done = loading(body, 'Loading licenses…');
+  /** @type {License[]} */
   let list;
+  /** @type {Portal[]} */
   let portalList;
   try {
     [list, portalList] = await Promise.all([
       licensesApi.list(portalFilter || undefined),
-      portalsApi.list().catch(() => []),
+      portalsApi.list().catch(() => /** @type {Portal[]} */ ([])),
     ]);
   } finally {
     done();
@@ -189,23 +199,30 @@ export async function licenseListView(ctx) {
   );
 }
 
+/**
+ * @param {ConsumerListItem} consumer
+ * @param {Map<string, string>} portalName
+ */
 function ownerText(consumer, portalName) {
-  if (consumer.owner?.kind === 'sync') return `Sync of ${portalName.get(consumer.owner.portalId) ?? 'a portal access'}`;
+  if (consumer.owner.kind === 'sync') return `Sync of ${portalName.get(consumer.owner.portalId) ?? 'a portal access'}`;
   return 'Made by hand';
 }
 
+/** @type {import('../../app.js').View} */
 export async function licenseDetailView(ctx) {
-  const { root } = ctx;
-  const id = ctx.params[0];
+  const { root, id } = ctx;
   const done = loading(root);
+  /** @type {License} */
   let license;
+  /** @type {ConsumerListItem[]} */
   let consumers;
+  /** @type {Portal[]} */
   let portalList;
   try {
     [license, consumers, portalList] = await Promise.all([
       licensesApi.get(id),
       licensesApi.consumers(id),
-      portalsApi.list().catch(() => []),
+      portalsApi.list().catch(() => /** @type {Portal[]} */ ([])),
     ]);
   } finally {
     done();
@@ -237,6 +254,11 @@ export async function licenseDetailView(ctx) {
         license.statusMessage ?? 'The tenant no longer has this plan; available is 0.',
       ),
     );
+  /**
+   * @param {string} label
+   * @param {number} value
+   * @param {'error' | 'warning'} [tone]
+   */
   const stat = (label, value, tone) =>
     h(
       'div',
@@ -271,9 +293,8 @@ export async function licenseDetailView(ctx) {
 
   const renderConsumers = () => {
     const rows = consumers.map((c) => {
-      const contact = c.contact ?? {};
-      const email = contact.email ?? c.email ?? c.assignment?.userPrincipalName;
-      const name = contact.displayName ?? c.displayName;
+      const email = c.contact?.email ?? c.assignment?.userPrincipalName;
+      const name = c.contact?.displayName;
       return h(
         'tr',
         { dataset: { contactId: c.contactId } },
@@ -289,7 +310,7 @@ export async function licenseDetailView(ctx) {
           'td',
           null,
           howAssigned(c.assignment),
-          c.assignment?.assignedViaGroups?.length
+          c.assignment?.assignedViaGroups.length
             ? h('span', { class: 'muted small', title: c.assignment.assignedViaGroups.join(', ') }, ' (groups)')
             : null,
         ),
@@ -305,18 +326,18 @@ export async function licenseDetailView(ctx) {
         h(
           'td',
           null,
-          c.owner?.kind === 'sync' ? badge(ownerText(c, portalName), 'info') : badge('Made by hand', 'neutral'),
+          c.owner.kind === 'sync' ? badge(ownerText(c, portalName), 'info') : badge('Made by hand', 'neutral'),
         ),
         h('td', null, timeEl(c.firstSeen ?? c.createdAt, 'short')),
         h(
           'td',
           null,
-          timeEl(c.lastSeen ?? (c.owner?.kind === 'sync' ? lastSuccess.get(c.owner.portalId) : undefined), 'short'),
+          timeEl(c.lastSeen ?? (c.owner.kind === 'sync' ? lastSuccess.get(c.owner.portalId) : undefined), 'short'),
         ),
         h(
           'td',
           null,
-          c.owner?.kind === 'manual'
+          c.owner.kind === 'manual'
             ? button('Unlink', {
                 class: 'btn btn-small btn-danger-quiet',
                 'aria-label': `Unlink ${email ?? c.contactId}`,
@@ -380,6 +401,7 @@ export async function licenseDetailView(ctx) {
       (linkFormNode ??= linkForm()),
     );
   };
+  /** @type {HTMLFormElement | undefined} */
   let linkFormNode;
 
   const linkForm = () => {
@@ -398,7 +420,7 @@ export async function licenseDetailView(ctx) {
       ),
       result,
     );
-    form.addEventListener('submit', async (event) => {
+    listen(form, 'submit', async (event) => {
       event.preventDefault();
       const email = input.value.trim();
       if (!email) {
@@ -407,8 +429,8 @@ export async function licenseDetailView(ctx) {
         return;
       }
       try {
-        const found = await contactsApi.find(email);
-        if (found.length === 0) {
+        const [contact] = await contactsApi.find(email);
+        if (!contact) {
           replaceChildren(
             result,
             alertBox(
@@ -425,14 +447,16 @@ export async function licenseDetailView(ctx) {
           );
           return;
         }
-        await licensesApi.link(id, found[0].id);
-        const known = new Map(consumers.filter((c) => c.contact).map((c) => [c.contactId, c.contact]));
-        known.set(found[0].id, found[0]);
+        await licensesApi.link(id, contact.id);
+        /** @type {Map<string, NonNullable<ConsumerListItem['contact']>>} */
+        const known = new Map();
+        for (const c of consumers) if (c.contact) known.set(c.contactId, c.contact);
+        known.set(contact.id, contact);
         consumers = (await licensesApi.consumers(id)).map((c) => ({
           ...c,
-          contact: c.contact ?? known.get(c.contactId),
+          contact: c.contact ?? known.get(c.contactId) ?? null,
         }));
-        ctx.toast(`Linked ${found[0].email}.`, 'success');
+        ctx.toast(`Linked ${contact.email}.`, 'success');
         input.value = '';
         result.replaceChildren();
         renderConsumers();
@@ -455,17 +479,24 @@ const CONTACT_LOOKUPS = 50;
  * The consumer list names contacts by id; a sync-owned consumer also carries the user's sign-in name, which is
  * one of the contact's addresses. Look a limited number of them up to show the contact's name and e-mail.
  */
+/**
+ * @param {import('../../app.js').ViewContext} ctx
+ * @param {ConsumerListItem[]} consumers
+ * @param {() => void} rerender
+ */
 async function addContactDetails(ctx, consumers, rerender) {
   // Guests' sign-in names (…#EXT#@…) are not e-mail addresses: nothing to look up by.
-  const pending = consumers
-    .filter((c) => !c.contact && c.assignment?.userPrincipalName && !c.assignment.userPrincipalName.includes('#'))
+  const queue = consumers
+    .flatMap((consumer) => {
+      const upn = consumer.assignment?.userPrincipalName;
+      return !consumer.contact && upn && !upn.includes('#') ? [{ consumer, upn }] : [];
+    })
     .slice(0, CONTACT_LOOKUPS);
-  if (pending.length === 0) return;
-  const queue = [...pending];
+  if (queue.length === 0) return;
   const worker = async () => {
-    for (let c = queue.shift(); c && ctx.isActive(); c = queue.shift()) {
-      const [contact] = await contactsApi.find(c.assignment.userPrincipalName).catch(() => []);
-      if (contact) c.contact = contact;
+    for (let next = queue.shift(); next && ctx.isActive(); next = queue.shift()) {
+      const [contact] = await contactsApi.find(next.upn).catch(() => []);
+      if (contact) next.consumer.contact = contact;
     }
   };
   await Promise.all(Array.from({ length: 5 }, worker));

@@ -1,6 +1,18 @@
+// @ts-check
 // One portal access: its settings, the run going on now (with progress), and its run history.
 import { portals } from '../api.js';
-import { alertBox, badge, button, formatDuration, formatNumber, h, replaceChildren, timeEl, toggle } from '../dom.js';
+import {
+  alertBox,
+  badge,
+  button,
+  formatDuration,
+  formatNumber,
+  h,
+  plural,
+  replaceChildren,
+  timeEl,
+  toggle,
+} from '../dom.js';
 import {
   AUTH_LABELS,
   CLOUD_LABELS,
@@ -11,8 +23,11 @@ import {
   runStatusBadge,
 } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
-import { verifiedPlans } from './portal-form.js';
 
+/** @typedef {import('../api.js').Run} Run */
+/** @typedef {import('../api.js').Portal} Portal */
+
+/** @param {Run} run */
 function runDetails(run) {
   if (run.status === 'failed') {
     return h(
@@ -24,19 +39,20 @@ function runDetails(run) {
   }
   if (run.status === 'skipped') return h('p', null, run.skippedReason ?? 'Skipped.');
   if (isRunActive(run)) {
-    const c = run.counts ?? {};
+    const c = run.counts;
     return h(
       'p',
       { class: 'muted' },
       run.status === 'queued'
         ? 'Waiting to start…'
-        : `Reading… ${formatNumber(c.plansRead ?? 0)} plans, ${formatNumber(c.usersRead ?? 0)} users so far`,
+        : `Reading… ${formatNumber(c.plansRead)} plans, ${formatNumber(c.usersRead)} users so far`,
     );
   }
+  /** @type {(string | Node)[]} */
   const parts = [
     run.trigger === 'dryRun' ? `Preview, nothing written: ${countsSummary(run.counts)}` : countsSummary(run.counts),
   ];
-  if (run.conflicts?.length) {
+  if (run.conflicts.length) {
     parts.push(
       h(
         'details',
@@ -59,9 +75,10 @@ function runDetails(run) {
   return h('div', null, ...parts);
 }
 
+/** @param {Run} run */
 function progressPanel(run) {
   const started = run.startedAt ? ['Started ', timeEl(run.startedAt, true)] : ['Queued ', timeEl(run.queuedAt, true)];
-  const counts = run.counts ?? {};
+  const counts = run.counts;
   return h(
     'section',
     { class: 'card run-now', 'aria-labelledby': 'run-now-title' },
@@ -72,15 +89,15 @@ function progressPanel(run) {
       { class: 'run-now-status', role: 'status' },
       run.status === 'queued'
         ? 'Waiting for the worker to pick the run up…'
-        : `Reading the tenant: ${formatNumber(counts.plansRead ?? 0)} plans and ${formatNumber(counts.usersRead ?? 0)} users so far…`,
+        : `Reading the tenant: ${formatNumber(counts.plansRead)} plans and ${formatNumber(counts.usersRead)} users so far…`,
     ),
-    h('p', { class: 'muted' }, TRIGGER_LABELS[run.trigger] ?? run.trigger, ' · ', ...started),
+    h('p', { class: 'muted' }, TRIGGER_LABELS[run.trigger], ' · ', ...started),
   );
 }
 
+/** @type {import('../../app.js').View} */
 export async function portalDetailView(ctx) {
-  const { root } = ctx;
-  const id = ctx.params[0];
+  const { root, id } = ctx;
   const header = h('div');
   const notices = h('div', { class: 'notices' });
   const runNow = h('div');
@@ -88,7 +105,9 @@ export async function portalDetailView(ctx) {
   const history = h('section', { class: 'card table-card', 'aria-labelledby': 'history-title' });
   root.append(header, notices, runNow, summary, history);
   const done = loading(summary);
+  /** @type {Portal} */
   let portal;
+  /** @type {Run[]} */
   let runs;
   try {
     [portal, runs] = await Promise.all([portals.get(id), portals.runs(id)]);
@@ -118,7 +137,7 @@ export async function portalDetailView(ctx) {
             },
           }),
           h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/preview` }, 'Preview'),
-          button('Verify', { onClick: verify }),
+          button('Verify', { onClick: (/** @type {Event} */ event) => void verify(event) }),
           h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/edit` }, 'Edit'),
           h('a', { class: 'btn', href: `#/licenses?portal=${encodeURIComponent(portal.id)}` }, 'Licenses'),
           button('Delete', {
@@ -132,8 +151,9 @@ export async function portalDetailView(ctx) {
     );
   };
 
+  /** @param {Event} event */
   const verify = async (event) => {
-    const trigger = event.currentTarget;
+    const trigger = /** @type {HTMLButtonElement} */ (event.currentTarget);
     trigger.disabled = true;
     replaceChildren(
       notices,
@@ -146,14 +166,9 @@ export async function portalDetailView(ctx) {
     );
     try {
       const result = await portals.verify(portal.id);
-      const plans = verifiedPlans(result);
       replaceChildren(
         notices,
-        alertBox(
-          'success',
-          'Verified',
-          `Signed in to the tenant${plans === undefined ? '' : ` and read ${plans} ${plans === 1 ? 'plan' : 'plans'}`}.`,
-        ),
+        alertBox('success', 'Verified', `Signed in to the tenant and read ${plural(result.plans.length, 'plan')}.`),
       );
     } catch (error) {
       replaceChildren(notices, errorBox(error, 'The sign-in did not work'));
@@ -163,6 +178,10 @@ export async function portalDetailView(ctx) {
   };
 
   const renderSummary = () => {
+    /**
+     * @param {string} term
+     * @param {...import('../dom.js').Child} value
+     */
     const row = (term, ...value) => [h('dt', null, term), h('dd', null, ...value)];
     replaceChildren(
       summary,
@@ -178,10 +197,10 @@ export async function portalDetailView(ctx) {
             { class: 'props' },
             ...row('Tenant', h('span', { class: 'mono' }, portal.tenantId)),
             ...row('Client ID', h('span', { class: 'mono' }, portal.clientId)),
-            ...row('Cloud', CLOUD_LABELS[portal.cloud] ?? portal.cloud),
+            ...row('Cloud', CLOUD_LABELS[portal.cloud]),
             ...row(
               'Credential',
-              AUTH_LABELS[portal.authKind] ?? portal.authKind,
+              AUTH_LABELS[portal.authKind],
               portal.authKind === 'password' && portal.username ? ` (${portal.username})` : '',
               h('br'),
               portal.hasSecret
@@ -258,7 +277,7 @@ export async function portalDetailView(ctx) {
           dataset: { runId: run.id, status: run.status, trigger: run.trigger, queuedAt: run.queuedAt },
         },
         h('td', null, timeEl(run.startedAt ?? run.queuedAt)),
-        h('td', null, TRIGGER_LABELS[run.trigger] ?? run.trigger),
+        h('td', null, TRIGGER_LABELS[run.trigger]),
         h('td', null, runStatusBadge(run.status)),
         h(
           'td',

@@ -1,12 +1,20 @@
+// @ts-check
 // Add or edit a portal access. "Save and verify" saves it inactive, signs in to the tenant, and activates it only
 // when that worked, so nothing is ever synced with credentials that do not work.
 import { ApiError, portals } from '../api.js';
-import { alertBox, formatDate, h, uid } from '../dom.js';
-import { AUTH_LABELS, CLOUD_LABELS } from '../labels.js';
+import { alertBox, formatDate, h, listen, plural, uid } from '../dom.js';
+import { AUTH_HINTS, AUTH_KINDS, AUTH_LABELS, CLOUD_LABELS, CLOUDS } from '../labels.js';
 import { errorText, loading, pageHeader } from './common.js';
 
-const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'];
+/** @typedef {import('../api.js').Portal} Portal */
+/** @typedef {import('../labels.js').AuthKind} AuthKind */
+/** @typedef {import('../labels.js').Cloud} Cloud */
 
+/**
+ * A labelled text field with its help and a place for its error.
+ * @param {{ label: string, name: string, type?: string, value?: string, required?: boolean, help?: string,
+ *   autocomplete?: string, placeholder?: string, spellcheck?: string, multiline?: boolean, rows?: number }} options
+ */
 function field({
   label,
   name,
@@ -55,7 +63,10 @@ function field({
   );
 }
 
-/** API field paths (e.g. "auth.clientSecret") to the form's control names. */
+/**
+ * API field paths (e.g. "auth.clientSecret") to the form's control names.
+ * @type {Readonly<Record<string, string>>}
+ */
 const FIELD_ALIASES = {
   'auth.clientSecret': 'clientSecret',
   'auth.certificate': 'certificate',
@@ -65,50 +76,35 @@ const FIELD_ALIASES = {
   auth: 'authKind',
 };
 
-/** The API's `fields` may be an object { path: message | [messages] } or a list of { path, message }. */
-function normaliseFields(fields) {
-  const out = [];
-  if (Array.isArray(fields)) {
-    for (const item of fields) {
-      const path = Array.isArray(item?.path) ? item.path.join('.') : String(item?.path ?? item?.field ?? '');
-      out.push([path, String(item?.message ?? item)]);
-    }
-  } else if (fields && typeof fields === 'object') {
-    for (const [path, message] of Object.entries(fields))
-      out.push([path, Array.isArray(message) ? message.join(' ') : String(message)]);
-  }
-  return out;
-}
-
+/** @type {import('../../app.js').View} */
 export async function portalFormView(ctx) {
   const { root } = ctx;
-  let portalId = ctx.params[0];
+  let portalId = ctx.id || undefined;
   const done = loading(root);
+  /** @type {Portal | undefined} */
   let portal;
+  /** @type {Portal[]} */
   let all = [];
   try {
-    [portal, all] = await Promise.all([portalId ? portals.get(portalId) : undefined, portals.list().catch(() => [])]);
+    [portal, all] = await Promise.all([
+      portalId ? portals.get(portalId) : undefined,
+      portals.list().catch(() => /** @type {Portal[]} */ ([])),
+    ]);
   } finally {
     done();
   }
   if (!ctx.isActive()) return;
-  let editing = Boolean(portal);
-  const title = editing ? `Edit portal access: ${portal.name}` : 'Add portal access';
+  const title = portal ? `Edit portal access: ${portal.name}` : 'Add portal access';
   ctx.setTitle(title);
-  root.append(
-    pageHeader({
-      title,
-      crumbs: [
-        ['Portal accesses', '#/portals'],
-        ...(editing ? [[portal.name, `#/portals/${encodeURIComponent(portal.id)}`]] : []),
-        [editing ? 'Edit' : 'Add', null],
-      ],
-    }),
-  );
+  /** @type {[text: string, href: string | null][]} */
+  const crumbs = [['Portal accesses', '#/portals']];
+  if (portal) crumbs.push([portal.name, `#/portals/${encodeURIComponent(portal.id)}`]);
+  crumbs.push([portal ? 'Edit' : 'Add', null]);
+  root.append(pageHeader({ title, crumbs }));
 
   // The simulated tenant exists only in local runs; offer it only where one is in use.
-  const clouds = [...CLOUDS];
-  if (all.some((p) => p.cloud === 'simulated') || portal?.cloud === 'simulated') clouds.push('simulated');
+  const simulated = all.some((p) => p.cloud === 'simulated') || portal?.cloud === 'simulated';
+  const clouds = CLOUDS.filter((c) => c !== 'simulated' || simulated);
 
   const messages = h('div', { class: 'form-messages' });
   const nameField = field({
@@ -138,7 +134,7 @@ export async function portalFormView(ctx) {
   const cloudSelect = h(
     'select',
     { id: cloudId, name: 'cloud' },
-    ...clouds.map((c) => h('option', { value: c }, CLOUD_LABELS[c] ?? c)),
+    ...clouds.map((c) => h('option', { value: c }, CLOUD_LABELS[c])),
   );
   cloudSelect.value = portal?.cloud ?? 'global';
   const cloudField = h(
@@ -149,11 +145,13 @@ export async function portalFormView(ctx) {
     h('p', { class: 'field-error', hidden: true }),
   );
 
+  /** @param {string} what */
   const secretHelp = (what) =>
-    editing && portal.hasSecret
+    portal?.hasSecret
       ? `A ${what} is stored (set ${formatDate(portal.secretSetAt)}). It is never shown; leave this empty to keep it, or enter a new one to replace it.`
       : `Stored encrypted in the app's secret store. It is never shown again.`;
-  const secretPlaceholder = editing && portal.hasSecret ? 'Stored – leave empty to keep' : undefined;
+  const secretPlaceholder = portal?.hasSecret ? 'Stored – leave empty to keep' : undefined;
+  /** @type {Record<AuthKind, HTMLDivElement>} */
   const kindFields = {
     clientSecret: h(
       'div',
@@ -180,9 +178,9 @@ export async function portalFormView(ctx) {
       (() => {
         const id = uid('f-certfile');
         const input = h('input', { id, type: 'file', accept: '.pem,.crt,.cer,.key,.txt' });
-        input.addEventListener('change', async () => {
+        listen(input, 'change', async () => {
           const file = input.files?.[0];
-          if (file) form.elements.certificate.value = await file.text();
+          if (file) control('certificate').value = await file.text();
         });
         return h('div', { class: 'field' }, h('label', { for: id }, 'Or load the PEM from a file'), input);
       })(),
@@ -215,9 +213,9 @@ export async function portalFormView(ctx) {
   };
 
   const kindName = uid('kind');
-  const kindRadios = Object.entries(AUTH_LABELS).map(([kind, label]) => {
+  const kindRadios = AUTH_KINDS.map((kind) => {
     const id = `${kindName}-${kind}`;
-    const hint = { clientSecret: 'Recommended', certificate: 'Recommended', password: 'Legacy' }[kind];
+    const [hint, tone] = AUTH_HINTS[kind];
     return h(
       'div',
       { class: 'radio' },
@@ -228,13 +226,7 @@ export async function portalFormView(ctx) {
         value: kind,
         checked: (portal?.authKind ?? 'clientSecret') === kind,
       }),
-      h(
-        'label',
-        { for: id },
-        label,
-        ' ',
-        h('span', { class: `badge badge-${kind === 'password' ? 'warning' : 'neutral'}` }, hint),
-      ),
+      h('label', { for: id }, AUTH_LABELS[kind], ' ', h('span', { class: `badge badge-${tone}` }, hint)),
     );
   });
   const kindFieldset = h(
@@ -265,7 +257,7 @@ export async function portalFormView(ctx) {
   const saveButton = h('button', { type: 'submit', class: 'btn', value: 'save' }, 'Save without verifying');
   const cancel = h(
     'a',
-    { class: 'btn btn-quiet', href: editing ? `#/portals/${encodeURIComponent(portal.id)}` : '#/portals' },
+    { class: 'btn btn-quiet', href: portal ? `#/portals/${encodeURIComponent(portal.id)}` : '#/portals' },
     'Cancel',
   );
 
@@ -304,27 +296,49 @@ export async function portalFormView(ctx) {
   );
   root.append(form);
 
+  /**
+   * The text control (input, textarea, select) of the form with this name.
+   * @param {string} name
+   */
+  const control = (name) => {
+    const el = form.elements.namedItem(name);
+    if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement)
+      return el;
+    throw new Error(`The form has no field "${name}".`);
+  };
+  const authKind = () =>
+    /** @type {AuthKind} */ (/** @type {RadioNodeList} */ (form.elements.namedItem('authKind')).value);
+
   const showKind = () => {
-    const kind = form.elements.authKind.value;
+    const kind = authKind();
     for (const [k, node] of Object.entries(kindFields)) node.hidden = k !== kind;
   };
   form.addEventListener('change', (event) => {
-    if (event.target.name === 'authKind') showKind();
+    if (event.target instanceof HTMLInputElement && event.target.name === 'authKind') showKind();
   });
   showKind();
 
   const clearErrors = () => {
     messages.replaceChildren();
     for (const node of form.querySelectorAll('.field-error')) {
+      if (!(node instanceof HTMLElement)) continue;
       node.hidden = true;
       node.textContent = '';
     }
     for (const node of form.querySelectorAll('[aria-invalid]')) node.removeAttribute('aria-invalid');
   };
+  /**
+   * Shows the message at the field; false when the form shows no such field.
+   * @param {string} name
+   * @param {string} message
+   */
   const setFieldError = (name, message) => {
-    const wrap = form.querySelector(`[data-field="${name}"]`);
+    const wrap = Array.from(form.querySelectorAll('[data-field]')).find(
+      (node) => node instanceof HTMLElement && node.dataset.field === name,
+    );
     if (!wrap || wrap.closest('[hidden]')) return false;
     const error = wrap.querySelector('.field-error');
+    if (!(error instanceof HTMLElement)) return false;
     error.textContent = message;
     error.hidden = false;
     wrap.querySelector('input:not([type=radio]), select, textarea')?.setAttribute('aria-invalid', 'true');
@@ -332,37 +346,46 @@ export async function portalFormView(ctx) {
   };
   const focusFirstError = () => {
     const first = form.querySelector('[aria-invalid="true"]') ?? messages.querySelector('.alert');
-    first?.focus?.();
+    if (first instanceof HTMLElement) first.focus();
     if (first && !first.matches('input, select, textarea')) first.scrollIntoView({ block: 'center' });
   };
 
   const values = () => {
-    const v = (name) => form.elements[name].value.trim();
+    const v = (/** @type {string} */ name) => control(name).value.trim();
     return {
       name: v('name'),
       tenantId: v('tenantId'),
       clientId: v('clientId'),
-      cloud: form.elements.cloud.value,
-      authKind: form.elements.authKind.value,
-      clientSecret: form.elements.clientSecret.value,
-      certificate: form.elements.certificate.value.trim(),
+      // One of the select's options, which are CLOUDS.
+      cloud: /** @type {Cloud} */ (control('cloud').value),
+      authKind: authKind(),
+      clientSecret: control('clientSecret').value,
+      certificate: v('certificate'),
       username: v('username'),
-      password: form.elements.password.value,
+      password: control('password').value,
       active: activeBox.checked,
       autoSync: autoBox.checked,
     };
   };
 
-  /** Checks what the page can check itself; returns the auth to send (or null to keep the stored one). */
+  /**
+   * Checks what the page can check itself; returns the auth to send (or null to keep the stored one).
+   * @param {ReturnType<typeof values>} val
+   */
   const validate = (val) => {
     let ok = true;
+    /**
+     * @param {'name' | 'tenantId' | 'clientId' | 'clientSecret' | 'certificate' | 'username' | 'password'} name
+     * @param {string} message
+     */
     const need = (name, message) => {
       if (!val[name]) ok = setFieldError(name, message) && false;
     };
     need('name', 'Enter a name.');
     need('tenantId', 'Enter the tenant ID or a verified domain.');
     need('clientId', 'Enter the client ID of the app registration.');
-    const kindChanged = !editing || portal.authKind !== val.authKind || !portal.hasSecret;
+    const kindChanged = !portal || portal.authKind !== val.authKind || !portal.hasSecret;
+    /** @type {import('../api.js').PortalAuth | null} */
     let auth = null;
     if (val.authKind === 'clientSecret') {
       if (val.clientSecret) auth = { kind: 'clientSecret', clientSecret: val.clientSecret };
@@ -380,7 +403,7 @@ export async function portalFormView(ctx) {
         need('certificate', 'Paste the PEM (certificate and private key) or load it from a file.');
     } else {
       need('username', "Enter the user's e-mail.");
-      const usernameChanged = editing && portal.username !== val.username;
+      const usernameChanged = portal !== undefined && portal.username !== val.username;
       if (val.password) auth = { kind: 'password', username: val.username, password: val.password };
       else if (kindChanged || usernameChanged)
         need(
@@ -393,10 +416,14 @@ export async function portalFormView(ctx) {
     return { ok, auth };
   };
 
+  /**
+   * @param {unknown} error
+   * @param {string} title
+   */
   const showApiError = (error, title) => {
-    const fields = error instanceof ApiError ? normaliseFields(error.fields) : [];
+    const fields = error instanceof ApiError ? (error.fields ?? []) : [];
     const unplaced = [];
-    for (const [path, message] of fields) {
+    for (const { path, message } of fields) {
       const name = FIELD_ALIASES[path] ?? path;
       if (!setFieldError(name, message)) unplaced.push(`${path}: ${message}`);
     }
@@ -415,10 +442,11 @@ export async function portalFormView(ctx) {
   };
 
   let busy = false;
-  form.addEventListener('submit', async (event) => {
+  listen(form, 'submit', async (event) => {
     event.preventDefault();
     if (busy) return;
-    const verify = event.submitter?.value !== 'save';
+    const { submitter } = event;
+    const verify = !(submitter instanceof HTMLButtonElement && submitter.value === 'save');
     clearErrors();
     const val = values();
     const { ok, auth } = validate(val);
@@ -438,6 +466,7 @@ export async function portalFormView(ctx) {
     );
     messages.append(progress);
     try {
+      /** @type {import('../api.js').PortalChange} */
       const body = {
         name: val.name,
         tenantId: val.tenantId,
@@ -447,9 +476,13 @@ export async function portalFormView(ctx) {
         active: verify ? false : val.active,
       };
       if (auth) body.auth = auth;
+      /** @type {Portal} */
       let saved;
       try {
-        saved = portalId ? await portals.update(portalId, body) : await portals.create(body);
+        saved = portalId
+          ? await portals.update(portalId, body)
+          : // validate() has made sure a new portal access comes with its credentials.
+            await portals.create(/** @type {import('../api.js').PortalCreate} */ (body));
       } catch (error) {
         progress.remove();
         showApiError(error, 'The portal access was not saved');
@@ -467,12 +500,12 @@ export async function portalFormView(ctx) {
       }
       portalId = saved.id;
       portal = saved;
-      editing = true;
       form.querySelectorAll('input[type=password]').forEach((input) => {
+        if (!(input instanceof HTMLInputElement)) return;
         input.value = '';
         input.placeholder = 'Stored – leave empty to keep';
       });
-      form.elements.certificate.value = '';
+      control('certificate').value = '';
       if (!verify) {
         ctx.flash(
           alertBox(
@@ -484,7 +517,9 @@ export async function portalFormView(ctx) {
         ctx.navigate(`#/portals/${encodeURIComponent(saved.id)}`);
         return;
       }
-      progress.lastChild.textContent = 'Saved as inactive. Signing in to the tenant and reading its plans…';
+      if (progress.lastChild)
+        progress.lastChild.textContent = 'Saved as inactive. Signing in to the tenant and reading its plans…';
+      /** @type {import('../api.js').VerifyResult} */
       let result;
       try {
         result = await portals.verify(saved.id);
@@ -501,12 +536,11 @@ export async function portalFormView(ctx) {
         return;
       }
       if (val.active) saved = await portals.update(saved.id, { active: true });
-      const plans = verifiedPlans(result);
       ctx.flash(
         alertBox(
           'success',
           `Verified "${saved.name}"`,
-          `Signed in to the tenant${plans === undefined ? '' : ` and read ${plans} ${plans === 1 ? 'plan' : 'plans'}`}.`,
+          `Signed in to the tenant and read ${plural(result.plans.length, 'plan')}.`,
           saved.active ? 'The portal access is active.' : 'The portal access is inactive: activate it to sync.',
         ),
       );
@@ -520,14 +554,5 @@ export async function portalFormView(ctx) {
       saveButton.disabled = false;
     }
   });
-  form.elements.name.focus();
-}
-
-/** How many plans a verify read, whatever shape the answer has. */
-export function verifiedPlans(result) {
-  if (!result || typeof result !== 'object') return undefined;
-  if (Array.isArray(result.plans)) return result.plans.length;
-  for (const key of ['plans', 'planCount', 'plansRead']) if (typeof result[key] === 'number') return result[key];
-  if (result.counts && typeof result.counts.plansRead === 'number') return result.counts.plansRead;
-  return undefined;
+  control('name').focus();
 }

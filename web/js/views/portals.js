@@ -1,14 +1,22 @@
+// @ts-check
+// The list of portal accesses: switches, the last run of each, and their actions.
 import { portals } from '../api.js';
 import { button, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import { CLOUD_SHORT, countsSummary, credentialText, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
 
-/** The list shows the first sentence of a run's error; the portal's page shows all of it. */
+/** @typedef {import('../api.js').Portal} Portal */
+
+/**
+ * The list shows the first sentence of a run's error; the portal's page shows all of it.
+ * @param {string} text
+ */
 function firstSentence(text) {
   const end = text.search(/\.\s/);
   return end > 0 ? text.slice(0, end + 1) : text;
 }
 
+/** @param {Portal} portal */
 function lastRunCell(portal) {
   const run = portal.lastRun;
   if (!run) return h('span', { class: 'muted' }, 'Never run');
@@ -38,6 +46,7 @@ function lastRunCell(portal) {
   );
 }
 
+/** @type {import('../../app.js').View} */
 export async function portalListView(ctx) {
   ctx.setTitle('Portal accesses');
   const { root } = ctx;
@@ -52,6 +61,7 @@ export async function portalListView(ctx) {
   const body = h('div');
   root.append(body);
   const done = loading(body, 'Loading portal accesses…');
+  /** @type {Portal[]} */
   let list;
   try {
     list = await portals.list();
@@ -92,7 +102,7 @@ export async function portalListView(ctx) {
             ...portalBadges(portal).flatMap((b) => [b, ' ']),
           ),
           h('td', { class: 'mono wrap' }, portal.tenantId),
-          h('td', null, CLOUD_SHORT[portal.cloud] ?? portal.cloud),
+          h('td', null, CLOUD_SHORT[portal.cloud]),
           h('td', null, credentialText(portal)),
           h(
             'td',

@@ -1,8 +1,21 @@
+// @ts-check
 // The dry run: what a sync would create, change and remove, in words. Nothing is written.
 import { licenses as licensesApi, portals } from '../api.js';
 import { alertBox, badge, button, formatNumber, h, plural } from '../dom.js';
+import { countedChanges } from '../labels.js';
 import { errorBox, loading, pageHeader, syncNow } from './common.js';
 
+/** @typedef {import('../api.js').Assignment} Assignment */
+/** @typedef {import('../api.js').License} License */
+/** @typedef {import('../api.js').ChangePlan} ChangePlan */
+/** @typedef {import('../api.js').ConsumerListItem} ConsumerListItem */
+/** @typedef {ChangePlan['consumers']['update'][number]} ConsumerUpdate */
+/**
+ * A consumer the plan adds, changes or removes.
+ * @typedef {ChangePlan['consumers'][keyof ChangePlan['consumers']][number]} PlannedConsumer
+ */
+
+/** @type {[keyof License, string][]} */
 const LICENSE_FIELDS = [
   ['available', 'available'],
   ['consumedUnits', 'consumed'],
@@ -15,15 +28,17 @@ const LICENSE_FIELDS = [
   ['status', 'status'],
 ];
 
+/** @param {Partial<Assignment> | undefined} assignment */
 export function howAssigned(assignment) {
   if (!assignment) return 'By hand';
   const groups = assignment.assignedViaGroups?.length ?? 0;
   const via = groups ? `via ${groups === 1 ? 'a group' : `${groups} groups`}` : '';
   if (assignment.assignedDirectly && via) return `Direct and ${via}`;
   if (assignment.assignedDirectly) return 'Direct';
-  return via ? via[0].toUpperCase() + via.slice(1) : '–';
+  return via ? via.charAt(0).toUpperCase() + via.slice(1) : '–';
 }
 
+/** @param {Assignment | undefined} assignment */
 export function accountFlags(assignment) {
   if (!assignment) return [];
   const flags = [];
@@ -34,9 +49,15 @@ export function accountFlags(assignment) {
   return flags;
 }
 
+/**
+ * @param {ConsumerListItem | undefined} before
+ * @param {ConsumerUpdate} after
+ */
 function consumerChanges(before, after) {
   if (!before) return ['Updated'];
+  /** @type {Partial<Assignment>} */
   const a = before.assignment ?? {};
+  /** @type {Partial<Assignment>} */
   const b = after.assignment ?? {};
   const out = [];
   if (howAssigned(a) !== howAssigned(b)) out.push(`assigned: ${howAssigned(a)} → ${howAssigned(b)}`);
@@ -48,10 +69,17 @@ function consumerChanges(before, after) {
     out.push(`error: ${a.assignmentError ?? '–'} → ${b.assignmentError ?? '–'}`);
   if (a.userPrincipalName !== b.userPrincipalName)
     out.push(`sign-in name: ${a.userPrincipalName ?? '–'} → ${b.userPrincipalName ?? '–'}`);
-  if (before.userFingerprint !== after.userFingerprint && out.length === 0) out.push('name or addresses changed');
   return out.length ? out : ['Details updated'];
 }
 
+/**
+ * A card with a table of one kind of change; nothing when there is none.
+ * @param {string} title
+ * @param {number} count
+ * @param {string[]} headers
+ * @param {HTMLTableRowElement[]} rows
+ * @param {string} [note]
+ */
 function section(title, count, headers, rows, note) {
   if (!count) return null;
   const id = `sec-${title.toLowerCase().replace(/[^a-z]+/g, '-')}`;
@@ -77,9 +105,9 @@ function section(title, count, headers, rows, note) {
   );
 }
 
+/** @type {import('../../app.js').View} */
 export async function previewView(ctx) {
-  const { root } = ctx;
-  const id = ctx.params[0];
+  const { root, id } = ctx;
   const portal = await portals.get(id);
   if (!ctx.isActive()) return;
   ctx.setTitle(`Preview: ${portal.name}`);
@@ -94,7 +122,7 @@ export async function previewView(ctx) {
       ],
       intro: 'What a sync would change in the ledger right now. This is a dry run: nothing is written.',
       actions: [
-        button('Preview again', { onClick: () => run() }),
+        button('Preview again', { onClick: () => void run() }),
         button('Sync now', {
           class: 'btn btn-primary',
           disabled: !portal.active,
@@ -111,7 +139,9 @@ export async function previewView(ctx) {
   const run = async () => {
     body.replaceChildren();
     const done = loading(body, 'Signing in and reading the tenant…');
+    /** @type {import('../api.js').SyncPreview} */
     let result;
+    /** @type {License[]} */
     let current;
     try {
       [result, current] = await Promise.all([portals.preview(id), licensesApi.list(id).catch(() => [])]);
@@ -120,10 +150,11 @@ export async function previewView(ctx) {
       body.append(errorBox(error, 'The preview did not work'));
       return;
     }
-    const plan = result?.plan ?? result;
+    const { plan } = result;
     const licenseById = new Map(current.map((l) => [l.id, l]));
     // Consumers being changed: read their current state, to say what changes.
-    const touched = [...new Set((plan.consumers?.update ?? []).map((c) => c.licenseId))].slice(0, 25);
+    const touched = [...new Set(plan.consumers.update.map((c) => c.licenseId))].slice(0, 25);
+    /** @type {Map<string, ConsumerListItem>} */
     const currentConsumers = new Map();
     await Promise.all(
       touched.map(async (licenseId) => {
@@ -133,13 +164,16 @@ export async function previewView(ctx) {
     );
     done();
     if (!ctx.isActive()) return;
-    for (const l of [...(plan.licenses?.create ?? []), ...(plan.licenses?.update ?? [])])
+    for (const l of [...plan.licenses.create, ...plan.licenses.update])
       if (!licenseById.has(l.id)) licenseById.set(l.id, l);
-    const newContacts = new Map((plan.contacts?.create ?? []).map((c) => [c.id, c]));
-    const licenseName = (licenseId) => licenseById.get(licenseId)?.name ?? licenseId;
+    const newContacts = new Map(plan.contacts.create.map((c) => [c.id, c]));
+    const licenseName = (/** @type {string} */ licenseId) => licenseById.get(licenseId)?.name ?? licenseId;
+    /** @param {PlannedConsumer} consumer */
     const who = (consumer) => {
-      const contact = newContacts.get(consumer.contactId) ?? consumer.contact;
-      const upn = consumer.assignment?.userPrincipalName ?? consumer.userPrincipalName;
+      const contact = newContacts.get(consumer.contactId);
+      const upn =
+        ('assignment' in consumer ? consumer.assignment?.userPrincipalName : undefined) ??
+        ('userPrincipalName' in consumer ? consumer.userPrincipalName : undefined);
       return h(
         'span',
         null,
@@ -148,20 +182,12 @@ export async function previewView(ctx) {
       );
     };
 
-    const c = plan.counts ?? {};
+    const c = plan.counts;
     // The counts cover every change; a large tenant's plan lists only the first changes of each kind.
-    const totals = [
-      [c.licensesCreated ?? plan.licenses?.create?.length ?? 0, 'license to create', 'licenses to create'],
-      [c.licensesUpdated ?? plan.licenses?.update?.length ?? 0, 'license to change', 'licenses to change'],
-      [c.contactsCreated ?? plan.contacts?.create?.length ?? 0, 'contact to create', 'contacts to create'],
-      [c.consumersAdded ?? plan.consumers?.add?.length ?? 0, 'consumer to add', 'consumers to add'],
-      [c.consumersUpdated ?? plan.consumers?.update?.length ?? 0, 'consumer to change', 'consumers to change'],
-      [c.consumersRemoved ?? plan.consumers?.remove?.length ?? 0, 'consumer to remove', 'consumers to remove'],
-      [c.conflicts ?? plan.conflicts?.length ?? 0, 'conflict', 'conflicts'],
-    ];
-    const nothing = totals.every(([n]) => n === 0) && !plan.contacts?.addAliases?.length;
-    const read = `Read ${plural(c.plansRead ?? 0, 'plan')} and ${plural(c.usersRead ?? 0, 'user')} from the tenant.`;
-    const headline = typeof result?.summary === 'string' ? result.summary : result?.summary?.headline;
+    const totals = countedChanges(c, 'planned');
+    const nothing = totals.length === 0 && plan.contacts.addAliases.length === 0;
+    const read = `Read ${plural(c.plansRead, 'plan')} and ${plural(c.usersRead, 'user')} from the tenant.`;
+    const headline = result.summary.headline;
     body.append(
       ...[
         h(
@@ -175,8 +201,8 @@ export async function previewView(ctx) {
                 `${read} The ledger already matches it: a sync now would write nothing.`,
               )
             : [
-                h('p', { class: 'plan-headline' }, headline ?? read),
-                result?.truncated
+                h('p', { class: 'plan-headline' }, headline || read),
+                result.truncated
                   ? h(
                       'p',
                       { class: 'muted' },
@@ -186,19 +212,17 @@ export async function previewView(ctx) {
                 h(
                   'ul',
                   { class: 'totals' },
-                  ...totals
-                    .filter(([n]) => n > 0)
-                    .map(([n, one, many]) =>
-                      h('li', null, h('strong', null, formatNumber(n)), ` ${n === 1 ? one : many}`),
-                    ),
+                  ...totals.map(([n, one, many]) =>
+                    h('li', null, h('strong', null, formatNumber(n)), ` ${n === 1 ? one : many}`),
+                  ),
                 ),
               ],
         ),
         section(
           'Licenses to create',
-          plan.licenses?.create?.length,
+          plan.licenses.create.length,
           ['License', 'Plan', 'Available', 'Consumed'],
-          (plan.licenses?.create ?? []).map((l) =>
+          plan.licenses.create.map((l) =>
             h(
               'tr',
               null,
@@ -211,9 +235,9 @@ export async function previewView(ctx) {
         ),
         section(
           'Licenses to change',
-          plan.licenses?.update?.length,
+          plan.licenses.update.length,
           ['License', 'What changes'],
-          (plan.licenses?.update ?? []).map((l) => {
+          plan.licenses.update.map((l) => {
             const before = current.find((x) => x.id === l.id);
             const changes = before
               ? LICENSE_FIELDS.filter(([k]) => before[k] !== l[k]).map(
@@ -236,32 +260,32 @@ export async function previewView(ctx) {
         ),
         section(
           'Contacts to create',
-          plan.contacts?.create?.length,
+          plan.contacts.create.length,
           ['Name', 'E-mail', 'Other addresses'],
-          (plan.contacts?.create ?? []).map((ct) =>
+          plan.contacts.create.map((ct) =>
             h(
               'tr',
               null,
               h('td', null, ct.displayName),
               h('td', null, ct.email),
-              h('td', null, ct.aliases?.length ? ct.aliases.join(', ') : h('span', { class: 'muted' }, '–')),
+              h('td', null, ct.aliases.length ? ct.aliases.join(', ') : h('span', { class: 'muted' }, '–')),
             ),
           ),
         ),
         section(
           'Addresses to add to existing contacts',
-          plan.contacts?.addAliases?.length,
+          plan.contacts.addAliases.length,
           ['Contact', 'New addresses'],
-          (plan.contacts?.addAliases ?? []).map((a) =>
+          plan.contacts.addAliases.map((a) =>
             h('tr', null, h('td', { class: 'mono' }, a.contactId), h('td', null, a.addresses.join(', '))),
           ),
           'A user got a new address; the contact keeps its links and gains the address as an alias.',
         ),
         section(
           'Consumers to add',
-          plan.consumers?.add?.length,
+          plan.consumers.add.length,
           ['User', 'License', 'How assigned', 'Account'],
-          (plan.consumers?.add ?? []).map((cn) =>
+          plan.consumers.add.map((cn) =>
             h(
               'tr',
               null,
@@ -274,9 +298,9 @@ export async function previewView(ctx) {
         ),
         section(
           'Consumers to change',
-          plan.consumers?.update?.length,
+          plan.consumers.update.length,
           ['User', 'License', 'What changes'],
-          (plan.consumers?.update ?? []).map((cn) =>
+          plan.consumers.update.map((cn) =>
             h(
               'tr',
               null,
@@ -298,9 +322,9 @@ export async function previewView(ctx) {
         ),
         section(
           'Consumers to remove',
-          plan.consumers?.remove?.length,
+          plan.consumers.remove.length,
           ['User', 'License', 'Why'],
-          (plan.consumers?.remove ?? []).map((cn) =>
+          plan.consumers.remove.map((cn) =>
             h(
               'tr',
               null,
@@ -313,9 +337,9 @@ export async function previewView(ctx) {
         ),
         section(
           'Conflicts',
-          plan.conflicts?.length,
+          plan.conflicts.length,
           ['User', 'Addresses', 'Why'],
-          (plan.conflicts ?? []).map((cf) =>
+          plan.conflicts.map((cf) =>
             h(
               'tr',
               null,
@@ -330,9 +354,9 @@ export async function previewView(ctx) {
           ),
           'Merge or correct the contacts so that each address belongs to one contact.',
         ),
-      ].filter(Boolean),
+      ].filter((node) => node !== null),
     );
-    body.querySelector('h2')?.focus?.();
+    body.querySelector('h2')?.focus();
   };
   await run();
 }
