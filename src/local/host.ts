@@ -14,7 +14,7 @@ import { inspect } from 'node:util';
 import type { Settings } from '../config/settings';
 import type { FunctionDefinition, HttpDefinition, QueueDefinition, TimerDefinition } from '../host/registry';
 import type { HostSettings } from '../runs/hostSettings';
-import { encodeQueueMessage } from '../runs/queue';
+import { encodeQueueMessage } from '../storage/runQueue';
 import { newQueueClient, poisonQueueName } from '../storage/clients';
 import { QueueListener, type QueueTriggerMetadata } from './queueListener';
 import { RouteTable } from './routes';
