@@ -21,12 +21,14 @@ export async function createServices(
   logger: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
+  // The secret store first: in Azure without a vault it refuses to start (see createSecretStore).
+  const secrets = overrides.secrets ?? createSecretStore(settings, logger);
   const ledger = await createLedger(settings);
   const planNames = new SkuNameCatalogLoader(settings, { logger });
   return {
     settings,
     ledger,
-    secrets: overrides.secrets ?? createSecretStore(settings, logger),
+    secrets,
     planNames: () => planNames.load(),
     openTenant: overrides.openTenant ?? ((portal, secret) => createTenantReader(portal, secret, settings)),
     runQueue: overrides.runQueue ?? createRunQueue(settings),

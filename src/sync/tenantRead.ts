@@ -72,7 +72,6 @@ async function readDelta(reader: TenantReader, deltaLink: string) {
   return { users, removedObjectIds, deltaLink: step.value };
 }
 
-
 /**
  * Reads the tenant: by Graph's delta when a fresh delta link exists (and the ledger has the sync's user links to
  * read just the changed users from), else in full. The plans are read alongside.
