@@ -9,7 +9,7 @@ import { createRunQueue } from '../storage/runQueue';
 /** Adapters a caller supplies instead of the real ones (the local host's file secret store, a test's fake). */
 export type ServiceOverrides = Partial<Pick<Services, 'secrets' | 'openTenant' | 'runQueue' | 'now'>>;
 
-export const consoleLogger: Logger = {
+const consoleLogger: Logger = {
   info: (message, properties) => console.info(message, properties ?? ''),
   warn: (message, properties) => console.warn(message, properties ?? ''),
   error: (message, properties) => console.error(message, properties ?? ''),

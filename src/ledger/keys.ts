@@ -25,7 +25,7 @@ export function nameKey(name: string): string {
  * Partition of an address in the address index: a short hash of the lower-cased address spreads the index
  * over 256 partitions, so point reads stay point reads and a first sync's claims batch well per partition.
  */
-export function addressBucket(normalizedAddress: string): string {
+function addressBucket(normalizedAddress: string): string {
   return createHash('sha256').update(normalizedAddress).digest('hex').slice(0, 2);
 }
 

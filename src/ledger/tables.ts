@@ -12,7 +12,7 @@ export const READ_CONCURRENCY = 4;
 /** Entities per page of a partition query (the service's maximum). */
 export const PAGE_SIZE = 1000;
 
-export function statusOf(error: unknown): number | undefined {
+function statusOf(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'statusCode' in error) {
     const status = (error as { statusCode?: unknown }).statusCode;
     return typeof status === 'number' ? status : undefined;

@@ -14,7 +14,7 @@ import {
  */
 
 /** A lease outlives a crashed worker by at most this long; a live run renews it well before. */
-export const LEASE_TTL_MS = 5 * 60_000;
+const LEASE_TTL_MS = 5 * 60_000;
 
 export function lastRunOf(run: RunRecord): LastRun {
   const { id, trigger, status, queuedAt, startedAt, endedAt, counts, errorCode, errorMessage } = run;

@@ -10,7 +10,7 @@ export { LocalSecretStore } from './local';
 export type { PortalSecret, SecretStore } from '../domain/secrets';
 
 /** The App Service platform sets this on every instance: the app runs in Azure, not on a machine of the operator. */
-export const AZURE_INSTANCE_VARIABLE = 'WEBSITE_INSTANCE_ID';
+const AZURE_INSTANCE_VARIABLE = 'WEBSITE_INSTANCE_ID';
 
 /**
  * Key Vault at LICENSE_SYNC_KEY_VAULT_URL, signed in as the app's managed identity. Without that setting, a local

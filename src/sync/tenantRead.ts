@@ -12,12 +12,12 @@ import { LARGE_TENANT_USERS, largeReadSlots } from './memoryBudget';
  */
 export const DELTA_MIN_USERS = 5_000;
 /** Graph's delta does not track licenseAssignmentStates, so a full read happens at least this often. */
-export const FULL_READ_INTERVAL_MS = 24 * 60 * 60_000;
+const FULL_READ_INTERVAL_MS = 24 * 60 * 60_000;
 /**
  * A full run reconciles and writes this many users at a time: the run holds at most this many users and their
  * changes (plus the compact ledger state).
  */
-export const APPLY_BATCH_USERS = 10_000;
+const APPLY_BATCH_USERS = 10_000;
 /** Graph pages read ahead while a batch is written. */
 const READ_AHEAD_PAGES = 2;
 
