@@ -27,9 +27,11 @@ const { SkuNameCatalogLoader } = dist('skus/index.js');
 const { createRunQueue } = dist('runs/queue.js');
 const { fanOutScheduledRuns } = dist('runs/fanout.js');
 const { hostSettings } = dist('runs/hostSettings.js');
-const { newQueuedRun, runSync } = dist('sync/runSync.js');
+const { newQueuedRun } = dist('domain/runs.js');
+const { runSync } = dist('sync/runSync.js');
 const { getTableClient } = dist('storage/clients.js');
-const { mapConcurrent, MAX_BATCH, WRITE_CONCURRENCY = 16 } = dist('ledger/tables.js');
+const { mapConcurrent } = dist('util/async.js');
+const { MAX_BATCH, WRITE_CONCURRENCY = 16 } = dist('ledger/tables.js');
 
 // ---- options -------------------------------------------------------------------------------------------------
 const opts = JSON.parse(process.env.LICENSE_SYNC_BENCH_OPTIONS ?? '{}');
@@ -240,7 +242,7 @@ try {
 
     // Floor: read this portal's ledger state alone.
     floors.ledgerRead = await measure(services, async () => {
-      const state = await services.ledger.ledger.loadPortalState(portal.id);
+      const state = await services.ledger.syncState.loadPortal(portal.id);
       return { consumers: state.consumers.size, userLinks: state.userLinks.size };
     });
 

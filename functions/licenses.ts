@@ -1,5 +1,4 @@
-// The composition root registers how the services are made (in Azure nothing else does before a request).
-import '../src/app/compose';
+import { appServices } from '../src/app/compose';
 import {
   getLicenseController,
   linkConsumerController,
@@ -17,8 +16,8 @@ import {
 import { defineApiRoute } from '../src/api/http';
 
 /** Licenses with their counts, and their consumers (link and unlink by hand). */
-export const licensesList = defineApiRoute(listLicensesEndpoint, listLicensesController);
-export const licensesGet = defineApiRoute(getLicenseEndpoint, getLicenseController);
-export const consumersList = defineApiRoute(listConsumersEndpoint, listConsumersController);
-export const consumersLink = defineApiRoute(linkConsumerEndpoint, linkConsumerController);
-export const consumersUnlink = defineApiRoute(unlinkConsumerEndpoint, unlinkConsumerController);
+export const licensesList = defineApiRoute(listLicensesEndpoint, listLicensesController, appServices);
+export const licensesGet = defineApiRoute(getLicenseEndpoint, getLicenseController, appServices);
+export const consumersList = defineApiRoute(listConsumersEndpoint, listConsumersController, appServices);
+export const consumersLink = defineApiRoute(linkConsumerEndpoint, linkConsumerController, appServices);
+export const consumersUnlink = defineApiRoute(unlinkConsumerEndpoint, unlinkConsumerController, appServices);

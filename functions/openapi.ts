@@ -1,8 +1,7 @@
-// The composition root registers how the services are made (in Azure nothing else does before a request).
-import '../src/app/compose';
+import { appServices } from '../src/app/compose';
 import { openApiController } from '../src/api/controllers';
 import { openApiEndpoint } from '../src/api/endpoints';
 import { defineApiRoute } from '../src/api/http';
 
 /** GET /api/openapi.json: the OpenAPI 3 document, generated from the same zod schemas the routes parse with. */
-export const openapi = defineApiRoute(openApiEndpoint, openApiController);
+export const openapi = defineApiRoute(openApiEndpoint, openApiController, appServices);

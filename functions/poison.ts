@@ -1,9 +1,9 @@
-import { getServices } from '../src/app/services';
+import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineQueue } from '../src/host/registry';
 import { hostSettings } from '../src/runs/hostSettings';
 import { invocationLogger } from '../src/runs/log';
-import { runMessageSchema } from '../src/runs/message';
+import { runMessageSchema } from '../src/domain/runMessage';
 import { failPoisonedRun } from '../src/runs/poison';
 import { poisonQueueName } from '../src/storage/clients';
 
@@ -22,7 +22,7 @@ export const portalRunPoison = defineQueue({
       return;
     }
     const { portalId, runId } = parsed.data;
-    const services = await getServices();
+    const services = await appServices();
     await failPoisonedRun(
       { ...services, logger: invocationLogger(context, { portalId, runId }) },
       parsed.data,

@@ -1,5 +1,4 @@
-// The composition root registers how the services are made (in Azure nothing else does before a request).
-import '../src/app/compose';
+import { appServices } from '../src/app/compose';
 import {
   changePortalController,
   createPortalController,
@@ -19,9 +18,9 @@ import {
 import { defineApiRoute } from '../src/api/http';
 
 /** Portal accesses: list, create, read, change, delete, verify (routes and schemas in src/api/endpoints.ts). */
-export const portalsList = defineApiRoute(listPortalsEndpoint, listPortalsController);
-export const portalsCreate = defineApiRoute(createPortalEndpoint, createPortalController);
-export const portalsGet = defineApiRoute(getPortalEndpoint, getPortalController);
-export const portalsChange = defineApiRoute(changePortalEndpoint, changePortalController);
-export const portalsDelete = defineApiRoute(deletePortalEndpoint, deletePortalController);
-export const portalsVerify = defineApiRoute(verifyPortalEndpoint, verifyPortalController);
+export const portalsList = defineApiRoute(listPortalsEndpoint, listPortalsController, appServices);
+export const portalsCreate = defineApiRoute(createPortalEndpoint, createPortalController, appServices);
+export const portalsGet = defineApiRoute(getPortalEndpoint, getPortalController, appServices);
+export const portalsChange = defineApiRoute(changePortalEndpoint, changePortalController, appServices);
+export const portalsDelete = defineApiRoute(deletePortalEndpoint, deletePortalController, appServices);
+export const portalsVerify = defineApiRoute(verifyPortalEndpoint, verifyPortalController, appServices);

@@ -1,9 +1,9 @@
-import { getServices } from '../src/app/services';
+import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineQueue } from '../src/host/registry';
 import { hostSettings } from '../src/runs/hostSettings';
 import { invocationLogger } from '../src/runs/log';
-import { runMessageSchema } from '../src/runs/message';
+import { runMessageSchema } from '../src/domain/runMessage';
 import { runSync } from '../src/sync/runSync';
 
 /** The queue worker: one message, one run of one portal. A transient failure throws so the host retries it. */
@@ -24,7 +24,7 @@ export const portalRun = defineQueue({
     const { portalId, runId } = parsed.data;
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const { maxDequeueCount } = hostSettings().queues;
-    const services = await getServices();
+    const services = await appServices();
     await runSync({ ...services, logger: invocationLogger(context, { portalId, runId }) }, parsed.data, {
       dequeueCount,
       maxDequeueCount,

@@ -1,10 +1,9 @@
-// The composition root registers how the services are made (in Azure nothing else does before a request).
-import '../src/app/compose';
+import { appServices } from '../src/app/compose';
 import { getRunController, listRunsController, syncPortalController } from '../src/api/controllers';
 import { getRunEndpoint, listRunsEndpoint, syncPortalEndpoint } from '../src/api/endpoints';
 import { defineApiRoute } from '../src/api/http';
 
 /** Sync now (or dry run), run history, one run. */
-export const portalsSync = defineApiRoute(syncPortalEndpoint, syncPortalController);
-export const runsList = defineApiRoute(listRunsEndpoint, listRunsController);
-export const runsGet = defineApiRoute(getRunEndpoint, getRunController);
+export const portalsSync = defineApiRoute(syncPortalEndpoint, syncPortalController, appServices);
+export const runsList = defineApiRoute(listRunsEndpoint, listRunsController, appServices);
+export const runsGet = defineApiRoute(getRunEndpoint, getRunController, appServices);

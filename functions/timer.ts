@@ -1,4 +1,4 @@
-import { getServices } from '../src/app/services';
+import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineTimer, runQueueOutput } from '../src/host/registry';
 import { fanOutScheduledRuns } from '../src/runs/fanout';
@@ -14,7 +14,7 @@ export const scheduledSync = defineTimer({
   queueOutput: runQueue,
   queueName: settings.queueName,
   handler: async (timer, context) => {
-    const services = await getServices();
+    const services = await appServices();
     const result = await fanOutScheduledRuns({ ...services, logger: invocationLogger(context) });
     // The output binding sends one message per array element once the function returns.
     context.extraOutputs.set(runQueue, result.messages);

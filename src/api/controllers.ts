@@ -1,8 +1,9 @@
-import type { Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import type { PortalRecord } from '../domain/records';
 import { changePortal, createPortal, deletePortal, getPortal, listPortals } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
-import { previewSync, verifyPortal } from '../sync/runSync';
+import { previewSync } from '../sync/preview';
+import { verifyPortal } from '../sync/verify';
 import type { Controller } from './http';
 import type {
   changePortalEndpoint,

@@ -1,10 +1,10 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { getServices, type Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import { defineHttp, type HttpDefinition } from '../host/registry';
 import { invocationLogger } from '../runs/log';
 import { ERROR_CODES, isAppError, type ErrorCode } from '../domain/errors';
-import { ConflictError, NotFoundError } from '../ledger/types';
+import { ConflictError, NotFoundError } from '../domain/ledger';
 import { InvalidInputError } from '../portals/errors';
 import type { Endpoint, EndpointInput } from './endpoint';
 import { MAX_BODY_BYTES, type ErrorResponse, type FieldError } from './schemas';
@@ -68,17 +68,26 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
 };
 
 /** Registers an API route as an HTTP function: one function per method and route, behind a function key. */
-export function defineApiRoute<E extends Endpoint>(endpoint: E, controller: Controller<E>): HttpDefinition {
+export function defineApiRoute<E extends Endpoint>(
+  endpoint: E,
+  controller: Controller<E>,
+  services: () => Promise<Services>,
+): HttpDefinition {
   return defineHttp({
     name: endpoint.name,
     route: endpoint.route,
     methods: [endpoint.method],
     authLevel: 'function',
-    handler: httpHandler(endpoint, controller),
+    handler: httpHandler(endpoint, controller, services),
   });
 }
 
-export function httpHandler<E extends Endpoint>(endpoint: E, controller: Controller<E>): HttpHandler {
+/** `getServices` is the composition root's (every function file passes it), so this layer never imports it. */
+export function httpHandler<E extends Endpoint>(
+  endpoint: E,
+  controller: Controller<E>,
+  getServices: () => Promise<Services>,
+): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     let services: Services | undefined;
     try {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import { AppError } from '../domain/errors';
 import {
   normalizeAddress,
@@ -8,8 +8,8 @@ import {
   type LicenseRecord,
   type RunRecord,
 } from '../domain/records';
-import { mapConcurrent } from '../ledger/tables';
-import { NotFoundError } from '../ledger/types';
+import { mapConcurrent } from '../util/async';
+import { NotFoundError } from '../domain/ledger';
 
 /**
  * The ledger's read and hand-edit use cases of the HTTP API: licenses, consumers, contacts and run history.
@@ -18,14 +18,14 @@ import { NotFoundError } from '../ledger/types';
  */
 
 export async function listLicenses(services: Services, portalId?: string): Promise<LicenseRecord[]> {
-  const licenses = await services.ledger.ledger.listLicenses(portalId);
+  const licenses = await services.ledger.licenses.list(portalId);
   return licenses.sort(
     (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id),
   );
 }
 
 export async function getLicense(services: Services, licenseId: string): Promise<LicenseRecord> {
-  const license = await services.ledger.ledger.getLicense(licenseId);
+  const license = await services.ledger.licenses.get(licenseId);
   if (!license) throw new NotFoundError(`License ${licenseId} does not exist.`);
   return license;
 }
@@ -41,11 +41,11 @@ const CONTACT_READ_CONCURRENCY = 16;
 export async function listConsumers(services: Services, licenseId: string): Promise<ConsumerListItem[]> {
   const license = await getLicense(services, licenseId);
   const [consumers, portal] = await Promise.all([
-    services.ledger.ledger.listConsumers(licenseId),
+    services.ledger.licenses.listConsumers(licenseId),
     services.ledger.portals.get(license.portalId),
   ]);
   const contacts = await mapConcurrent(consumers, CONTACT_READ_CONCURRENCY, (consumer) =>
-    services.ledger.ledger.getContact(consumer.contactId),
+    services.ledger.contacts.get(consumer.contactId),
   );
   return consumers.map((consumer, i) => {
     const contact = contacts[i];
@@ -58,15 +58,15 @@ export async function listConsumers(services: Services, licenseId: string): Prom
 }
 
 export function linkConsumer(services: Services, licenseId: string, contactId: string): Promise<ConsumerRecord> {
-  return services.ledger.ledger.addManualConsumer(licenseId, contactId, services.now().toISOString());
+  return services.ledger.licenses.addManualConsumer(licenseId, contactId, services.now().toISOString());
 }
 
 export function unlinkConsumer(services: Services, licenseId: string, contactId: string): Promise<void> {
-  return services.ledger.ledger.removeManualConsumer(licenseId, contactId);
+  return services.ledger.licenses.removeManualConsumer(licenseId, contactId);
 }
 
 export async function findContacts(services: Services, email: string): Promise<ContactRecord[]> {
-  const contact = await services.ledger.ledger.findContactByAddress(email);
+  const contact = await services.ledger.contacts.findByAddress(email);
   return contact ? [contact] : [];
 }
 
@@ -88,7 +88,7 @@ export function createContact(services: Services, input: NewContact): Promise<Co
     aliases.push(alias.trim());
   }
   const now = services.now().toISOString();
-  return services.ledger.ledger.createContact({
+  return services.ledger.contacts.create({
     id: randomUUID(),
     email: input.email.trim(),
     aliases,

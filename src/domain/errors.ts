@@ -64,3 +64,22 @@ export class AppError extends Error {
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
+
+/**
+ * Maps anything thrown during a use case to an AppError: an AppError as it is (the Graph and ledger adapters turn
+ * their failures into these), a storage SDK error (RestError) into a transient storage_error, anything else (a bug)
+ * into a transient internal_error. A stable code, a message a person can act on, no secret.
+ */
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const status = (error as { statusCode?: number })?.statusCode;
+  const name = (error as { name?: string })?.name;
+  if (name === 'RestError' || typeof status === 'number') {
+    return new AppError('storage_error', {
+      transient: true,
+      detail: status ? `storage answered ${status}` : undefined,
+      cause: error,
+    });
+  }
+  return new AppError('internal_error', { transient: true, cause: error });
+}

@@ -9,7 +9,7 @@ import {
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { graphScope, type CloudEndpoints } from './clouds';
 import { GraphNetworkError, SignInError } from './errors';
-import type { GraphCallStats } from './types';
+import type { GraphCallStats } from '../domain/tenant';
 
 /**
  * One Graph client per portal and run: sign-in through the portal's credential, bounded retries of throttling

@@ -4,7 +4,7 @@ import {
   UsernamePasswordCredential,
   type TokenCredential,
 } from '@azure/identity';
-import type { PortalSecret } from '../secrets/types';
+import type { PortalSecret } from '../domain/secrets';
 import { isMicrosoftAuthorityHost, type CloudEndpoints } from './clouds';
 
 export interface CredentialOptions {

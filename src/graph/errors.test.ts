@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings';
 import { loadSettings } from '../config/settings';
 import { retryAfterMs } from './client';
 import { endpointsFor, isMicrosoftAuthorityHost } from './clouds';
-import { GraphNetworkError, SignInError, sanitizeDetail, toAppError } from './errors';
+import { GraphNetworkError, SignInError, sanitizeDetail, graphFailure } from './errors';
 
 describe('Retry-After', () => {
   const now = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -28,24 +28,24 @@ describe('error mapping', () => {
 
   test('403 Authorization_RequestDenied is consent_missing', () => {
     expect(
-      toAppError(graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'))
+      graphFailure(graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'))
         .code,
     ).toBe('consent_missing');
   });
 
   test('429 left after the retries is throttled and transient', () => {
-    const error = toAppError(graphError(429, 'TooManyRequests', 'Too many requests'));
+    const error = graphFailure(graphError(429, 'TooManyRequests', 'Too many requests'));
     expect([error.code, error.transient]).toEqual(['throttled', true]);
   });
 
   test('5xx is a transient graph_error; 4xx a permanent one', () => {
-    expect(toAppError(graphError(502, 'BadGateway', 'x')).transient).toBe(true);
-    expect(toAppError(graphError(404, 'Request_ResourceNotFound', 'x')).transient).toBe(false);
+    expect(graphFailure(graphError(502, 'BadGateway', 'x')).transient).toBe(true);
+    expect(graphFailure(graphError(404, 'Request_ResourceNotFound', 'x')).transient).toBe(false);
   });
 
   test('refused connections, resets and DNS failures are graph_unreachable and transient', () => {
     for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT']) {
-      const error = toAppError(
+      const error = graphFailure(
         new GraphNetworkError(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code }) })),
       );
       expect([error.code, error.transient]).toEqual(['graph_unreachable', true]);
@@ -53,7 +53,7 @@ describe('error mapping', () => {
   });
 
   test('an unknown AADSTS code is sign_in_failed with the code as detail', () => {
-    const error = toAppError(
+    const error = graphFailure(
       new SignInError(
         new Error(
           'invalid_request: Error(s): 53003 - Description: AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
@@ -74,7 +74,7 @@ describe('error mapping', () => {
 
   test('a Graph message with a token in it is shown without the token', () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2lnbmF0dXJl';
-    const error = toAppError(graphError(400, 'BadRequest', `Token ${jwt} is malformed.`));
+    const error = graphFailure(graphError(400, 'BadRequest', `Token ${jwt} is malformed.`));
     expect(error.message).not.toContain(jwt);
     expect(error.message).toContain('BadRequest');
   });

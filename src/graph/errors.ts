@@ -161,7 +161,7 @@ function graphDetail(error: GraphError): string {
  * Maps any failure of a Graph read (sign-in included) to an AppError. `throttled` means Graph still answered
  * 429 after the client's bounded retries.
  */
-export function toAppError(error: unknown): AppError {
+export function graphFailure(error: unknown): AppError {
   if (isAppError(error)) return error;
   if (error instanceof SignInError) return signInError(error.original);
   if (error instanceof GraphNetworkError || isNetworkFailure(error))

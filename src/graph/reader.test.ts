@@ -3,10 +3,10 @@ import { loadSettings, type Settings } from '../config/settings';
 import { AppError } from '../domain/errors';
 import type { Cloud } from '../domain/records';
 import { startSimulator, type SimTenant, type Simulator } from '../local/simulator';
-import type { PortalSecret } from '../secrets/types';
+import type { PortalSecret } from '../domain/secrets';
 import { testTls } from '../../test/support/env';
 import { createTenantReader, type TenantReaderOptions } from './reader';
-import { DeltaExpiredError, type TenantReader, type TenantUser, type UserDeltaPage } from './types';
+import { DeltaExpiredError, type TenantReader, type TenantUser, type UserDeltaPage } from '../domain/tenant';
 
 // The real @azure/identity and Graph SDK against the simulated Entra ID and Graph.
 

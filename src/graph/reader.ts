@@ -3,11 +3,11 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import { AppError } from '../domain/errors';
 import type { PortalRecord } from '../domain/records';
-import type { PortalSecret } from '../secrets/types';
+import type { PortalSecret } from '../domain/secrets';
 import { createGraphClient, type GraphRetryOptions } from './client';
 import { endpointsFor, type CloudEndpoints } from './clouds';
 import { createCredential, probeTenant, type CredentialOptions } from './credentials';
-import { SignInError, isEndpointResolutionFailure, toAppError } from './errors';
+import { SignInError, isEndpointResolutionFailure, graphFailure } from './errors';
 import {
   DeltaExpiredError,
   type GraphCallStats,
@@ -15,7 +15,7 @@ import {
   type TenantReader,
   type TenantUser,
   type UserDeltaPage,
-} from './types';
+} from '../domain/tenant';
 import { USER_SELECT, toTenantPlan, toTenantUser } from './users';
 
 export interface TenantReaderOptions {
@@ -178,15 +178,16 @@ export function createTenantReader(
   };
 }
 
+/** Graph refused a delta link as expired (410 / syncStateNotFound...), possibly inside the AppError mapError made. */
 function isDeltaGone(error: unknown): boolean {
   const original = error instanceof AppError ? error.cause : error;
   return original instanceof GraphError && (original.statusCode === 410 || DELTA_GONE_CODES.has(original.code ?? ''));
 }
 
 async function mapError(error: unknown, endpoints: CloudEndpoints, tenantId: string): Promise<AppError> {
-  if (error instanceof GraphError && (error.statusCode === 410 || DELTA_GONE_CODES.has(error.code ?? ''))) {
+  if (error instanceof GraphError && isDeltaGone(error)) {
     // Keep the Graph error for readUserDelta to recognise; it becomes a DeltaExpiredError there.
-    const appError = toAppError(error);
+    const appError = graphFailure(error);
     return new AppError(appError.code, { transient: appError.transient, detail: appError.detail, cause: error });
   }
   if (error instanceof SignInError && isEndpointResolutionFailure(error.original)) {
@@ -194,5 +195,5 @@ async function mapError(error: unknown, endpoints: CloudEndpoints, tenantId: str
     if (probe === 'tenant_not_found') return new AppError('tenant_not_found');
     if (probe === 'unreachable') return new AppError('graph_unreachable', { transient: true });
   }
-  return toAppError(error);
+  return graphFailure(error);
 }

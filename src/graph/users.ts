@@ -1,6 +1,6 @@
 import type { LicenseAssignmentState, SubscribedSku, User } from '@microsoft/microsoft-graph-types';
 import { normalizeAddress } from '../domain/records';
-import type { TenantPlan, TenantUser, TenantUserPlan } from './types';
+import type { TenantPlan, TenantUser, TenantUserPlan } from '../domain/tenant';
 
 /** Just the user properties the reconciliation needs: the $select of every /users and /users/delta read. */
 export const USER_SELECT = [

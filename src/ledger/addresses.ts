@@ -1,4 +1,6 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { mapConcurrent } from '../util/async';
+import type { TransactionAction } from '@azure/data-tables';
+import type { CountingTable } from './countingTable';
 import { normalizeAddress } from '../domain/records';
 import { addressKeys, decodeKey } from './keys';
 import {
@@ -8,10 +10,8 @@ import {
   getOrUndefined,
   groupBy,
   isStatus,
-  mapConcurrent,
   MAX_BATCH,
   queryAll,
-  type LedgerStats,
 } from './tables';
 
 interface AddressEntity {
@@ -36,33 +36,29 @@ export interface Claim {
  */
 export class AddressIndex {
   constructor(
-    private readonly table: TableClient,
+    private readonly table: CountingTable,
     private readonly contactExists: (contactId: string) => Promise<boolean>,
   ) {}
 
-  async lookup(address: string, stats: LedgerStats): Promise<string | undefined> {
+  async lookup(address: string): Promise<string | undefined> {
     const keys = addressKeys(address);
-    const row = await getOrUndefined<AddressEntity>(this.table, keys.partitionKey, keys.rowKey, stats);
+    const row = await getOrUndefined<AddressEntity>(this.table, keys.partitionKey, keys.rowKey);
     return row?.contactId;
   }
 
-  async lookupMany(
-    addresses: Iterable<string>,
-    stats: LedgerStats,
-    scanThreshold = SCAN_THRESHOLD,
-  ): Promise<Map<string, string>> {
+  async lookupMany(addresses: Iterable<string>, scanThreshold = SCAN_THRESHOLD): Promise<Map<string, string>> {
     const wanted = [...new Set([...addresses].map(normalizeAddress))].filter((address) => address.length > 0);
     const found = new Map<string, string>();
     if (wanted.length === 0) return found;
     if (wanted.length > scanThreshold) {
       const want = new Set(wanted);
-      for (const row of await queryAll<AddressEntity>(this.table, undefined, stats, ['RowKey', 'contactId'])) {
+      for (const row of await queryAll<AddressEntity>(this.table, undefined, ['RowKey', 'contactId'])) {
         const address = decodeKey(row.rowKey as string);
         if (want.has(address)) found.set(address, row.contactId);
       }
       return found;
     }
-    const holders = await mapConcurrent(wanted, LOOKUP_CONCURRENCY, (address) => this.lookup(address, stats));
+    const holders = await mapConcurrent(wanted, LOOKUP_CONCURRENCY, (address) => this.lookup(address));
     wanted.forEach((address, i) => {
       const holder = holders[i];
       if (holder) found.set(address, holder);
@@ -71,12 +67,11 @@ export class AddressIndex {
   }
 
   /** Every row of the index: address -> contactId. */
-  async loadAll(stats: LedgerStats): Promise<Map<string, string>> {
+  async loadAll(): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     await forEachPage<AddressEntity>(
       this.table,
       undefined,
-      stats,
       (rows) => {
         for (const row of rows) found.set(decodeKey(row.rowKey as string), row.contactId);
       },
@@ -90,7 +85,7 @@ export class AddressIndex {
    * where a transaction meets an address that is already held. Returns who holds each address afterwards (the
    * claiming contact, or the one that held it before). An address claimed twice in `claims` goes to the first.
    */
-  async claim(claims: Iterable<Claim>, stats: LedgerStats): Promise<Map<string, string>> {
+  async claim(claims: Iterable<Claim>): Promise<Map<string, string>> {
     const holders = new Map<string, string>();
     const unique: Claim[] = [];
     for (const claim of claims) {
@@ -108,21 +103,19 @@ export class AddressIndex {
         const actions: TransactionAction[] = chunk.map((claim) => ['create', this.entity(claim)]);
         try {
           await this.table.submitTransaction(actions);
-          stats.transactions += 1;
-          stats.entitiesWritten += actions.length;
           return;
         } catch (error) {
           // Some address of the batch is held already (nothing of the batch was written): one at a time.
           if (!isStatus(error, 409, 400)) throw error;
         }
       }
-      for (const claim of chunk) holders.set(claim.address, await this.claimOne(claim, stats));
+      for (const claim of chunk) holders.set(claim.address, await this.claimOne(claim));
     });
     return holders;
   }
 
   /** Removes the rows of these addresses that still name this contact. */
-  async release(claims: Iterable<Claim>, stats: LedgerStats): Promise<void> {
+  async release(claims: Iterable<Claim>): Promise<void> {
     await mapConcurrent([...claims], LOOKUP_CONCURRENCY, (claim) => {
       const keys = addressKeys(claim.address);
       return deleteIfOwned<AddressEntity>(
@@ -130,7 +123,6 @@ export class AddressIndex {
         keys.partitionKey,
         keys.rowKey,
         (row) => row.contactId === claim.contactId,
-        stats,
       );
     });
   }
@@ -140,23 +132,21 @@ export class AddressIndex {
     return { partitionKey: keys.partitionKey, rowKey: keys.rowKey, contactId: claim.contactId };
   }
 
-  private async claimOne(claim: Claim, stats: LedgerStats): Promise<string> {
+  private async claimOne(claim: Claim): Promise<string> {
     const entity = this.entity(claim);
     for (let attempt = 0; attempt < 5; attempt += 1) {
       try {
         await this.table.createEntity(entity);
-        stats.entitiesWritten += 1;
         return claim.contactId;
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
       }
-      const row = await getOrUndefined<AddressEntity>(this.table, entity.partitionKey, entity.rowKey, stats);
+      const row = await getOrUndefined<AddressEntity>(this.table, entity.partitionKey, entity.rowKey);
       if (!row) continue;
       if (row.contactId === claim.contactId || (await this.contactExists(row.contactId))) return row.contactId;
       // The row names a contact that is gone (removed by hand from storage, or a crash): the address is free.
       try {
         await this.table.updateEntity(entity, 'Replace', { etag: row.etag });
-        stats.entitiesWritten += 1;
         return claim.contactId;
       } catch (error) {
         if (!isStatus(error, 404, 412)) throw error;

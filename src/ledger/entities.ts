@@ -1,6 +1,7 @@
 import type { TableEntity } from '@azure/data-tables';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
+import { consumerRowKey, contactKeys, encodeKey } from './keys';
 import {
   consumerRecordSchema,
   contactRecordSchema,
@@ -117,3 +118,20 @@ export const userLinkBucketCodec = makeCodec<{ links: Record<string, unknown> }>
 
 /** An entity's stored size is at most 1 MiB; stay well below it (strings count two bytes a character). */
 export const MAX_JSON_CHARS = 300_000;
+
+export function licenseEntity(license: LicenseRecord): Entity {
+  return licenseCodec.toEntity(license, encodeKey(license.portalId), encodeKey(license.skuId));
+}
+
+export function consumerEntity(consumer: ConsumerRecord): Entity {
+  return consumerCodec.toEntity(
+    consumer,
+    encodeKey(consumer.portalId),
+    consumerRowKey(consumer.skuId, consumer.contactId),
+  );
+}
+
+export function contactEntity(contact: ContactRecord): Entity {
+  const keys = contactKeys(contact.id);
+  return contactCodec.toEntity(contact, keys.partitionKey, keys.rowKey);
+}

@@ -1,15 +1,17 @@
 import type { Settings } from '../config/settings';
-import { getTableClient, TABLES } from '../storage/clients';
+import type { Ledger } from '../domain/ledger';
+import { getTableClient, TABLES, type TableBaseName } from '../storage/clients';
+import { TableContactGateway } from './contacts';
+import { CountingTable, newStats, type LedgerStats } from './countingTable';
 import { TableLeaseRepository } from './leases';
-import { TableLedgerRepository } from './ledger';
+import { TableLicenseGateway } from './licenses';
 import { TablePortalRepository } from './portals';
+import { TablePurgeGateway } from './purge';
 import { TableRunRepository } from './runs';
-import { newStats, type LedgerStats } from './tables';
-import type { Ledger } from './types';
+import { TableSyncStateGateway } from './syncState';
 
-export { newRunId } from './keys';
-export type { LedgerStats } from './tables';
-export * from './types';
+export type { LedgerStats } from './countingTable';
+export * from '../domain/ledger';
 
 /** The ledger, plus what it has read and written since it was made (a benchmark reports these). */
 export interface TableLedger extends Ledger {
@@ -27,22 +29,27 @@ export async function createLedger(
   options: LedgerOptions = {},
 ): Promise<TableLedger> {
   const now = options.now ?? Date.now;
-  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks] = await Promise.all([
-    getTableClient(settings, TABLES.portals),
-    getTableClient(settings, TABLES.runs),
-    getTableClient(settings, TABLES.leases),
-    getTableClient(settings, TABLES.licenses),
-    getTableClient(settings, TABLES.consumers),
-    getTableClient(settings, TABLES.contacts),
-    getTableClient(settings, TABLES.contactAddresses),
-    getTableClient(settings, TABLES.userLinks),
-  ]);
   const stats = newStats();
+  const table = async (name: TableBaseName) => new CountingTable(await getTableClient(settings, name), stats);
+  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks] = await Promise.all([
+    table(TABLES.portals),
+    table(TABLES.runs),
+    table(TABLES.leases),
+    table(TABLES.licenses),
+    table(TABLES.consumers),
+    table(TABLES.contacts),
+    table(TABLES.contactAddresses),
+    table(TABLES.userLinks),
+  ]);
+  const contactGateway = new TableContactGateway({ contacts, contactAddresses }, now);
   return {
     stats,
-    portals: new TablePortalRepository(portals, stats),
-    runs: new TableRunRepository(runs, stats),
-    leases: new TableLeaseRepository(leases, stats, now),
-    ledger: new TableLedgerRepository({ licenses, consumers, contacts, contactAddresses, userLinks }, stats, now),
+    portals: new TablePortalRepository(portals),
+    runs: new TableRunRepository(runs),
+    leases: new TableLeaseRepository(leases, now),
+    syncState: new TableSyncStateGateway({ licenses, consumers, userLinks }, contactGateway),
+    contacts: contactGateway,
+    licenses: new TableLicenseGateway({ licenses, consumers }, contactGateway, now),
+    purge: new TablePurgeGateway([licenses, consumers, userLinks]),
   };
 }

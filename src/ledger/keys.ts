@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { normalizeAddress } from '../domain/records';
 
 /**
@@ -25,7 +25,7 @@ export function nameKey(name: string): string {
  * Partition of an address in the address index: a short hash of the lower-cased address spreads the index
  * over 256 partitions, so point reads stay point reads and a first sync's claims batch well per partition.
  */
-export function addressBucket(normalizedAddress: string): string {
+function addressBucket(normalizedAddress: string): string {
   return createHash('sha256').update(normalizedAddress).digest('hex').slice(0, 2);
 }
 
@@ -91,17 +91,6 @@ export function consumerRowKeyRange(skuId: string): { from: string; to: string }
   const prefix = `${encodeKey(skuId)}_`;
   // '`' is the character right after '_': the range holds exactly the keys that start with the prefix.
   return { from: prefix, to: `${encodeKey(skuId)}\`` };
-}
-
-const MAX_TICKS = 9_999_999_999_999;
-
-/**
- * A run id that sorts newest first as a RowKey (Table Storage returns a partition in RowKey order): the
- * inverted millisecond timestamp, then a random suffix so runs queued in the same millisecond stay apart.
- */
-export function newRunId(now: Date | number = Date.now()): string {
-  const ms = typeof now === 'number' ? now : now.getTime();
-  return `${String(MAX_TICKS - ms).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
 }
 
 /** OData string literal. */

@@ -1,7 +1,7 @@
-import type { TableClient } from '@azure/data-tables';
 import { encodeKey } from './keys';
-import { deleteIfOwned, getOrUndefined, isStatus, type LedgerStats } from './tables';
-import type { LeaseRepository } from './types';
+import { deleteIfOwned, getOrUndefined, isStatus } from './tables';
+import type { CountingTable } from './countingTable';
+import type { LeaseRepository } from '../domain/ledger';
 
 const LEASE = 'lease';
 
@@ -17,19 +17,17 @@ interface LeaseEntity {
  */
 export class TableLeaseRepository implements LeaseRepository {
   constructor(
-    private readonly table: TableClient,
-    private readonly stats: LedgerStats,
+    private readonly table: CountingTable,
     private readonly now: () => number = Date.now,
   ) {}
 
   async acquire(portalId: string, holder: string, ttlMs: number): Promise<boolean> {
     const rowKey = encodeKey(portalId);
     const entity = { partitionKey: LEASE, rowKey, holder, expiresAt: new Date(this.now() + ttlMs).toISOString() };
-    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey, this.stats);
+    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey);
     if (!current) {
       try {
         await this.table.createEntity<LeaseEntity>(entity);
-        this.stats.entitiesWritten += 1;
         return true;
       } catch (error) {
         if (isStatus(error, 409)) return false;
@@ -43,7 +41,7 @@ export class TableLeaseRepository implements LeaseRepository {
 
   async renew(portalId: string, holder: string, ttlMs: number): Promise<boolean> {
     const rowKey = encodeKey(portalId);
-    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey, this.stats);
+    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey);
     if (!current || current.holder !== holder) return false;
     return this.replace(
       { partitionKey: LEASE, rowKey, holder, expiresAt: new Date(this.now() + ttlMs).toISOString() },
@@ -53,17 +51,11 @@ export class TableLeaseRepository implements LeaseRepository {
 
   async release(portalId: string, holder: string): Promise<void> {
     // Gone, or taken over after it expired: either way it is no longer ours to release.
-    await deleteIfOwned<LeaseEntity>(
-      this.table,
-      LEASE,
-      encodeKey(portalId),
-      (lease) => lease.holder === holder,
-      this.stats,
-    );
+    await deleteIfOwned<LeaseEntity>(this.table, LEASE, encodeKey(portalId), (lease) => lease.holder === holder);
   }
 
   async holder(portalId: string): Promise<string | undefined> {
-    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, encodeKey(portalId), this.stats);
+    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, encodeKey(portalId));
     return current && Date.parse(current.expiresAt) > this.now() ? current.holder : undefined;
   }
 
@@ -73,7 +65,6 @@ export class TableLeaseRepository implements LeaseRepository {
   ): Promise<boolean> {
     try {
       await this.table.updateEntity(entity, 'Replace', { etag });
-      this.stats.entitiesWritten += 1;
       return true;
     } catch (error) {
       if (isStatus(error, 404, 412)) return false;

@@ -8,12 +8,12 @@ import {
   type ContactRecord,
   type LicenseRecord,
 } from '../domain/records';
-import type { ChangePlan, ConsumerRemoval, ConsumerUpdate } from '../reconcile/plan';
-import { assignmentDigest, fingerprintDigest } from '../reconcile/reconcile';
+import type { ChangePlan, ConsumerRemoval, ConsumerUpdate } from '../domain/plan';
+import { assignmentDigest, fingerprintDigest } from '../domain/digests';
 import { testSettings } from '../../test/support/env';
 import { ConflictError, createLedger, NotFoundError, type TableLedger } from './index';
 import { userLinkBucket } from './keys';
-import { consumerKey, type PortalLedgerState } from './types';
+import { consumerKey, type PortalLedgerState } from '../domain/ledger';
 
 const T0 = '2025-03-01T08:00:00.000Z';
 const T1 = '2025-03-01T09:00:00.000Z';
@@ -138,29 +138,29 @@ beforeAll(async () => {
 
 describe('contacts', () => {
   it('finds a contact by its primary address or any alias, whatever the case', async () => {
-    const c = await store.ledger.createContact(
+    const c = await store.contacts.create(
       contact('Ada.Lovelace@Contoso.com', ['ada@contoso.co.uk', "o'hara#1/x?y@contoso.com"]),
     );
-    expect((await store.ledger.findContactByAddress('ada.lovelace@contoso.com'))?.id).toBe(c.id);
-    expect((await store.ledger.findContactByAddress('  ADA@CONTOSO.CO.UK '))?.id).toBe(c.id);
-    expect((await store.ledger.findContactByAddress("O'HARA#1/X?Y@contoso.com"))?.id).toBe(c.id);
-    expect(await store.ledger.findContactByAddress('nobody@contoso.com')).toBeUndefined();
-    expect(await store.ledger.getContact(c.id)).toEqual(c);
+    expect((await store.contacts.findByAddress('ada.lovelace@contoso.com'))?.id).toBe(c.id);
+    expect((await store.contacts.findByAddress('  ADA@CONTOSO.CO.UK '))?.id).toBe(c.id);
+    expect((await store.contacts.findByAddress("O'HARA#1/X?Y@contoso.com"))?.id).toBe(c.id);
+    expect(await store.contacts.findByAddress('nobody@contoso.com')).toBeUndefined();
+    expect(await store.contacts.get(c.id)).toEqual(c);
   });
 
   it('refuses a contact with an address another contact holds, and keeps none of its addresses', async () => {
-    await store.ledger.createContact(contact('grace@contoso.com'));
+    await store.contacts.create(contact('grace@contoso.com'));
     const clash = contact('hopper@contoso.com', ['GRACE@contoso.com']);
-    await expect(store.ledger.createContact(clash)).rejects.toBeInstanceOf(ConflictError);
-    expect(await store.ledger.getContact(clash.id)).toBeUndefined();
-    expect(await store.ledger.findContactByAddress('hopper@contoso.com')).toBeUndefined();
+    await expect(store.contacts.create(clash)).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.contacts.get(clash.id)).toBeUndefined();
+    expect(await store.contacts.findByAddress('hopper@contoso.com')).toBeUndefined();
   });
 
   it('looks addresses up with point reads, never reading the rest of the index', async () => {
-    const wanted = await store.ledger.createContact(contact('point-a@fabrikam.com', ['point-b@fabrikam.com']));
-    for (let i = 0; i < 20; i += 1) await store.ledger.createContact(contact(`bystander${i}@fabrikam.com`));
+    const wanted = await store.contacts.create(contact('point-a@fabrikam.com', ['point-b@fabrikam.com']));
+    for (let i = 0; i < 20; i += 1) await store.contacts.create(contact(`bystander${i}@fabrikam.com`));
     const before = store.stats.entitiesRead;
-    const found = await store.ledger.findContactIdsByAddress([
+    const found = await store.contacts.findIdsByAddress([
       'Point-A@fabrikam.com',
       'point-b@fabrikam.com',
       'missing@fabrikam.com',
@@ -175,13 +175,13 @@ describe('contacts', () => {
   });
 
   it('scans the index once instead of point reads when asked for very many addresses', async () => {
-    const wanted = await store.ledger.createContact(contact('scan-me@fabrikam.com'));
-    for (let i = 0; i < 3; i += 1) await store.ledger.createContact(contact(`scanned${i}@fabrikam.com`));
+    const wanted = await store.contacts.create(contact('scan-me@fabrikam.com'));
+    for (let i = 0; i < 3; i += 1) await store.contacts.create(contact(`scanned${i}@fabrikam.com`));
     const addresses = Array.from({ length: 5_001 }, (_, i) => `not-there-${i}@fabrikam.com`).concat(
       'SCAN-ME@fabrikam.com',
     );
     const before = store.stats.entitiesRead;
-    const found = await store.ledger.findContactIdsByAddress(addresses);
+    const found = await store.contacts.findIdsByAddress(addresses);
     expect(found).toEqual(new Map([['scan-me@fabrikam.com', wanted.id]]));
     // The scan read the whole index (point reads would have read the one row that exists).
     expect(store.stats.entitiesRead - before).toBeGreaterThanOrEqual(4);
@@ -194,7 +194,7 @@ describe('loading and applying a plan', () => {
     const lic = license(p, E3, { assigned: 2 });
     const alice = contact('alice@contoso.com', ['a.smith@contoso.com'], { origin: { kind: 'sync', portalId: p } });
     const bob = contact('bob@contoso.com', [], { origin: { kind: 'sync', portalId: p } });
-    const result = await store.ledger.applyPlan(
+    const result = await store.syncState.apply(
       plan(p, {
         licenses: { create: [lic] },
         contacts: { create: [alice, bob] },
@@ -204,7 +204,7 @@ describe('loading and applying a plan', () => {
     );
 
     expect(result.contactsMerged).toBe(0);
-    const state = await store.ledger.loadPortalState(p);
+    const state = await store.syncState.loadPortal(p);
     expect(state.licenses).toEqual([lic]);
     expect(state.consumers.size).toBe(2);
     expect(state.consumers.get(consumerKey(E3, alice.id))).toEqual({
@@ -218,9 +218,9 @@ describe('loading and applying a plan', () => {
     });
     expect(state.consumers.get(consumerKey(E3, bob.id))?.objectId).toBe(`obj-${bob.id}`);
     expect(state.licenseEtags.get(E3)).toBeTruthy();
-    expect(await store.ledger.getContact(alice.id)).toEqual(alice);
-    expect((await store.ledger.findContactByAddress('A.Smith@contoso.com'))?.id).toBe(alice.id);
-    expect(await store.ledger.getLicense(lic.id)).toEqual(lic);
+    expect(await store.contacts.get(alice.id)).toEqual(alice);
+    expect((await store.contacts.findByAddress('A.Smith@contoso.com'))?.id).toBe(alice.id);
+    expect(await store.licenses.get(lic.id)).toEqual(lic);
     // 1 license + 2 contacts + 3 addresses + 2 consumers
     expect(result.entitiesWritten).toBe(8);
   });
@@ -228,20 +228,20 @@ describe('loading and applying a plan', () => {
   it('writes 250 new consumers in 3 transactions', async () => {
     const p = portalId();
     const lic = license(p, E3);
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), await store.ledger.loadPortalState(p));
+    await store.syncState.apply(plan(p, { licenses: { create: [lic] } }), await store.syncState.loadPortal(p));
     const consumers = Array.from({ length: 250 }, () => syncConsumer(lic, randomUUID()));
-    const result = await store.ledger.applyPlan(
+    const result = await store.syncState.apply(
       plan(p, { consumers: { add: consumers } }),
-      await store.ledger.loadPortalState(p),
+      await store.syncState.loadPortal(p),
     );
     expect(result).toEqual({ contactsMerged: 0, entitiesWritten: 250, transactions: 3 });
-    expect(await store.ledger.listConsumers(lic.id)).toHaveLength(250);
+    expect(await store.licenses.listConsumers(lic.id)).toHaveLength(250);
   });
 
   it('writes nothing for an empty plan', async () => {
     const p = portalId();
     const before = { ...store.stats };
-    const result = await store.ledger.applyPlan(plan(p), emptyState());
+    const result = await store.syncState.apply(plan(p), emptyState());
     expect(result).toEqual({ contactsMerged: 0, entitiesWritten: 0, transactions: 0 });
     expect(store.stats.entitiesWritten).toBe(before.entitiesWritten);
   });
@@ -250,7 +250,7 @@ describe('loading and applying a plan', () => {
     const p = portalId();
     const lic = license(p, E3);
     const [a, b, c, manual] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, {
         licenses: { create: [lic] },
         consumers: {
@@ -259,16 +259,16 @@ describe('loading and applying a plan', () => {
       }),
       emptyState(),
     );
-    const person = await store.ledger.createContact(contact(`manual-${manual}@contoso.com`, [], { id: manual }));
-    await store.ledger.addManualConsumer(lic.id, person.id, T1);
+    const person = await store.contacts.create(contact(`manual-${manual}@contoso.com`, [], { id: manual }));
+    await store.licenses.addManualConsumer(lic.id, person.id, T1);
 
-    const state = await store.ledger.loadPortalState(p);
+    const state = await store.syncState.loadPortal(p);
     const changedA = {
       ...syncConsumer(lic, a),
       updatedAt: T1,
       assignment: { ...assignment(`obj-${a}`), accountEnabled: false },
     };
-    const result = await store.ledger.applyPlan(
+    const result = await store.syncState.apply(
       plan(p, {
         licenses: { update: [{ ...(state.licenses[0] as LicenseRecord), assigned: 3, updatedAt: T1 }] },
         consumers: { update: [toUpdate(changedA)], remove: [toRemoval(syncConsumer(lic, b))] },
@@ -277,27 +277,27 @@ describe('loading and applying a plan', () => {
     );
 
     expect(result.entitiesWritten).toBe(3);
-    const after = await store.ledger.listConsumers(lic.id);
+    const after = await store.licenses.listConsumers(lic.id);
     expect(after.map((x) => x.contactId).sort()).toEqual([a, c, manual].sort());
     expect(after.find((x) => x.contactId === a)).toEqual(changedA);
     expect(after.find((x) => x.contactId === c)).toEqual(syncConsumer(lic, c as string));
     expect(after.find((x) => x.contactId === manual)?.owner).toEqual({ kind: 'manual' });
-    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(3);
+    expect((await store.licenses.get(lic.id))?.assigned).toBe(3);
   });
 
   it('links to the contact another writer created meanwhile instead of creating a second one', async () => {
     const p = portalId();
     const lic = license(p, E3);
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), emptyState());
-    const state = await store.ledger.loadPortalState(p);
+    await store.syncState.apply(plan(p, { licenses: { create: [lic] } }), emptyState());
+    const state = await store.syncState.loadPortal(p);
 
     // This portal's plan was made while nobody held carol's address...
     const planned = contact('carol@contoso.com', ['carol.w@contoso.com'], { origin: { kind: 'sync', portalId: p } });
     // ...then another portal's sync created her contact first.
     const theirs = contact('CAROL@contoso.com', [], { origin: { kind: 'sync', portalId: 'other-portal' } });
-    await store.ledger.createContact(theirs);
+    await store.contacts.create(theirs);
 
-    const result = await store.ledger.applyPlan(
+    const result = await store.syncState.apply(
       plan(p, {
         contacts: { create: [planned] },
         consumers: { add: [syncConsumer(lic, planned.id)] },
@@ -306,27 +306,27 @@ describe('loading and applying a plan', () => {
     );
 
     expect(result.contactsMerged).toBe(1);
-    expect(await store.ledger.getContact(planned.id)).toBeUndefined();
-    expect((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([theirs.id]);
-    expect((await store.ledger.findContactByAddress('carol@contoso.com'))?.id).toBe(theirs.id);
+    expect(await store.contacts.get(planned.id)).toBeUndefined();
+    expect((await store.licenses.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([theirs.id]);
+    expect((await store.contacts.findByAddress('carol@contoso.com'))?.id).toBe(theirs.id);
     // The dropped contact's other address was released, not left pointing at a contact that does not exist.
-    expect(await store.ledger.findContactByAddress('carol.w@contoso.com')).toBeUndefined();
+    expect(await store.contacts.findByAddress('carol.w@contoso.com')).toBeUndefined();
   });
 
   it('merges only the contact whose address was taken when it creates hundreds of contacts at once', async () => {
     const p = portalId();
     const lic = license(p, E3);
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), emptyState());
-    const state = await store.ledger.loadPortalState(p);
+    await store.syncState.apply(plan(p, { licenses: { create: [lic] } }), emptyState());
+    const state = await store.syncState.loadPortal(p);
     const planned = Array.from({ length: 600 }, (_, i) =>
       contact(`bulk${i}-${p}@contoso.com`, [`b${i}-${p}@contoso.com`], {
         origin: { kind: 'sync', portalId: p },
       }),
     );
     const taken = planned[123] as ContactRecord;
-    const theirs = await store.ledger.createContact(contact(taken.aliases[0] as string));
+    const theirs = await store.contacts.create(contact(taken.aliases[0] as string));
 
-    const result = await store.ledger.applyPlan(
+    const result = await store.syncState.apply(
       plan(p, {
         contacts: { create: planned },
         consumers: { add: planned.map((c) => syncConsumer(lic, c.id)) },
@@ -336,11 +336,11 @@ describe('loading and applying a plan', () => {
 
     expect(result.contactsMerged).toBe(1);
     expect(result.transactions).toBeGreaterThan(0);
-    expect(await store.ledger.getContact(taken.id)).toBeUndefined();
-    expect(await store.ledger.findContactByAddress(taken.email)).toBeUndefined();
-    expect((await store.ledger.findContactByAddress(`bulk7-${p}@contoso.com`))?.id).toBe(planned[7]?.id);
-    expect((await store.ledger.findContactByAddress(`B599-${p}@contoso.com`))?.id).toBe(planned[599]?.id);
-    const linked = new Set((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId));
+    expect(await store.contacts.get(taken.id)).toBeUndefined();
+    expect(await store.contacts.findByAddress(taken.email)).toBeUndefined();
+    expect((await store.contacts.findByAddress(`bulk7-${p}@contoso.com`))?.id).toBe(planned[7]?.id);
+    expect((await store.contacts.findByAddress(`B599-${p}@contoso.com`))?.id).toBe(planned[599]?.id);
+    const linked = new Set((await store.licenses.listConsumers(lic.id)).map((x) => x.contactId));
     expect(linked.size).toBe(600);
     expect(linked.has(theirs.id)).toBe(true);
     expect(linked.has(taken.id)).toBe(false);
@@ -350,35 +350,33 @@ describe('loading and applying a plan', () => {
     const [p, q] = [portalId(), portalId()];
     const [pl, ql] = [license(p, E3), license(q, E3)];
     const empty = emptyState;
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [pl] } }), empty());
-    await store.ledger.applyPlan(plan(q, { licenses: { create: [ql] } }), empty());
+    await store.syncState.apply(plan(p, { licenses: { create: [pl] } }), empty());
+    await store.syncState.apply(plan(q, { licenses: { create: [ql] } }), empty());
     // Several people, each created by both syncs at once with the addresses in opposite order.
     for (let i = 0; i < 8; i += 1) {
       const [first, second] = [`kim${i}-${p}@contoso.com`, `kim.lee${i}-${p}@contoso.com`];
       const fromP = contact(first, [second], { origin: { kind: 'sync', portalId: p } });
       const fromQ = contact(second.toUpperCase(), [first], { origin: { kind: 'sync', portalId: q } });
-      const [statesP, statesQ] = [await store.ledger.loadPortalState(p), await store.ledger.loadPortalState(q)];
+      const [statesP, statesQ] = [await store.syncState.loadPortal(p), await store.syncState.loadPortal(q)];
 
       const [rp, rq] = await Promise.all([
-        store.ledger.applyPlan(
+        store.syncState.apply(
           plan(p, { contacts: { create: [fromP] }, consumers: { add: [syncConsumer(pl, fromP.id)] } }),
           statesP,
         ),
-        store.ledger.applyPlan(
+        store.syncState.apply(
           plan(q, { contacts: { create: [fromQ] }, consumers: { add: [syncConsumer(ql, fromQ.id)] } }),
           statesQ,
         ),
       ]);
 
-      const survivors = [await store.ledger.getContact(fromP.id), await store.ledger.getContact(fromQ.id)].filter(
-        Boolean,
-      );
+      const survivors = [await store.contacts.get(fromP.id), await store.contacts.get(fromQ.id)].filter(Boolean);
       expect(survivors).toHaveLength(1);
       expect(rp.contactsMerged + rq.contactsMerged).toBe(1);
       const survivor = (survivors[0] as ContactRecord).id;
-      expect((await store.ledger.findContactByAddress(first))?.id).toBe(survivor);
-      expect((await store.ledger.findContactByAddress(second))?.id).toBe(survivor);
-      const [linksP, linksQ] = [await store.ledger.listConsumers(pl.id), await store.ledger.listConsumers(ql.id)];
+      expect((await store.contacts.findByAddress(first))?.id).toBe(survivor);
+      expect((await store.contacts.findByAddress(second))?.id).toBe(survivor);
+      const [linksP, linksQ] = [await store.licenses.listConsumers(pl.id), await store.licenses.listConsumers(ql.id)];
       expect(
         linksP.filter((x) => x.contactId === fromP.id || x.contactId === fromQ.id).map((x) => x.contactId),
       ).toEqual([survivor]);
@@ -390,71 +388,68 @@ describe('loading and applying a plan', () => {
 
   it('adds aliases to a contact, skipping an address another contact holds', async () => {
     const p = portalId();
-    const dan = await store.ledger.createContact(contact('dan@contoso.com'));
-    const eve = await store.ledger.createContact(contact('eve@contoso.com'));
-    await store.ledger.applyPlan(
+    const dan = await store.contacts.create(contact('dan@contoso.com'));
+    const eve = await store.contacts.create(contact('eve@contoso.com'));
+    await store.syncState.apply(
       plan(p, {
         contacts: { addAliases: [{ contactId: dan.id, addresses: ['Daniel@contoso.com', 'eve@contoso.com'] }] },
       }),
       emptyState(),
     );
-    expect((await store.ledger.getContact(dan.id))?.aliases).toEqual(['daniel@contoso.com']);
-    expect((await store.ledger.findContactByAddress('DANIEL@contoso.com'))?.id).toBe(dan.id);
-    expect((await store.ledger.findContactByAddress('eve@contoso.com'))?.id).toBe(eve.id);
+    expect((await store.contacts.get(dan.id))?.aliases).toEqual(['daniel@contoso.com']);
+    expect((await store.contacts.findByAddress('DANIEL@contoso.com'))?.id).toBe(dan.id);
+    expect((await store.contacts.findByAddress('eve@contoso.com'))?.id).toBe(eve.id);
   });
 
   it('fails with a transient error when a license changed since the state was read', async () => {
     const p = portalId();
     const lic = license(p, E3);
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), emptyState());
-    const state = await store.ledger.loadPortalState(p);
+    await store.syncState.apply(plan(p, { licenses: { create: [lic] } }), emptyState());
+    const state = await store.syncState.loadPortal(p);
     // A person links someone meanwhile: the license's `assigned` changes.
-    const person = await store.ledger.createContact(contact(`frank-${p}@contoso.com`));
-    await store.ledger.addManualConsumer(lic.id, person.id, T1);
+    const person = await store.contacts.create(contact(`frank-${p}@contoso.com`));
+    await store.licenses.addManualConsumer(lic.id, person.id, T1);
 
     const stale = plan(p, { licenses: { update: [{ ...lic, available: 30, updatedAt: T1 }] } });
-    const error = await store.ledger.applyPlan(stale, state).catch((e: unknown) => e);
+    const error = await store.syncState.apply(stale, state).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: 'storage_error', transient: true });
-    expect((await store.ledger.getLicense(lic.id))?.available).toBe(25);
+    expect((await store.licenses.get(lic.id))?.available).toBe(25);
   });
 
   it('fails with a transient error when a consumer changed since the state was read', async () => {
     const p = portalId();
     const lic = license(p, E3);
     const id = randomUUID();
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, id)] } }),
       emptyState(),
     );
-    const state = await store.ledger.loadPortalState(p);
-    await store.ledger.applyPlan(
+    const state = await store.syncState.loadPortal(p);
+    await store.syncState.apply(
       plan(p, { consumers: { update: [toUpdate(syncConsumer(lic, id, { updatedAt: T1 }))] } }),
       state,
     );
 
-    const error = await store.ledger
-      .applyPlan(
-        plan(p, { consumers: { update: [toUpdate(syncConsumer(lic, id, { userFingerprint: 'stale' }))] } }),
-        state,
-      )
+    const error = await store.syncState
+      .apply(plan(p, { consumers: { update: [toUpdate(syncConsumer(lic, id, { userFingerprint: 'stale' }))] } }), state)
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'storage_error', transient: true });
-    expect((await store.ledger.listConsumers(lic.id))[0]?.updatedAt).toBe(T1);
+    expect((await store.licenses.listConsumers(lic.id))[0]?.updatedAt).toBe(T1);
   });
 
   it('leaves a link a person made meanwhile as theirs when the plan adds the same link', async () => {
     const p = portalId();
     const lic = license(p, E3);
     const state = emptyState();
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), state);
-    const gina = await store.ledger.createContact(contact(`gina-${p}@contoso.com`));
+    await store.syncState.apply(plan(p, { licenses: { create: [lic] } }), state);
+    const gina = await store.contacts.create(contact(`gina-${p}@contoso.com`));
     const others = Array.from({ length: 3 }, () => syncConsumer(lic, randomUUID()));
-    const loaded = await store.ledger.loadPortalState(p);
-    await store.ledger.addManualConsumer(lic.id, gina.id, T1);
+    const loaded = await store.syncState.loadPortal(p);
+    await store.licenses.addManualConsumer(lic.id, gina.id, T1);
 
-    await store.ledger.applyPlan(plan(p, { consumers: { add: [syncConsumer(lic, gina.id), ...others] } }), loaded);
-    const after = await store.ledger.listConsumers(lic.id);
+    await store.syncState.apply(plan(p, { consumers: { add: [syncConsumer(lic, gina.id), ...others] } }), loaded);
+    const after = await store.licenses.listConsumers(lic.id);
     expect(after).toHaveLength(4);
     expect(after.find((x) => x.contactId === gina.id)?.owner).toEqual({ kind: 'manual' });
   });
@@ -466,7 +461,7 @@ describe("the sync's user links", () => {
     const [e3, e1] = [license(p, E3), license(p, E1)];
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
     const consumers = [syncConsumer(e3, a), syncConsumer(e1, a), syncConsumer(e3, b), syncConsumer(e3, c)];
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, {
         licenses: { create: [e3, e1] },
         consumers: { add: consumers },
@@ -481,15 +476,15 @@ describe("the sync's user links", () => {
       emptyState(),
     );
 
-    const whole = await store.ledger.loadPortalState(p);
+    const whole = await store.syncState.loadPortal(p);
     expect(whole.consumers.size).toBe(4);
     expect([...whole.userLinks.keys()].sort()).toEqual([`obj-${a}`, `obj-${b}`, `obj-${c}`].sort());
     expect(whole.userLinks.get(`obj-${a}`)).toMatchObject({ contactId: a, skuIds: [E1, E3].sort() });
     // A consumer listing never shows them either.
-    expect((await store.ledger.listConsumers(e3.id)).map((x) => x.contactId).sort()).toEqual([a, b, c].sort());
+    expect((await store.licenses.listConsumers(e3.id)).map((x) => x.contactId).sort()).toEqual([a, b, c].sort());
 
     const before = store.stats.entitiesRead;
-    const some = await store.ledger.loadUsersState(p, [`obj-${a}`, 'obj-not-linked']);
+    const some = await store.syncState.loadUsers(p, [`obj-${a}`, 'obj-not-linked']);
     expect(some.scope).toBe('partial');
     expect(some.licenses.map((l) => l.skuId).sort()).toEqual([E1, E3].sort());
     expect(some.userLinks.get(`obj-${a}`)).toMatchObject({ contactId: a, skuIds: [E1, E3].sort() });
@@ -503,14 +498,14 @@ describe("the sync's user links", () => {
     expect(whole.userLinks.size).toBe(3);
 
     // Removing a user's link and its consumers in one plan.
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, {
         consumers: { remove: [toRemoval(syncConsumer(e3, b))] },
         userLinks: { remove: [`obj-${b}`] },
       }),
       whole,
     );
-    const after = await store.ledger.loadPortalState(p);
+    const after = await store.syncState.loadPortal(p);
     expect(after.userLinks.has(`obj-${b}`)).toBe(false);
     expect(after.consumers.has(consumerKey(E3, b))).toBe(false);
   });
@@ -519,14 +514,14 @@ describe("the sync's user links", () => {
     const p = portalId();
     const lic = license(p, E3);
     const state = emptyState();
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), state);
-    const theirs = await store.ledger.createContact(contact(`mo-${p}@contoso.com`));
+    await store.syncState.apply(plan(p, { licenses: { create: [lic] } }), state);
+    const theirs = await store.contacts.create(contact(`mo-${p}@contoso.com`));
     const planned = contact(`MO-${p}@contoso.com`, [], { origin: { kind: 'sync', portalId: p } });
     const carry = { mergedInto: new Map<string, string>() };
-    const first = await store.ledger.applyPlan(plan(p, { contacts: { create: [planned] } }), state, carry);
+    const first = await store.syncState.apply(plan(p, { contacts: { create: [planned] } }), state, carry);
     expect(first.contactsMerged).toBe(1);
     // A later part links the planned contact (a user sharing its address on a later page).
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, {
         consumers: { add: [syncConsumer(lic, planned.id)] },
         userLinks: { put: [{ objectId: `obj-${planned.id}`, contactId: planned.id, skuIds: [E3] }] },
@@ -534,15 +529,13 @@ describe("the sync's user links", () => {
       state,
       carry,
     );
-    expect((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([theirs.id]);
-    expect((await store.ledger.loadPortalState(p)).userLinks.get(`obj-${planned.id}`)?.contactId).toBe(theirs.id);
+    expect((await store.licenses.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([theirs.id]);
+    expect((await store.syncState.loadPortal(p)).userLinks.get(`obj-${planned.id}`)?.contactId).toBe(theirs.id);
   });
 
   it('reads the whole address index at once', async () => {
-    const c = await store.ledger.createContact(
-      contact(`index-${randomUUID()}@contoso.com`, ['Index-Alias@Fabrikam.com']),
-    );
-    const index = await store.ledger.loadAddressIndex();
+    const c = await store.contacts.create(contact(`index-${randomUUID()}@contoso.com`, ['Index-Alias@Fabrikam.com']));
+    const index = await store.contacts.loadAddressIndex();
     expect(index.get(c.email.toLowerCase())).toBe(c.id);
     expect(index.get('index-alias@fabrikam.com')).toBe(c.id);
   });
@@ -553,13 +546,13 @@ describe('hand-made consumers', () => {
     const p = portalId();
     const lic = license(p, E3, { assigned: 1 });
     const synced = randomUUID();
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, synced)] } }),
       emptyState(),
     );
-    const helen = await store.ledger.createContact(contact(`helen-${p}@contoso.com`));
+    const helen = await store.contacts.create(contact(`helen-${p}@contoso.com`));
 
-    const linked = await store.ledger.addManualConsumer(lic.id, helen.id, T1);
+    const linked = await store.licenses.addManualConsumer(lic.id, helen.id, T1);
     expect(linked).toEqual({
       licenseId: lic.id,
       portalId: p,
@@ -569,38 +562,40 @@ describe('hand-made consumers', () => {
       createdAt: T1,
       updatedAt: T1,
     });
-    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(2);
-    await expect(store.ledger.addManualConsumer(lic.id, helen.id, T1)).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.licenses.get(lic.id))?.assigned).toBe(2);
+    await expect(store.licenses.addManualConsumer(lic.id, helen.id, T1)).rejects.toBeInstanceOf(ConflictError);
 
-    await store.ledger.removeManualConsumer(lic.id, helen.id);
-    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(1);
-    expect((await store.ledger.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([synced]);
-    await expect(store.ledger.removeManualConsumer(lic.id, helen.id)).rejects.toBeInstanceOf(NotFoundError);
+    await store.licenses.removeManualConsumer(lic.id, helen.id);
+    expect((await store.licenses.get(lic.id))?.assigned).toBe(1);
+    expect((await store.licenses.listConsumers(lic.id)).map((x) => x.contactId)).toEqual([synced]);
+    await expect(store.licenses.removeManualConsumer(lic.id, helen.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('refuses to link by hand what the sync already linked, and to unlink a sync-owned link', async () => {
     const p = portalId();
     const lic = license(p, E3);
-    const ivan = await store.ledger.createContact(contact(`ivan-${p}@contoso.com`));
-    await store.ledger.applyPlan(
+    const ivan = await store.contacts.create(contact(`ivan-${p}@contoso.com`));
+    await store.syncState.apply(
       plan(p, { licenses: { create: [lic] }, consumers: { add: [syncConsumer(lic, ivan.id)] } }),
       emptyState(),
     );
-    await expect(store.ledger.addManualConsumer(lic.id, ivan.id, T1)).rejects.toBeInstanceOf(ConflictError);
-    await expect(store.ledger.removeManualConsumer(lic.id, ivan.id)).rejects.toBeInstanceOf(ConflictError);
-    await expect(store.ledger.addManualConsumer(licenseIdOf(p, E1), ivan.id, T1)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(store.ledger.addManualConsumer(lic.id, randomUUID(), T1)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.licenses.addManualConsumer(lic.id, ivan.id, T1)).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.licenses.removeManualConsumer(lic.id, ivan.id)).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.licenses.addManualConsumer(licenseIdOf(p, E1), ivan.id, T1)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(store.licenses.addManualConsumer(lic.id, randomUUID(), T1)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('counts every one of several links made at the same time', async () => {
     const p = portalId();
     const lic = license(p, E3);
-    await store.ledger.applyPlan(plan(p, { licenses: { create: [lic] } }), emptyState());
+    await store.syncState.apply(plan(p, { licenses: { create: [lic] } }), emptyState());
     const people = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => store.ledger.createContact(contact(`crowd${i}-${p}@contoso.com`))),
+      Array.from({ length: 6 }, (_, i) => store.contacts.create(contact(`crowd${i}-${p}@contoso.com`))),
     );
-    await Promise.all(people.map((person) => store.ledger.addManualConsumer(lic.id, person.id, T1)));
-    expect((await store.ledger.getLicense(lic.id))?.assigned).toBe(6);
+    await Promise.all(people.map((person) => store.licenses.addManualConsumer(lic.id, person.id, T1)));
+    expect((await store.licenses.get(lic.id))?.assigned).toBe(6);
   });
 });
 
@@ -608,41 +603,39 @@ describe('listing and purging', () => {
   it("lists all licenses or one portal's, and one license's consumers", async () => {
     const [p, q] = [portalId(), portalId()];
     const [pe3, pe1, qe3] = [license(p, E3), license(p, E1), license(q, E3)];
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, {
         licenses: { create: [pe3, pe1] },
         consumers: { add: [syncConsumer(pe3, 'c1'), syncConsumer(pe1, 'c1'), syncConsumer(pe1, 'c2')] },
       }),
       emptyState(),
     );
-    await store.ledger.applyPlan(plan(q, { licenses: { create: [qe3] } }), emptyState());
+    await store.syncState.apply(plan(q, { licenses: { create: [qe3] } }), emptyState());
 
-    expect((await store.ledger.listLicenses(p)).map((l) => l.id).sort()).toEqual([pe1.id, pe3.id].sort());
-    expect((await store.ledger.listLicenses()).map((l) => l.id)).toEqual(
-      expect.arrayContaining([pe3.id, pe1.id, qe3.id]),
-    );
-    expect((await store.ledger.listConsumers(pe1.id)).map((c) => c.contactId).sort()).toEqual(['c1', 'c2']);
-    expect((await store.ledger.listConsumers(pe3.id)).map((c) => c.contactId)).toEqual(['c1']);
+    expect((await store.licenses.list(p)).map((l) => l.id).sort()).toEqual([pe1.id, pe3.id].sort());
+    expect((await store.licenses.list()).map((l) => l.id)).toEqual(expect.arrayContaining([pe3.id, pe1.id, qe3.id]));
+    expect((await store.licenses.listConsumers(pe1.id)).map((c) => c.contactId).sort()).toEqual(['c1', 'c2']);
+    expect((await store.licenses.listConsumers(pe3.id)).map((c) => c.contactId)).toEqual(['c1']);
   });
 
   it("purges one portal's licenses and consumers, leaving contacts and other portals alone", async () => {
     const [p, q] = [portalId(), portalId()];
-    const jo = await store.ledger.createContact(contact(`jo-${p}@contoso.com`));
+    const jo = await store.contacts.create(contact(`jo-${p}@contoso.com`));
     const [pl, ql] = [license(p, E3), license(q, E3)];
     const many = Array.from({ length: 150 }, () => syncConsumer(pl, randomUUID()));
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(p, { licenses: { create: [pl] }, consumers: { add: [syncConsumer(pl, jo.id), ...many] } }),
       emptyState(),
     );
-    await store.ledger.applyPlan(
+    await store.syncState.apply(
       plan(q, { licenses: { create: [ql] }, consumers: { add: [syncConsumer(ql, jo.id)] } }),
       emptyState(),
     );
 
-    await store.ledger.purgePortal(p);
-    const purged = await store.ledger.loadPortalState(p);
+    await store.purge.purgePortal(p);
+    const purged = await store.syncState.loadPortal(p);
     expect([purged.licenses.length, purged.consumers.size, purged.userLinks.size]).toEqual([0, 0, 0]);
-    expect((await store.ledger.loadPortalState(q)).consumers.size).toBe(1);
-    expect(await store.ledger.getContact(jo.id)).toEqual(jo);
+    expect((await store.syncState.loadPortal(q)).consumers.size).toBe(1);
+    expect(await store.contacts.get(jo.id)).toEqual(jo);
   });
 });

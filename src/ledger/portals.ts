@@ -1,9 +1,9 @@
-import type { TableClient } from '@azure/data-tables';
 import type { PortalRecord } from '../domain/records';
 import { portalCodec } from './entities';
 import { encodeKey, nameKey, odataString } from './keys';
-import { concurrentChange, deleteIfOwned, getOrUndefined, isStatus, queryAll, type LedgerStats } from './tables';
-import { ConflictError, NotFoundError, type PortalRepository } from './types';
+import { concurrentChange, deleteIfOwned, getOrUndefined, isStatus, queryAll } from './tables';
+import type { CountingTable } from './countingTable';
+import { ConflictError, NotFoundError, type PortalRepository } from '../domain/ledger';
 
 const PORTAL = 'portal';
 /** A name row younger than this may belong to a create in progress (its portal row follows right after). */
@@ -23,16 +23,12 @@ interface NameEntity {
 
 /** Portal records, and a "name" row per portal that makes names unique case-insensitively. */
 export class TablePortalRepository implements PortalRepository {
-  constructor(
-    private readonly table: TableClient,
-    private readonly stats: LedgerStats,
-  ) {}
+  constructor(private readonly table: CountingTable) {}
 
   async create(portal: PortalRecord): Promise<PortalRecord> {
     await this.claimName(portal.name, portal.id);
     try {
       await this.table.createEntity(portalCodec.toEntity(portal, PORTAL, encodeKey(portal.id)));
-      this.stats.entitiesWritten += 1;
     } catch (error) {
       await this.releaseName(portal.name, portal.id);
       if (isStatus(error, 409)) throw new ConflictError(`A portal access with id ${portal.id} already exists.`);
@@ -42,12 +38,12 @@ export class TablePortalRepository implements PortalRepository {
   }
 
   async get(portalId: string): Promise<PortalRecord | undefined> {
-    const entity = await getOrUndefined(this.table, PORTAL, encodeKey(portalId), this.stats);
+    const entity = await getOrUndefined(this.table, PORTAL, encodeKey(portalId));
     return entity && portalCodec.fromEntity(entity);
   }
 
   async list(): Promise<PortalRecord[]> {
-    const entities = await queryAll(this.table, `PartitionKey eq ${odataString(PORTAL)}`, this.stats);
+    const entities = await queryAll(this.table, `PartitionKey eq ${odataString(PORTAL)}`);
     return entities.map((entity) => portalCodec.fromEntity(entity));
   }
 
@@ -67,7 +63,7 @@ export class TablePortalRepository implements PortalRepository {
     let claimed: string | undefined;
     try {
       for (let attempt = 0; attempt < MODIFY_ATTEMPTS; attempt += 1) {
-        const entity = await getOrUndefined(this.table, PORTAL, rowKey, this.stats);
+        const entity = await getOrUndefined(this.table, PORTAL, rowKey);
         if (!entity) return undefined;
         const current = portalCodec.fromEntity(entity);
         const next = change(current);
@@ -88,7 +84,6 @@ export class TablePortalRepository implements PortalRepository {
         try {
           // The ETag that was read: a write of anyone else in between fails this one (412), which then starts over.
           await this.table.updateEntity(portalCodec.toEntity(next, PORTAL, rowKey), 'Replace', { etag: entity.etag });
-          this.stats.entitiesWritten += 1;
         } catch (error) {
           if (isStatus(error, 412)) continue;
           if (isStatus(error, 404)) return undefined;
@@ -110,7 +105,6 @@ export class TablePortalRepository implements PortalRepository {
     if (!current) return;
     try {
       await this.table.deleteEntity(PORTAL, encodeKey(portalId));
-      this.stats.entitiesWritten += 1;
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
@@ -123,12 +117,11 @@ export class TablePortalRepository implements PortalRepository {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
         await this.table.createEntity<NameEntity>({ partitionKey: NAME, rowKey, portalId });
-        this.stats.entitiesWritten += 1;
         return;
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
       }
-      const holder = await getOrUndefined<NameEntity>(this.table, NAME, rowKey, this.stats);
+      const holder = await getOrUndefined<NameEntity>(this.table, NAME, rowKey);
       if (!holder) continue;
       if (holder.portalId === portalId) return;
       if (!isStale(holder.timestamp) || (await this.get(holder.portalId))) {
@@ -147,6 +140,6 @@ export class TablePortalRepository implements PortalRepository {
   }
 
   private async releaseName(name: string, portalId: string): Promise<void> {
-    await deleteIfOwned<NameEntity>(this.table, NAME, nameKey(name), (row) => row.portalId === portalId, this.stats);
+    await deleteIfOwned<NameEntity>(this.table, NAME, nameKey(name), (row) => row.portalId === portalId);
   }
 }

@@ -1,6 +1,7 @@
 import { emptyCounts, type PortalRecord, type RunRecord } from '../domain/records';
 import { testSettings } from '../../test/support/env';
-import { ConflictError, createLedger, newRunId, NotFoundError, type TableLedger } from './index';
+import { newRunId } from '../domain/runs';
+import { ConflictError, createLedger, NotFoundError, type TableLedger } from './index';
 
 const T0 = '2025-03-01T08:00:00.000Z';
 

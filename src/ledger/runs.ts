@@ -1,34 +1,30 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { mapConcurrent } from '../util/async';
+import type { TransactionAction } from '@azure/data-tables';
+import type { CountingTable } from './countingTable';
 import type { RunRecord } from '../domain/records';
 import { MAX_JSON_CHARS, runCodec } from './entities';
 import { encodeKey, odataString } from './keys';
-import {
-  getOrUndefined,
-  groupBy,
-  isStatus,
-  mapConcurrent,
-  PAGE_SIZE,
-  queryAll,
-  submitInBatches,
-  type LedgerStats,
-} from './tables';
-import { NotFoundError, type RunRepository } from './types';
-
-export { newRunId } from './keys';
+import { getOrUndefined, groupBy, isStatus, PAGE_SIZE, queryAll, submitInBatches } from './tables';
+import { NotFoundError, type RunRepository } from '../domain/ledger';
 
 /**
  * Run records: one partition per portal, RowKey = run id, which sorts newest first. A run with a huge list of
  * conflicts keeps as many as fit in one entity; `counts.conflicts` still says how many there were.
  */
 export class TableRunRepository implements RunRepository {
-  constructor(
-    private readonly table: TableClient,
-    private readonly stats: LedgerStats,
-  ) {}
+  constructor(private readonly table: CountingTable) {}
 
   async create(run: RunRecord): Promise<void> {
     await this.table.createEntity(this.toEntity(run));
-    this.stats.entitiesWritten += 1;
+  }
+
+  async put(run: RunRecord): Promise<void> {
+    try {
+      await this.create(run);
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+      await this.update(run);
+    }
   }
 
   async createMany(runs: RunRecord[]): Promise<void> {
@@ -36,12 +32,12 @@ export class TableRunRepository implements RunRepository {
     await mapConcurrent(byPortal, 16, async (group) => {
       if (group.length === 1) return this.create(group[0] as RunRecord);
       const actions: TransactionAction[] = group.map((run) => ['create', this.toEntity(run)]);
-      return submitInBatches(this.table, actions, this.stats);
+      return submitInBatches(this.table, actions);
     });
   }
 
   async get(portalId: string, runId: string): Promise<RunRecord | undefined> {
-    const entity = await getOrUndefined(this.table, encodeKey(portalId), encodeKey(runId), this.stats);
+    const entity = await getOrUndefined(this.table, encodeKey(portalId), encodeKey(runId));
     return entity && runCodec.fromEntity(entity);
   }
 
@@ -49,11 +45,7 @@ export class TableRunRepository implements RunRepository {
     const runs: RunRecord[] = [];
     if (limit <= 0) return runs;
     const filter = `PartitionKey eq ${odataString(encodeKey(portalId))}`;
-    const pages = this.table
-      .listEntities({ queryOptions: { filter } })
-      .byPage({ maxPageSize: Math.min(limit, PAGE_SIZE) });
-    for await (const page of pages) {
-      this.stats.entitiesRead += page.length;
+    for await (const page of this.table.pages({ filter }, Math.min(limit, PAGE_SIZE))) {
       for (const entity of page) {
         runs.push(runCodec.fromEntity(entity));
         if (runs.length >= limit) return runs;
@@ -65,7 +57,6 @@ export class TableRunRepository implements RunRepository {
   async update(run: RunRecord): Promise<void> {
     try {
       await this.table.updateEntity(this.toEntity(run), 'Replace', { etag: '*' });
-      this.stats.entitiesWritten += 1;
     } catch (error) {
       if (isStatus(error, 404))
         throw new NotFoundError(`Run ${run.id} of portal access ${run.portalId} does not exist.`);
@@ -75,12 +66,12 @@ export class TableRunRepository implements RunRepository {
 
   async deleteAll(portalId: string): Promise<void> {
     const partitionKey = encodeKey(portalId);
-    const keys = await queryAll(this.table, `PartitionKey eq ${odataString(partitionKey)}`, this.stats, ['RowKey']);
+    const keys = await queryAll(this.table, `PartitionKey eq ${odataString(partitionKey)}`, ['RowKey']);
     const actions: TransactionAction[] = keys.map((entity) => [
       'delete',
       { partitionKey, rowKey: entity.rowKey as string },
     ]);
-    await submitInBatches(this.table, actions, this.stats);
+    await submitInBatches(this.table, actions);
   }
 
   private toEntity(run: RunRecord) {

@@ -1,17 +1,7 @@
-import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { AppError } from '../domain/errors';
-
-/** What the ledger did against Table Storage since it was made (a benchmark reports these). */
-export interface LedgerStats {
-  entitiesRead: number;
-  entitiesWritten: number;
-  /** submitTransaction calls (each up to 100 entities of one partition). */
-  transactions: number;
-}
-
-export function newStats(): LedgerStats {
-  return { entitiesRead: 0, entitiesWritten: 0, transactions: 0 };
-}
+import { odataString } from './keys';
+import type { CountingTable, LedgerStats } from './countingTable';
 
 /** Table Storage takes at most 100 operations of one partition in a transaction. */
 export const MAX_BATCH = 100;
@@ -22,7 +12,7 @@ export const READ_CONCURRENCY = 4;
 /** Entities per page of a partition query (the service's maximum). */
 export const PAGE_SIZE = 1000;
 
-export function statusOf(error: unknown): number | undefined {
+function statusOf(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'statusCode' in error) {
     const status = (error as { statusCode?: unknown }).statusCode;
     return typeof status === 'number' ? status : undefined;
@@ -58,15 +48,12 @@ export function asStorageError(error: unknown): unknown {
 }
 
 export async function getOrUndefined<T extends object>(
-  client: TableClient,
+  table: CountingTable,
   partitionKey: string,
   rowKey: string,
-  stats: LedgerStats,
 ): Promise<TableEntityResult<T> | undefined> {
   try {
-    const entity = await client.getEntity<T>(partitionKey, rowKey);
-    stats.entitiesRead += 1;
-    return entity;
+    return await table.getEntity<T>(partitionKey, rowKey);
   } catch (error) {
     if (isStatus(error, 404)) return undefined;
     throw error;
@@ -78,17 +65,15 @@ export async function getOrUndefined<T extends object>(
  * taken over meanwhile, is no longer the caller's to delete.
  */
 export async function deleteIfOwned<T extends object>(
-  client: TableClient,
+  table: CountingTable,
   partitionKey: string,
   rowKey: string,
   isOwner: (row: T) => boolean,
-  stats: LedgerStats,
 ): Promise<void> {
-  const row = await getOrUndefined<T>(client, partitionKey, rowKey, stats);
+  const row = await getOrUndefined<T>(table, partitionKey, rowKey);
   if (!row || !isOwner(row)) return;
   try {
-    await client.deleteEntity(partitionKey, rowKey, { etag: row.etag });
-    stats.entitiesWritten += 1;
+    await table.deleteEntity(partitionKey, rowKey, { etag: row.etag });
   } catch (error) {
     if (!isStatus(error, 404, 412)) throw error;
   }
@@ -96,16 +81,14 @@ export async function deleteIfOwned<T extends object>(
 
 /** All entities matching a filter, read in pages of 1,000. */
 export async function queryAll<T extends object>(
-  client: TableClient,
+  table: CountingTable,
   filter: string | undefined,
-  stats: LedgerStats,
   select?: string[],
 ): Promise<TableEntityResult<T>[]> {
   const out: TableEntityResult<T>[] = [];
   await forEachPage<T>(
-    client,
+    table,
     filter,
-    stats,
     (page) => {
       for (const row of page) out.push(row);
     },
@@ -116,31 +99,28 @@ export async function queryAll<T extends object>(
 
 /** Hands each page of a query to `visit` as it arrives, so a large partition is never held whole. */
 export async function forEachPage<T extends object>(
-  client: TableClient,
+  table: CountingTable,
   filter: string | undefined,
-  stats: LedgerStats,
   visit: (rows: TableEntityResult<T>[]) => void,
   select?: string[],
 ): Promise<void> {
   const queryOptions = { ...(filter ? { filter } : {}), ...(select ? { select } : {}) };
-  for await (const page of client.listEntities<T>({ queryOptions }).byPage({ maxPageSize: PAGE_SIZE })) {
-    stats.entitiesRead += page.length;
-    visit(page);
-  }
+  for await (const page of table.pages<T>(queryOptions, PAGE_SIZE)) visit(page);
 }
 
 /** Submits actions of ONE partition in transactions of up to 100. */
-export async function submitInBatches(
-  client: TableClient,
-  actions: TransactionAction[],
-  stats: LedgerStats,
-): Promise<void> {
-  for (let i = 0; i < actions.length; i += MAX_BATCH) {
-    const batch = actions.slice(i, i + MAX_BATCH);
-    await client.submitTransaction(batch);
-    stats.transactions += 1;
-    stats.entitiesWritten += batch.length;
-  }
+export async function submitInBatches(table: CountingTable, actions: TransactionAction[]): Promise<void> {
+  for (let i = 0; i < actions.length; i += MAX_BATCH) await table.submitTransaction(actions.slice(i, i + MAX_BATCH));
+}
+
+export function partitionFilter(partitionKey: string): string {
+  return `PartitionKey eq ${odataString(partitionKey)}`;
+}
+
+export function rangeFilter(filter: string, range: { from?: string; to?: string }): string {
+  const from = range.from === undefined ? '' : ` and RowKey ge ${odataString(range.from)}`;
+  const to = range.to === undefined ? '' : ` and RowKey lt ${odataString(range.to)}`;
+  return `${filter}${from}${to}`;
 }
 
 export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
@@ -152,25 +132,6 @@ export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<st
     else groups.set(k, [item]);
   }
   return groups;
-}
-
-/** Runs `work` over the items with at most `limit` in flight; results keep the items' order. */
-export async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Counts of one operation that also add up in the ledger's totals (several runs may share one ledger). */

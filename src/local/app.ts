@@ -1,13 +1,13 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { createServices } from '../app/compose';
-import type { Logger, Services, ServicesFactory } from '../app/services';
-import { useServices } from '../app/services';
+import { createServices, provideServices, type ServiceOverrides } from '../app/compose';
+import type { Logger, Services } from '../domain/ports';
 import { loadSettings, type Settings } from '../config/settings';
 import type { PortalRecord } from '../domain/records';
 import { registeredFunctions } from '../host/registry';
 import { createPortal } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
+import { LocalSecretStore } from '../secrets';
 import { hostSettings, type HostSettings } from '../runs/hostSettings';
 import { startAzurite, type AzuriteInstance } from './azurite';
 import { startLocalHost, type HostLog, type LocalHost } from './host';
@@ -51,8 +51,8 @@ function endpointOf(settings: Settings): string {
 export interface LocalAppOptions {
   /** Settings as environment variables; they are applied to process.env (the function modules read it). */
   env?: NodeJS.ProcessEnv;
-  /** The services factory (src/app/compose.ts by default). */
-  servicesFactory?: ServicesFactory;
+  /** Makes the services (src/app/compose.ts's createServices by default; a test may wrap it). */
+  servicesFactory?: (settings: Settings, logger: Logger, overrides: ServiceOverrides) => Promise<Services>;
   /** Certificate of the demo simulator; default: made in `<dataDir>/tls`. The process must trust it. */
   tls?: { cert: string; key: string };
   log?: HostLog;
@@ -219,7 +219,9 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     const started: { host?: LocalHost } = {};
     let made: Services;
     try {
-      made = await (options.servicesFactory ?? createServices)(settings, loggerFrom(log));
+      // A local run keeps portal secrets in its data folder, unless the operator pointed it at a Key Vault.
+      const secrets = settings.keyVaultUrl ? undefined : new LocalSecretStore(settings.dataDir);
+      made = await (options.servicesFactory ?? createServices)(settings, loggerFrom(log), { secrets });
     } catch (error) {
       const reason = (error as { code?: string }).code ?? (error as Error).message;
       throw new LocalStartError(
@@ -240,7 +242,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
         },
       },
     };
-    useServices(services);
+    provideServices(services);
 
     // ---- functions and the host
     loadFunctions();

@@ -14,13 +14,16 @@ import { inspect } from 'node:util';
 import type { Settings } from '../config/settings';
 import type { FunctionDefinition, HttpDefinition, QueueDefinition, TimerDefinition } from '../host/registry';
 import type { HostSettings } from '../runs/hostSettings';
-import { encodeQueueMessage } from '../runs/queue';
+import { encodeQueueMessage } from '../storage/runQueue';
 import { newQueueClient, poisonQueueName } from '../storage/clients';
 import { QueueListener, type QueueTriggerMetadata } from './queueListener';
 import { RouteTable } from './routes';
 import { TimerScheduler } from './timerScheduler';
 
 /**
+ * Over 300 lines on purpose: the host's HTTP, timer and queue dispatch share one lifecycle (start, stop, logs) and
+ * read as one unit; the queue listener, routes and timer scheduler are already modules of their own.
+ *
  * The local Functions host: serves the registered functions on this machine the way the Azure Functions host
  * does (HTTP routes, the timer on its NCRONTAB schedule with its queue output, queue triggers with host.json's
  * retry and poison-queue behaviour), over the same definitions (src/host/registry.ts).

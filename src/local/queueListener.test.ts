@@ -1,7 +1,7 @@
 import { QueueClient } from '@azure/storage-queue';
 import { randomBytes } from 'node:crypto';
 import type { HostQueueSettings } from '../runs/hostSettings';
-import { decodeQueueMessage, encodeQueueMessage } from '../runs/queue';
+import { decodeQueueMessage, encodeQueueMessage } from '../storage/runQueue';
 import { QueueListener, type QueueTriggerMetadata } from './queueListener';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };

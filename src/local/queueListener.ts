@@ -1,6 +1,6 @@
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { HostQueueSettings } from '../runs/hostSettings';
-import { decodeQueueMessage } from '../runs/queue';
+import { decodeQueueMessage } from '../storage/runQueue';
 
 /** Trigger metadata of a queue message, named as the Node.js worker passes it in `context.triggerMetadata`. */
 export interface QueueTriggerMetadata {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import { AppError } from '../domain/errors';
 import { PORTAL_READ_STATE_FIELDS, sameTenantSource, type Cloud, type PortalRecord } from '../domain/records';
-import { ConflictError } from '../ledger/types';
-import type { PortalSecret } from '../secrets/types';
+import { ConflictError } from '../domain/ledger';
+import type { PortalSecret } from '../domain/secrets';
 import { InvalidInputError } from './errors';
 
 /**
@@ -164,7 +164,7 @@ export async function deletePortal(services: Services, portalId: string, options
   await services.secrets.delete(portalId);
   await services.ledger.portals.delete(portalId);
   if (options.purge) {
-    await services.ledger.ledger.purgePortal(portalId);
+    await services.ledger.purge.purgePortal(portalId);
     await services.ledger.runs.deleteAll(portalId);
   }
   services.logger.info('portal access deleted', { portalId, purge: options.purge });

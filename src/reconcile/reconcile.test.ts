@@ -1,16 +1,52 @@
 import type { LicenseRecord } from '../domain/records';
-import type { TenantPlan, TenantUser } from '../graph/types';
-import { consumerKey, type PortalLedgerState } from '../ledger/types';
-import {
-  assignmentDigest,
-  fingerprintDigest,
-  reconcile,
-  Reconciliation,
-  userFingerprint,
-  type ReconcileInput,
-  type TenantSnapshot,
-} from './reconcile';
-import { appendPlan, type ChangePlan } from './plan';
+import type { TenantPlan, TenantUser } from '../domain/tenant';
+import { consumerKey, type PortalLedgerState } from '../domain/ledger';
+import { assignmentDigest, fingerprintDigest, userFingerprint } from '../domain/digests';
+import type { PlanNames } from '../domain/ports';
+import { Reconciliation } from './reconcile';
+import { appendPlan, type ChangePlan } from '../domain/plan';
+
+/** A tenant read whole, as the tests state it. */
+interface TenantSnapshot {
+  plans: TenantPlan[];
+  /**
+   * `full`: every user of the tenant (a complete read; sync-owned consumers not seen are removed).
+   * `delta`: only users changed since the last read, plus the ids of users removed from the tenant; consumers of
+   * users not mentioned stay as they are.
+   */
+  mode: 'full' | 'delta';
+  users: TenantUser[];
+  removedObjectIds?: string[];
+}
+
+interface ReconcileInput {
+  portal: { id: string; name: string };
+  snapshot: TenantSnapshot;
+  state: PortalLedgerState;
+  /** Which contact holds each address, for the addresses of users that must be matched by address. */
+  contactIdsByAddress: ReadonlyMap<string, string>;
+  planNames: PlanNames;
+  now: string;
+  newContactId: () => string;
+}
+
+/** The whole reconciliation at once: (tenant snapshot, this portal's ledger state) -> plan of changes. */
+function reconcile(input: ReconcileInput): ChangePlan {
+  const reconciliation = new Reconciliation({
+    portal: input.portal,
+    plans: input.snapshot.plans,
+    mode: input.snapshot.mode,
+    removedObjectIds: input.snapshot.removedObjectIds,
+    state: input.state,
+    planNames: input.planNames,
+    now: input.now,
+    newContactId: input.newContactId,
+  });
+  const plan = reconciliation.addUsers(input.snapshot.users, input.contactIdsByAddress);
+  appendPlan(plan, reconciliation.finish());
+  plan.counts = reconciliation.currentCounts();
+  return plan;
+}
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
 const E1 = '18181a46-0d4e-45cd-891e-60aabd171b4e';

@@ -1,45 +1,15 @@
-import { createHash } from 'node:crypto';
-import type { PlanNames } from '../app/services';
-import {
-  emptyCounts,
-  licenseIdOf,
-  type Assignment,
-  type Conflict,
-  type ContactRecord,
-  type LicenseRecord,
-  type RunCounts,
-} from '../domain/records';
-import type { TenantPlan, TenantUser, TenantUserPlan } from '../graph/types';
-import { consumerKey, splitConsumerKey, type PortalLedgerState } from '../ledger/types';
-import { appendPlan, emptyPlan, type ChangePlan, type UserLink } from './plan';
+import type { PlanNames } from '../domain/ports';
+import { assignmentDigest, fingerprintDigest, userFingerprint } from '../domain/digests';
+import { consumerKey, splitConsumerKey, type AddressLookup, type PortalLedgerState } from '../domain/ledger';
+import { emptyPlan, type ChangePlan, type UserLink } from '../domain/plan';
+import { emptyCounts, licenseIdOf, type Conflict, type LicenseRecord, type RunCounts } from '../domain/records';
+import type { TenantPlan, TenantUser } from '../domain/tenant';
+import { assignmentOf, contactFromUser, licenseValuesFromPlan, planLicenses } from './values';
 
 /**
- * The reconciliation rules of PRODUCT.md as one pure function: (tenant snapshot, this portal's ledger state) ->
- * plan of changes. No I/O: the caller reads, the ledger store applies, and a dry run just returns the plan.
+ * The reconciliation rules of PRODUCT.md: (tenant's plans and users, this portal's ledger state) -> plan of
+ * changes, one part per batch of users. Its only I/O is the address lookup it is given.
  */
-
-export interface TenantSnapshot {
-  plans: TenantPlan[];
-  /**
-   * `full`: every user of the tenant (a complete read; sync-owned consumers not seen are removed).
-   * `delta`: only users changed since the last read, plus the ids of users removed from the tenant; consumers of
-   * users not mentioned stay as they are.
-   */
-  mode: 'full' | 'delta';
-  users: TenantUser[];
-  removedObjectIds?: string[];
-}
-
-export interface ReconcileInput {
-  portal: { id: string; name: string };
-  snapshot: TenantSnapshot;
-  state: PortalLedgerState;
-  /** Which contact holds each address, for the addresses of users that must be matched by address. */
-  contactIdsByAddress: ReadonlyMap<string, string>;
-  planNames: PlanNames;
-  now: string;
-  newContactId: () => string;
-}
 
 /** What a reconciliation needs besides the users, which it takes a page at a time. */
 export interface ReconciliationSetup {
@@ -52,118 +22,19 @@ export interface ReconciliationSetup {
   planNames: PlanNames;
   now: string;
   newContactId: () => string;
-}
-
-export const GONE_FROM_PORTAL = "This plan is no longer among the tenant's subscribed plans.";
-
-/** The user's identity as the consumer remembers it: a change means a rename or new addresses. */
-export function userFingerprint(user: TenantUser): string {
-  return `${user.addresses.join(',')}|${user.displayName}`;
-}
-
-/** A short hash of a text: what the sync keeps in memory of each consumer instead of the values themselves. */
-function digestOf(text: string): string {
-  return createHash('sha1').update(text).digest('base64');
-}
-
-/** A stored assignment as one short comparable value (the ledger keeps only this of each consumer in memory). */
-export function assignmentDigest(a: Assignment): string {
-  return digestOf(
-    [
-      a.objectId,
-      a.userPrincipalName,
-      a.assignedDirectly ? 'direct' : '',
-      a.assignedViaGroups.join(','),
-      a.assignmentState,
-      a.assignmentError,
-      a.accountEnabled ? 'enabled' : 'disabled',
-      a.userType,
-    ].join('|'),
-  );
-}
-
-/** A user fingerprint (see userFingerprint) as one short comparable value. */
-export function fingerprintDigest(fingerprint: string): string {
-  return digestOf(fingerprint);
+  /** Finds the contacts holding addresses (for `step`); none by default. */
+  lookUp?: AddressLookup;
+  /**
+   * The plan is applied part by part as it is made (a full run that writes): `start` names the licenses of new
+   * plans first, so no consumer written meanwhile names a missing license, and `finish` updates them.
+   */
+  inParts?: boolean;
 }
 
 interface SyncLink {
   contactId: string;
   /** fingerprintDigest of the user as last seen. */
   fingerprint: string | undefined;
-}
-
-function assignmentOf(user: TenantUser, plan: TenantUserPlan): Assignment {
-  return {
-    objectId: user.objectId,
-    userPrincipalName: user.userPrincipalName,
-    assignedDirectly: plan.assignedDirectly,
-    assignedViaGroups: [...plan.assignedViaGroups].sort(),
-    assignmentState: plan.state,
-    assignmentError: plan.error,
-    accountEnabled: user.accountEnabled,
-    userType: user.userType,
-  };
-}
-
-const LICENSE_VALUE_FIELDS = [
-  'skuPartNumber',
-  'displayName',
-  'name',
-  'available',
-  'warning',
-  'suspended',
-  'lockedOut',
-  'consumedUnits',
-  'assigned',
-  'capabilityStatus',
-  'appliesTo',
-  'overAssigned',
-  'status',
-  'statusMessage',
-] as const satisfies readonly (keyof LicenseRecord)[];
-
-function sameLicenseValues(a: LicenseRecord, b: LicenseRecord): boolean {
-  return LICENSE_VALUE_FIELDS.every((field) => a[field] === b[field]);
-}
-
-type LicenseValues = Omit<LicenseRecord, 'id' | 'portalId' | 'skuId' | 'assigned' | 'createdAt' | 'updatedAt'>;
-
-function licenseValuesFromPlan(plan: TenantPlan, portalName: string, names: PlanNames): LicenseValues {
-  const displayName = names.displayName(plan.skuId, plan.skuPartNumber);
-  return {
-    skuPartNumber: plan.skuPartNumber,
-    displayName,
-    name: `${portalName} - ${displayName}`,
-    available: plan.prepaidUnits.enabled,
-    warning: plan.prepaidUnits.warning,
-    suspended: plan.prepaidUnits.suspended,
-    lockedOut: plan.prepaidUnits.lockedOut,
-    consumedUnits: plan.consumedUnits,
-    capabilityStatus: plan.capabilityStatus,
-    appliesTo: plan.appliesTo,
-    overAssigned: plan.consumedUnits > plan.prepaidUnits.enabled,
-    status: 'current',
-    statusMessage: undefined,
-  };
-}
-
-function licenseValuesGone(existing: LicenseRecord, portalName: string): LicenseValues {
-  return {
-    skuPartNumber: existing.skuPartNumber,
-    displayName: existing.displayName,
-    name: `${portalName} - ${existing.displayName}`,
-    available: 0,
-    warning: 0,
-    suspended: 0,
-    lockedOut: 0,
-    consumedUnits: 0,
-    capabilityStatus: existing.capabilityStatus,
-    appliesTo: existing.appliesTo,
-    overAssigned: false,
-    status: 'goneFromPortal',
-    statusMessage: GONE_FROM_PORTAL,
-  };
 }
 
 /**
@@ -183,6 +54,8 @@ export class Reconciliation {
   private readonly linkableSkus: Set<string>;
   private readonly mentioned = new Set<string>();
   private finished = false;
+  /** Licenses `start` named already: `finish` writes their final values as updates. */
+  private readonly started = new Set<string>();
 
   constructor(private readonly setup: ReconciliationSetup) {
     const { state, plans } = setup;
@@ -195,6 +68,24 @@ export class Reconciliation {
       if (!consumer.sync || !consumer.objectId || this.links.has(consumer.objectId)) continue;
       this.links.set(consumer.objectId, { contactId: consumer.contactId, fingerprint: consumer.fingerprintDigest });
     }
+  }
+
+  /** The part to apply before any user's (see ReconciliationSetup.inParts), or undefined when there is none. */
+  start(): ChangePlan | undefined {
+    if (!this.setup.inParts) return undefined;
+    const licenses = this.newLicenses();
+    if (licenses.length === 0) return undefined;
+    for (const license of licenses) this.started.add(license.skuId);
+    const part = emptyPlan(this.setup.portal.id, this.counts);
+    part.licenses.create = licenses;
+    return part;
+  }
+
+  /** One batch of users: looks up the contacts of the addresses it must match, then reconciles the batch. */
+  async step(users: readonly TenantUser[]): Promise<ChangePlan> {
+    const wanted = this.addressesToLookUp(users);
+    const found = this.setup.lookUp ? await this.setup.lookUp(wanted) : new Map<string, string>();
+    return this.addUsers(users, found);
   }
 
   /** Which of these users' addresses must be looked up (none for a user already linked and unchanged). */
@@ -316,7 +207,7 @@ export class Reconciliation {
    * Licenses of plans the ledger does not have yet, as they stand before any link: a run that applies in parts
    * writes them first, so a consumer never names a missing license. `finish` names them again with their counts.
    */
-  newLicenses(): LicenseRecord[] {
+  private newLicenses(): LicenseRecord[] {
     const { portal, plans, planNames, now } = this.setup;
     return plans
       .filter((plan) => !this.existingLicenses.has(plan.skuId))
@@ -354,42 +245,25 @@ export class Reconciliation {
       this.counts.consumersRemoved++;
     }
 
-    // Consumers per license after this run: counted from the whole state, or (delta) the stored count moved by
-    // what this run added and removed.
-    const stateCounts = new Map<string, number>();
-    if (state.scope === 'full') {
-      for (const consumer of state.consumers.values())
-        stateCounts.set(consumer.skuId, (stateCounts.get(consumer.skuId) ?? 0) + 1);
-    }
-    const assignedOf = (skuId: string): number => {
-      const base =
-        state.scope === 'full' ? (stateCounts.get(skuId) ?? 0) : (this.existingLicenses.get(skuId)?.assigned ?? 0);
-      return Math.max(0, base + (this.netAdded.get(skuId) ?? 0));
-    };
-    const planSkus = new Set<string>();
-    for (const tenantPlan of plans) {
-      planSkus.add(tenantPlan.skuId);
-      const values = licenseValuesFromPlan(tenantPlan, portal.name, this.setup.planNames);
-      this.diffLicense(
-        part,
-        this.existingLicenses.get(tenantPlan.skuId),
-        values,
-        tenantPlan.skuId,
-        assignedOf(tenantPlan.skuId),
-      );
-    }
-    for (const existing of state.licenses) {
-      if (planSkus.has(existing.skuId)) continue;
-      this.diffLicense(
-        part,
-        existing,
-        licenseValuesGone(existing, portal.name),
-        existing.skuId,
-        assignedOf(existing.skuId),
-      );
-    }
+    planLicenses(part, {
+      portal,
+      plans,
+      state,
+      existing: this.existingLicenses,
+      netAdded: this.netAdded,
+      planNames: this.setup.planNames,
+      now: this.setup.now,
+    });
     this.counts.licensesCreated = part.licenses.create.length;
     this.counts.licensesUpdated = part.licenses.update.length;
+    if (this.started.size > 0) {
+      // `start` wrote these already: their final values (with counts) replace them.
+      part.licenses.update = [
+        ...part.licenses.create.filter((license) => this.started.has(license.skuId)),
+        ...part.licenses.update,
+      ];
+      part.licenses.create = part.licenses.create.filter((license) => !this.started.has(license.skuId));
+    }
 
     // The user links: which contact and plans each user's sync-owned consumers stand for.
     const wanted = new Map<string, UserLink>();
@@ -416,60 +290,4 @@ export class Reconciliation {
   currentCounts(): RunCounts {
     return this.counts;
   }
-
-  private diffLicense(
-    part: ChangePlan,
-    existing: LicenseRecord | undefined,
-    values: LicenseValues,
-    skuId: string,
-    assigned: number,
-  ): void {
-    const { portal, now } = this.setup;
-    if (!existing) {
-      part.licenses.create.push({
-        id: licenseIdOf(portal.id, skuId),
-        portalId: portal.id,
-        skuId,
-        ...values,
-        assigned,
-        createdAt: now,
-        updatedAt: now,
-      });
-      return;
-    }
-    const desired: LicenseRecord = { ...existing, ...values, assigned, updatedAt: existing.updatedAt };
-    if (!sameLicenseValues(existing, desired)) part.licenses.update.push({ ...desired, updatedAt: now });
-  }
-}
-
-/** The whole reconciliation at once: (tenant snapshot, this portal's ledger state) -> plan of changes. */
-export function reconcile(input: ReconcileInput): ChangePlan {
-  const reconciliation = new Reconciliation({
-    portal: input.portal,
-    plans: input.snapshot.plans,
-    mode: input.snapshot.mode,
-    removedObjectIds: input.snapshot.removedObjectIds,
-    state: input.state,
-    planNames: input.planNames,
-    now: input.now,
-    newContactId: input.newContactId,
-  });
-  const plan = reconciliation.addUsers(input.snapshot.users, input.contactIdsByAddress);
-  appendPlan(plan, reconciliation.finish());
-  plan.counts = reconciliation.currentCounts();
-  return plan;
-}
-
-function contactFromUser(user: TenantUser, id: string, portalId: string, now: string): ContactRecord {
-  const primary = user.primaryEmail.trim();
-  const primaryKey = primary.toLowerCase();
-  return {
-    id,
-    email: primary,
-    aliases: user.addresses.filter((address) => address !== primaryKey),
-    displayName: user.displayName || primary,
-    origin: { kind: 'sync', portalId },
-    createdAt: now,
-    updatedAt: now,
-  };
 }

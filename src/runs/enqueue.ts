@@ -1,8 +1,8 @@
-import type { Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import { AppError } from '../domain/errors';
 import type { RunRecord } from '../domain/records';
-import { newQueuedRun } from '../sync/runSync';
-import type { RunMessage } from './message';
+import { newQueuedRun } from '../domain/runs';
+import type { RunMessage } from '../domain/runMessage';
 
 /**
  * "Sync now" (and the local demo's first run): records a queued run of the portal and sends its message.

@@ -1,9 +1,8 @@
-import type { Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import type { LastRun, RunRecord } from '../domain/records';
-import { newRunId } from '../ledger/keys';
-import { newQueuedRun } from '../sync/runSync';
+import { newQueuedRun, newRunId } from '../domain/runs';
 import { hostSettings } from './hostSettings';
-import type { RunMessage } from './message';
+import type { RunMessage } from '../domain/runMessage';
 
 /**
  * What the timer does at a scheduled run: one message per portal to sync (the caller sends them), and the skips

@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import type { Logger } from '../app/services';
+import type { Logger } from '../domain/ports';
 
 export interface RunLogIds {
   portalId?: string;

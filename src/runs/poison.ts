@@ -1,8 +1,9 @@
-import type { Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import type { ErrorCode } from '../domain/errors';
-import { lastRunSchema, type RunRecord } from '../domain/records';
-import { newQueuedRun } from '../sync/runSync';
-import type { RunMessage } from './message';
+import type { RunRecord } from '../domain/records';
+import { lastRunOf } from './lifecycle';
+import { newQueuedRun } from '../domain/runs';
+import type { RunMessage } from '../domain/runMessage';
 
 const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
 
@@ -52,7 +53,7 @@ export async function failPoisonedRun(
 
   // The portal's last-run summary follows the run when it is this run (or older than this run). Only that field
   // changes, on the record as stored at the write: an admin's change made meanwhile stays.
-  const lastRun = lastRunSchema.parse(failed);
+  const lastRun = lastRunOf(failed);
   await ledger.portals.modify(message.portalId, (portal) =>
     !portal.lastRun || portal.lastRun.id === run.id || portal.lastRun.queuedAt <= run.queuedAt
       ? { ...portal, lastRun }

@@ -1,13 +1,13 @@
 import http from 'node:http';
-import type { Services } from '../app/services';
+import type { Services } from '../domain/ports';
 import { AppError } from '../domain/errors';
 import { lastRunSchema, type LastRun, type PortalRecord, type RunRecord } from '../domain/records';
 import { createLedger, type TableLedger } from '../ledger';
-import { newQueuedRun } from '../sync/runSync';
+import { newQueuedRun } from '../domain/runs';
 import { testSettings } from '../../test/support/env';
 import { queueRun } from './enqueue';
 import { fanOutScheduledRuns } from './fanout';
-import { runMessageSchema, type RunMessage } from './message';
+import { runMessageSchema, type RunMessage } from '../domain/runMessage';
 import { failPoisonedRun } from './poison';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };

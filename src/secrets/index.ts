@@ -1,19 +1,27 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import type { Logger } from '../app/services';
-import type { Settings } from '../config/settings';
+import { SettingsError, type Settings } from '../config/settings';
+import type { Logger } from '../domain/ports';
+import type { SecretStore } from '../domain/secrets';
 import { KeyVaultSecretStore } from './keyvault';
 import { LocalSecretStore } from './local';
-import type { SecretStore } from './types';
 
 export { KeyVaultSecretStore, secretNameOf } from './keyvault';
 export { LocalSecretStore } from './local';
-export type { PortalSecret, SecretStore } from './types';
+export type { PortalSecret, SecretStore } from '../domain/secrets';
+
+/** The App Service platform sets this on every instance: the app runs in Azure, not on a machine of the operator. */
+const AZURE_INSTANCE_VARIABLE = 'WEBSITE_INSTANCE_ID';
 
 /**
- * Key Vault when the operator set LICENSE_SYNC_KEY_VAULT_URL (always in Azure), signed in as the app's managed
- * identity; otherwise the local store in the data folder (local runs).
+ * Key Vault at LICENSE_SYNC_KEY_VAULT_URL, signed in as the app's managed identity. Without that setting, a local
+ * run (Functions Core Tools) keeps secrets in the data folder and says so; in Azure the app refuses to start:
+ * each instance would keep its own secrets on its own disk, lost with the instance.
  */
-export function createSecretStore(settings: Settings, logger?: Logger): SecretStore {
+export function createSecretStore(
+  settings: Settings,
+  logger?: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): SecretStore {
   if (settings.keyVaultUrl) {
     return new KeyVaultSecretStore({
       vaultUrl: settings.keyVaultUrl,
@@ -24,5 +32,13 @@ export function createSecretStore(settings: Settings, logger?: Logger): SecretSt
         logger?.warn('deleted portal secret left for the vault to purge', { portalId, status }),
     });
   }
+  if (env[AZURE_INSTANCE_VARIABLE]) {
+    throw new SettingsError(
+      'LICENSE_SYNC_KEY_VAULT_URL is not set: in Azure the app keeps portal secrets only in Key Vault. Set it to the vault URL (the infra template does).',
+    );
+  }
+  logger?.warn('LICENSE_SYNC_KEY_VAULT_URL is not set: portal secrets are kept in the local data folder', {
+    dataDir: settings.dataDir,
+  });
   return new LocalSecretStore(settings.dataDir);
 }

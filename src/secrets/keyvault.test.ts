@@ -2,7 +2,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { startFakeKeyVault, type FakeKeyVault, type FakeKeyVaultOptions } from '../../test/fakes/keyvault';
 import { KeyVaultSecretStore, secretNameOf } from './keyvault';
-import type { PortalSecret } from './types';
+import type { PortalSecret } from '../domain/secrets';
 
 /** Contract tests of the Key Vault adapter against the fake vault, through the real SDK and sign-in. */
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import { AppError } from '../domain/errors';
-import { portalSecretSchema, type PortalSecret, type SecretStore } from './types';
+import { portalSecretSchema, type PortalSecret, type SecretStore } from '../domain/secrets';
 
 export interface KeyVaultSecretStoreOptions {
   vaultUrl: string;

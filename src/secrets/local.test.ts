@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, readdir, stat, chmod, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { SettingsError } from '../config/settings';
 import { testSettings } from '../../test/support/env';
 import { createSecretStore } from './index';
 import { LocalSecretStore } from './local';
@@ -72,10 +73,23 @@ describe('LocalSecretStore', () => {
 });
 
 describe('createSecretStore', () => {
-  it('uses the local store without a vault and Key Vault with one', () => {
-    expect(createSecretStore(testSettings())).toBeInstanceOf(LocalSecretStore);
-    expect(createSecretStore(testSettings({ keyVaultUrl: 'https://example.vault.azure.net' }))).toBeInstanceOf(
-      KeyVaultSecretStore,
-    );
+  const inAzure = { WEBSITE_INSTANCE_ID: 'a1b2c3' };
+
+  it('uses the local store on a local run without a vault, and says so in the log', () => {
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined };
+    expect(createSecretStore(testSettings(), logger, {})).toBeInstanceOf(LocalSecretStore);
+    expect(warnings).toEqual([expect.stringContaining('LICENSE_SYNC_KEY_VAULT_URL is not set')]);
+  });
+
+  it('uses Key Vault when the vault URL is set, in Azure or not', () => {
+    const settings = testSettings({ keyVaultUrl: 'https://example.vault.azure.net' });
+    expect(createSecretStore(settings, undefined, {})).toBeInstanceOf(KeyVaultSecretStore);
+    expect(createSecretStore(settings, undefined, inAzure)).toBeInstanceOf(KeyVaultSecretStore);
+  });
+
+  it('refuses to start in Azure (WEBSITE_INSTANCE_ID set) without a vault URL instead of keeping secrets on disk', () => {
+    expect(() => createSecretStore(testSettings(), undefined, inAzure)).toThrow(SettingsError);
+    expect(() => createSecretStore(testSettings(), undefined, inAzure)).toThrow(/LICENSE_SYNC_KEY_VAULT_URL/);
   });
 });

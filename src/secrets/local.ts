@@ -3,7 +3,7 @@ import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
-import { portalSecretSchema, type PortalSecret, type SecretStore } from './types';
+import { portalSecretSchema, type PortalSecret, type SecretStore } from '../domain/secrets';
 
 /**
  * The secret store of local runs without a Key Vault: one JSON file, `<dataDir>/secrets.json`, readable by its

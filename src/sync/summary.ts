@@ -1,4 +1,4 @@
-import type { ChangePlan } from '../reconcile/plan';
+import type { ChangePlan } from '../domain/plan';
 
 /** A dry run's plan of changes in words a person reads: what would be created, changed, removed. */
 export interface PlanSummary {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { openApiPath } from '../../src/api/endpoint';
 import { openApiDocument } from '../../src/api/openapi';
-import { createServices } from '../../src/app/compose';
-import { useServices, type Logger, type Services } from '../../src/app/services';
+import { createServices, provideServices } from '../../src/app/compose';
+import type { Logger, Services } from '../../src/domain/ports';
 import type { Settings } from '../../src/config/settings';
 import { registeredFunctions, type HttpDefinition } from '../../src/host/registry';
 import { testSettings } from '../support/env';
@@ -85,7 +85,7 @@ export async function startApi(
   const logger: Logger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
   const built = await createServices(settings, logger);
   const services = adapt ? adapt(built) : built;
-  useServices(services);
+  provideServices(services);
   const doc = openApiDocument() as unknown as Parameters<typeof responseSchemaOf>[0];
 
   const definitions = new Map(

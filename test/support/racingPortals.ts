@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Settings } from '../../src/config/settings';
 import { TablePortalRepository } from '../../src/ledger/portals';
-import { newStats } from '../../src/ledger/tables';
+import { CountingTable, newStats } from '../../src/ledger/countingTable';
 import { newTableClient, TABLES } from '../../src/storage/clients';
 
 /**
@@ -30,5 +30,5 @@ export function racingPortalRepository(
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  return new TablePortalRepository(wrapped, newStats());
+  return new TablePortalRepository(new CountingTable(wrapped, newStats()));
 }

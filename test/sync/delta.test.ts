@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { PortalRecord } from '../../src/domain/records';
 import type { TableLedger } from '../../src/ledger';
 import type { SimTenant } from '../../src/local/simulator';
-import { DELTA_MIN_USERS, previewSync } from '../../src/sync/runSync';
+import { previewSync } from '../../src/sync/preview';
+import { DELTA_MIN_USERS } from '../../src/sync/tenantRead';
 import { startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
 
 let h: SyncHarness;
@@ -125,7 +126,7 @@ describe('delta runs', () => {
         .map((s) => s.skuId)
         .sort(),
     );
-    expect((await h.services.ledger.ledger.findContactByAddress(`renamed2@${domain}`))?.email).toBe(`user2@${domain}`);
+    expect((await h.services.ledger.contacts.findByAddress(`renamed2@${domain}`))?.email).toBe(`user2@${domain}`);
     const licenses = await h.licenses(portal);
     for (const license of licenses) {
       expect(license.assigned).toBe(consumers.filter((c) => c.skuId === license.skuId).length);

@@ -4,12 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TableClient } from '@azure/data-tables';
 import { createServices } from '../../src/app/compose';
-import type { Logger, Services } from '../../src/app/services';
+import type { Logger, Services } from '../../src/domain/ports';
 import type { ConsumerRecord, LicenseRecord, PortalRecord, RunRecord } from '../../src/domain/records';
 import { startSimulator, type SimTenant, type SimTenantInput, type Simulator } from '../../src/local/simulator';
-import type { PortalSecret } from '../../src/secrets/types';
+import type { PortalSecret } from '../../src/domain/secrets';
 import { getTableClient } from '../../src/storage/clients';
-import { newQueuedRun, runSync } from '../../src/sync/runSync';
+import { newQueuedRun } from '../../src/domain/runs';
+import { runSync } from '../../src/sync/runSync';
 import { testSettings, testTls } from '../support/env';
 
 /**
@@ -94,10 +95,10 @@ export async function startSyncHarness(): Promise<SyncHarness> {
         { dequeueCount, maxDequeueCount: 5 },
       );
     },
-    licenses: (portal) => services.ledger.ledger.listLicenses(portal.id),
+    licenses: (portal) => services.ledger.licenses.list(portal.id),
     async consumers(portal) {
-      const licenses = await services.ledger.ledger.listLicenses(portal.id);
-      const all = await Promise.all(licenses.map((license) => services.ledger.ledger.listConsumers(license.id)));
+      const licenses = await services.ledger.licenses.list(portal.id);
+      const all = await Promise.all(licenses.map((license) => services.ledger.licenses.listConsumers(license.id)));
       return all.flat();
     },
     async ledgerSnapshot() {

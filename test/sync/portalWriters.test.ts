@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../../src/app/services';
+import type { Services } from '../../src/domain/ports';
 import type { PortalRecord } from '../../src/domain/records';
-import type { PortalRepository } from '../../src/ledger/types';
+import type { PortalRepository } from '../../src/domain/ledger';
 import { changePortal } from '../../src/portals/portals';
 import { failPoisonedRun } from '../../src/runs/poison';
-import { newQueuedRun, runSync } from '../../src/sync/runSync';
+import { newQueuedRun } from '../../src/domain/runs';
+import { runSync } from '../../src/sync/runSync';
 import { racingPortalRepository } from '../support/racingPortals';
 import { startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
 

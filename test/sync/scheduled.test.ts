@@ -1,8 +1,8 @@
 import { lastRunSchema, type PortalRecord, type RunRecord } from '../../src/domain/records';
-import { newRunId } from '../../src/ledger/keys';
 import { fanOutScheduledRuns } from '../../src/runs/fanout';
-import type { RunMessage } from '../../src/runs/message';
-import { newQueuedRun, runSync } from '../../src/sync/runSync';
+import type { RunMessage } from '../../src/domain/runMessage';
+import { newQueuedRun, newRunId } from '../../src/domain/runs';
+import { runSync } from '../../src/sync/runSync';
 import { startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
 
 /**

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ContactRecord } from '../../src/domain/records';
 import type { SimTenant } from '../../src/local/simulator';
 import { LARGE_TENANT_USERS, setLargeReadSlots, Slots } from '../../src/sync/memoryBudget';
-import { PREVIEW_MAX_ITEMS, previewSync } from '../../src/sync/runSync';
+import { previewSync } from '../../src/sync/preview';
+import { PREVIEW_MAX_ITEMS } from '../../src/sync/reconcilePortal';
 import { APP_SECRET, startSyncHarness, tenantWithApp, type SyncHarness } from './harness';
 
 let h: SyncHarness;
@@ -65,7 +66,7 @@ function smallTenant(domain = `t${randomUUID().slice(0, 8)}.example.com`): SimTe
 }
 
 async function contactOf(address: string): Promise<ContactRecord | undefined> {
-  return h.services.ledger.ledger.findContactByAddress(address);
+  return h.services.ledger.contacts.findByAddress(address);
 }
 
 describe('syncing a tenant into the ledger', () => {
@@ -199,8 +200,8 @@ describe('syncing a tenant into the ledger', () => {
       createdAt: now,
       updatedAt: now,
     });
-    await h.services.ledger.ledger.createContact(hand(`ann@${domain}`));
-    await h.services.ledger.ledger.createContact(hand(`a.lee@${domain}`));
+    await h.services.ledger.contacts.create(hand(`ann@${domain}`));
+    await h.services.ledger.contacts.create(hand(`a.lee@${domain}`));
     const portal = await h.addPortal(tenant);
     const run = await h.sync(portal);
     expect(run.status).toBe('succeeded');
@@ -218,15 +219,15 @@ describe('syncing a tenant into the ledger', () => {
     await h.sync(portal);
     const [e3] = (await h.licenses(portal)).filter((l) => l.skuPartNumber === 'ENTERPRISEPACK');
     const bob = await contactOf(`bob@partner-of-${domain}`);
-    await h.services.ledger.ledger.addManualConsumer(e3!.id, bob!.id, new Date().toISOString());
+    await h.services.ledger.licenses.addManualConsumer(e3!.id, bob!.id, new Date().toISOString());
 
     tenant.removeLicense('a0000000-0000-4000-8000-000000000001', 'ENTERPRISEPACK');
     await h.sync(portal);
     await h.sync(portal);
-    const e3Consumers = await h.services.ledger.ledger.listConsumers(e3!.id);
+    const e3Consumers = await h.services.ledger.licenses.listConsumers(e3!.id);
     expect(e3Consumers.find((c) => c.contactId === bob!.id)?.owner).toEqual({ kind: 'manual' });
     expect(e3Consumers.find((c) => c.assignment?.userPrincipalName === `ann@${domain}`)).toBeUndefined();
-    expect((await h.services.ledger.ledger.getLicense(e3!.id))?.assigned).toBe(2);
+    expect((await h.services.ledger.licenses.get(e3!.id))?.assigned).toBe(2);
   });
 
   test('a plan that disappears keeps its license with available 0 and a status saying so', async () => {

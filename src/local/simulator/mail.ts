@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendGraphError, type IssuedToken } from './http';
-import type { SimTenant } from './tenant';
+import type { SentMail, SimTenant } from './tenant';
 
 /**
  * The simulated `POST /users/{id | userPrincipalName}/sendMail`: 202 with no body, as Graph answers; the mail is
@@ -8,16 +8,6 @@ import type { SimTenant } from './tenant';
  */
 
 const SEND_MAIL = ['Mail.Send'];
-
-export interface SentMail {
-  from: string;
-  message: {
-    subject?: string;
-    body?: { contentType?: string; content?: string };
-    toRecipients?: { emailAddress?: { address?: string } }[];
-  };
-  saveToSentItems?: boolean;
-}
 
 export function isSendMail(segments: string[]): boolean {
   return segments.length === 4 && segments[1] === 'users' && segments[3]!.toLowerCase() === 'sendmail';

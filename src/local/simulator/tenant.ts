@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AssignedLicense, LicenseAssignmentState, SubscribedSku, User } from '@microsoft/microsoft-graph-types';
 import { GUID_PATTERN, KNOWN_SKUS, guidFrom, prng, skuIdOf } from './ids';
-import type { SentMail } from './mail';
 import type { SimFault, SimFaultRule, SimFaultWhen, SimRequestInfo } from './faults';
 
 /**
@@ -165,6 +164,17 @@ export interface SimGeneratedInput {
   /** Number of plans; each user holds one or two of them (about 1.5 on average). */
   plans: number;
   seed?: number;
+}
+
+/** A mail sent through the simulated sendMail. */
+export interface SentMail {
+  from: string;
+  message: {
+    subject?: string;
+    body?: { contentType?: string; content?: string };
+    toRecipients?: { emailAddress?: { address?: string } }[];
+  };
+  saveToSentItems?: boolean;
 }
 
 export interface SimTenantInput {

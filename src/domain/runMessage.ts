@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runTriggerSchema } from '../domain/records';
+import { runTriggerSchema } from './records';
 
 /** One queue message per portal run: ids only, never data or secrets. */
 export const runMessageSchema = z

@@ -1,7 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { Settings } from '../config/settings';
-import { getQueueClient } from '../storage/clients';
-import type { RunMessage, RunQueue } from './message';
+import { getQueueClient } from './clients';
+import type { RunMessage, RunQueue } from '../domain/runMessage';
 
 /**
  * Queue messages as the Functions host writes and reads them with `messageEncoding: "base64"` (host.json): the

@@ -1,5 +1,5 @@
-import type { ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRecord } from '../domain/records';
-import type { ChangePlan } from '../reconcile/plan';
+import type { ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRecord } from './records';
+import type { ChangePlan } from './plan';
 
 /**
  * The ledger in Azure Table Storage. Layout (table names get the settings' tablePrefix):
@@ -120,6 +120,8 @@ export interface PortalRepository {
 
 export interface RunRepository {
   create(run: RunRecord): Promise<void>;
+  /** Creates the run, or replaces it when it exists already (another delivery of its message created it). */
+  put(run: RunRecord): Promise<void>;
   /** Creates many queued runs at once (the timer's fan-out). */
   createMany(runs: RunRecord[]): Promise<void>;
   get(portalId: string, runId: string): Promise<RunRecord | undefined>;
@@ -138,37 +140,56 @@ export interface LeaseRepository {
   holder(portalId: string): Promise<string | undefined>;
 }
 
-export interface LedgerRepository {
+/** Which contact holds each of these (lower-cased) addresses; addresses nobody holds are absent. */
+export type AddressLookup = (addresses: ReadonlySet<string>) => Promise<ReadonlyMap<string, string>>;
+
+/** What the sync reads of a portal's ledger and writes back. */
+export interface SyncStateGateway {
   /** The portal's whole state: licenses, every consumer (compact) and every user link. */
-  loadPortalState(portalId: string): Promise<PortalLedgerState>;
+  loadPortal(portalId: string): Promise<PortalLedgerState>;
   /** The licenses, and the user links and consumers of just these users (a delta run). */
-  loadUsersState(portalId: string, objectIds: Iterable<string>): Promise<PortalLedgerState>;
-  /** The whole contact address index (a first sync of a large tenant looks up every address). */
-  loadAddressIndex(): Promise<Map<string, string>>;
+  loadUsers(portalId: string, objectIds: Iterable<string>): Promise<PortalLedgerState>;
   /**
-   * Finds which contact holds each address (lower-cased). Point reads of the address index, or one scan of it
-   * when there are very many addresses (a first sync of a large tenant).
+   * Applies a reconciliation plan of one portal, or one part of it: a run that applies in parts passes the
+   * same `carry` to each part.
    */
-  findContactIdsByAddress(addresses: Iterable<string>): Promise<Map<string, string>>;
-  getContact(contactId: string): Promise<ContactRecord | undefined>;
+  apply(plan: ChangePlan, state: PortalLedgerState, carry?: ApplyCarry): Promise<ApplyResult>;
+  /**
+   * The address lookup of one run: point reads of the address index, or (`mayScan`, very many addresses at once:
+   * a first sync of a large tenant) one read of the whole index that serves the rest of the run.
+   */
+  addressLookup(options: { mayScan: boolean }): AddressLookup;
+  /** Ids for the contacts one run creates, so that they batch well in storage. */
+  contactIds(): () => string;
+}
+
+/** Contacts and their address index. */
+export interface ContactGateway {
+  get(contactId: string): Promise<ContactRecord | undefined>;
   /** Contact holding this address (primary or alias), case-insensitive, without a table scan. */
-  findContactByAddress(address: string): Promise<ContactRecord | undefined>;
+  findByAddress(address: string): Promise<ContactRecord | undefined>;
+  /** Which contact holds each address (lower-cased): point reads of the index, or one scan when very many. */
+  findIdsByAddress(addresses: Iterable<string>): Promise<Map<string, string>>;
+  /** The whole address index: address -> contactId. */
+  loadAddressIndex(): Promise<Map<string, string>>;
   /** Creates a contact by hand; ConflictError when any of its addresses belongs to another contact. */
-  createContact(contact: ContactRecord): Promise<ContactRecord>;
-  listLicenses(portalId?: string): Promise<LicenseRecord[]>;
-  getLicense(licenseId: string): Promise<LicenseRecord | undefined>;
+  create(contact: ContactRecord): Promise<ContactRecord>;
+}
+
+/** Licenses and their consumers, with the links a person makes by hand. */
+export interface LicenseGateway {
+  list(portalId?: string): Promise<LicenseRecord[]>;
+  get(licenseId: string): Promise<LicenseRecord | undefined>;
   listConsumers(licenseId: string): Promise<ConsumerRecord[]>;
   getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;
   /** Links by hand; ConflictError when the contact is already linked to the license. Updates `assigned`. */
   addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord>;
   /** Unlinks a hand-made consumer; NotFoundError when there is none; ConflictError when it is sync-owned. */
   removeManualConsumer(licenseId: string, contactId: string): Promise<void>;
-  /**
-   * Applies a reconciliation plan of one portal, or one part of it: a run that applies in parts passes the
-   * same `carry` to each part.
-   */
-  applyPlan(plan: ChangePlan, state: PortalLedgerState, carry?: ApplyCarry): Promise<ApplyResult>;
-  /** Deletes the portal's licenses and consumers (portal delete with ?purge=true). Contacts stay. */
+}
+
+export interface PurgeGateway {
+  /** Deletes the portal's licenses, consumers and user links (portal delete with ?purge=true). Contacts stay. */
   purgePortal(portalId: string): Promise<void>;
 }
 
@@ -176,5 +197,8 @@ export interface Ledger {
   portals: PortalRepository;
   runs: RunRepository;
   leases: LeaseRepository;
-  ledger: LedgerRepository;
+  syncState: SyncStateGateway;
+  contacts: ContactGateway;
+  licenses: LicenseGateway;
+  purge: PurgeGateway;
 }

@@ -1,8 +1,8 @@
 import { QueueClient } from '@azure/storage-queue';
 import { testSettings } from '../../test/support/env';
-import { parseHostJson, parseTimeSpan } from './hostSettings';
-import { runMessageSchema } from './message';
-import { createRunQueue, decodeQueueMessage, encodeQueueMessage } from './queue';
+import { parseHostJson, parseTimeSpan } from '../runs/hostSettings';
+import { runMessageSchema } from '../domain/runMessage';
+import { createRunQueue, decodeQueueMessage, encodeQueueMessage } from './runQueue';
 
 describe('run queue messages', () => {
   it('are base64 of the UTF-8 JSON, as the Functions host writes them with messageEncoding base64', () => {

@@ -1,4 +1,4 @@
-import type { Assignment, Conflict, ConsumerRecord, ContactRecord, LicenseRecord, RunCounts } from '../domain/records';
+import type { Assignment, Conflict, ConsumerRecord, ContactRecord, LicenseRecord, RunCounts } from './records';
 
 /** A sync-owned consumer whose assignment or user changed: only these fields are written (a merge). */
 export interface ConsumerUpdate {

@@ -1,0 +1,142 @@
+import { AppError } from '../domain/errors';
+import type { Services } from '../domain/ports';
+import type { PortalRecord } from '../domain/records';
+import { DeltaExpiredError, type TenantPlan, type TenantReader, type TenantUser } from '../domain/tenant';
+import { readAhead } from '../util/async';
+import { LARGE_TENANT_USERS, largeReadSlots } from './memoryBudget';
+
+/**
+ * A full read asks for a delta link only for a tenant this large (by its previous run): below it the full read
+ * is a few requests anyway, and reads every assignment state exactly. So a first sync is pages + 1 requests, and
+ * a large tenant's second full read gets the link that its later runs read changes from.
+ */
+export const DELTA_MIN_USERS = 5_000;
+/** Graph's delta does not track licenseAssignmentStates, so a full read happens at least this often. */
+const FULL_READ_INTERVAL_MS = 24 * 60 * 60_000;
+/**
+ * A full run reconciles and writes this many users at a time: the run holds at most this many users and their
+ * changes (plus the compact ledger state).
+ */
+const APPLY_BATCH_USERS = 10_000;
+/** Graph pages read ahead while a batch is written. */
+const READ_AHEAD_PAGES = 2;
+
+/** What one run reads of a tenant: its plans, then its users in batches. */
+export interface TenantRead {
+  mode: 'full' | 'delta';
+  plans: TenantPlan[];
+  /** Delta: the users the round names, changed or removed (the ledger state to load is theirs). */
+  mentioned?: string[];
+  /** Delta: users removed from the tenant. */
+  removedObjectIds?: string[];
+  /** The users, a batch at a time (delta: one batch). */
+  batches: AsyncIterable<TenantUser[]> | Iterable<TenantUser[]>;
+  /** A new delta link to keep. */
+  deltaLink?: string;
+  /** The stored delta link was refused as expired (and no new one was obtained when deltaLink is unset). */
+  linkExpired: boolean;
+  /** Gives back the large-read slot the read held, if any. */
+  release(): void;
+}
+
+/** The portal's secret and a reader of its tenant. */
+export async function openTenant(services: Services, portal: PortalRecord): Promise<TenantReader> {
+  const secret = await services.secrets.get(portal.id);
+  if (!secret) throw new AppError('secret_missing');
+  return services.openTenant(portal, secret);
+}
+
+async function* inBatches(pages: AsyncIterable<TenantUser[]>, size: number): AsyncGenerator<TenantUser[]> {
+  let buffer: TenantUser[] = [];
+  for await (const page of pages) {
+    for (const user of page) buffer.push(user);
+    if (buffer.length >= size) {
+      yield buffer;
+      buffer = [];
+    }
+  }
+  if (buffer.length > 0) yield buffer;
+}
+
+/** Every round of a delta read: the changed users, the removed ones and the new link. */
+async function readDelta(reader: TenantReader, deltaLink: string) {
+  const users: TenantUser[] = [];
+  const removedObjectIds: string[] = [];
+  const rounds = reader.readUserDelta(deltaLink);
+  let step = await rounds.next();
+  while (!step.done) {
+    for (const user of step.value.users) users.push(user);
+    for (const id of step.value.removedObjectIds) removedObjectIds.push(id);
+    step = await rounds.next();
+  }
+  return { users, removedObjectIds, deltaLink: step.value };
+}
+
+/**
+ * Reads the tenant: by Graph's delta when a fresh delta link exists (and the ledger has the sync's user links to
+ * read just the changed users from), else in full. The plans are read alongside.
+ *
+ * A full read goes through `/users` (Graph's delta does not carry licenseAssignmentStates reliably). When the
+ * portal of a large tenant has no delta link yet (or it just expired), one request for `$deltatoken=latest` is
+ * made alongside the plans and before the users, so a change made while the users are read shows up in the next
+ * delta round (at worst twice, which the reconciliation takes in its stride). A portal that has a link keeps it
+ * through a full read: the next delta round replays the changes since that link, which the full read already saw.
+ * The users of a full read come lazily, a batch at a time, as the caller asks for them.
+ */
+export async function readTenant(
+  portal: PortalRecord,
+  reader: TenantReader,
+  now: Date,
+  options: { allowDelta: boolean },
+): Promise<TenantRead> {
+  const plansRead = reader.readPlans();
+  plansRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+  const fullReadDue =
+    !portal.lastFullReadAt || now.getTime() - Date.parse(portal.lastFullReadAt) >= FULL_READ_INTERVAL_MS;
+
+  let linkExpired = false;
+  if (options.allowDelta && portal.deltaLink && portal.userLinksAt && !fullReadDue) {
+    let delta: { users: TenantUser[]; removedObjectIds: string[]; deltaLink: string } | undefined;
+    try {
+      delta = await readDelta(reader, portal.deltaLink);
+    } catch (error) {
+      if (!(error instanceof DeltaExpiredError)) throw error;
+      // The link expired (410 / syncStateNotFound): a full read instead.
+      linkExpired = true;
+    }
+    if (delta) {
+      const { users, removedObjectIds, deltaLink } = delta;
+      return {
+        mode: 'delta',
+        plans: await plansRead,
+        mentioned: [...users.map((user) => user.objectId), ...removedObjectIds],
+        removedObjectIds,
+        batches: [users],
+        deltaLink,
+        linkExpired,
+        release: () => undefined,
+      };
+    }
+  }
+
+  const usersLastRun = portal.lastRun?.counts?.usersRead ?? 0;
+  const large = usersLastRun >= DELTA_MIN_USERS;
+  const wantLink =
+    options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
+  const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
+  // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts). Its size
+  // is known from its last run, or (a first sync) from the licenses its plans say are in use.
+  const assignments = plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
+  const release =
+    usersLastRun >= LARGE_TENANT_USERS || assignments >= LARGE_TENANT_USERS
+      ? await largeReadSlots().acquire()
+      : () => undefined;
+  return {
+    mode: 'full',
+    plans,
+    batches: inBatches(readAhead(reader.readUsers(), READ_AHEAD_PAGES), APPLY_BATCH_USERS),
+    deltaLink,
+    linkExpired,
+    release,
+  };
+}
