@@ -26,7 +26,8 @@ import type {
 } from './endpoints';
 import * as ledger from './ledger';
 import { openApiDocument } from './openapi';
-import type { PortalView } from './schemas';
+import { DEFAULT_PAGE_SIZE } from '../domain/paging';
+import { pageRequest, RUN_PAGE_SIZE, type PortalView } from './schemas';
 
 /**
  * Controllers: one per route, each calling one use case and saying which status its outcome gets. Errors
@@ -38,10 +39,10 @@ export function portalView(portal: PortalRecord): PortalView {
   return { ...portal, ...(portal.authKind === 'password' ? { legacy: true as const } : {}) };
 }
 
-export const listPortalsController: Controller<typeof listPortalsEndpoint> = async (_input, services) => ({
-  status: 200,
-  body: { items: (await listPortals(services)).map(portalView) },
-});
+export const listPortalsController: Controller<typeof listPortalsEndpoint> = async ({ query }, services) => {
+  const page = await listPortals(services, pageRequest(query, DEFAULT_PAGE_SIZE));
+  return { status: 200, body: { ...page, items: page.items.map(portalView) } };
+};
 
 export const createPortalController: Controller<typeof createPortalEndpoint> = async ({ body }, services) => ({
   status: 201,
@@ -59,8 +60,8 @@ export const changePortalController: Controller<typeof changePortalEndpoint> = a
 });
 
 export const deletePortalController: Controller<typeof deletePortalEndpoint> = async ({ params, query }, services) => {
-  await deletePortal(services, params.id, { purge: query.purge === 'true' });
-  return { status: 204 };
+  const outcome = await deletePortal(services, params.id, { purge: query.purge === 'true' });
+  return { status: outcome === 'deleted' ? 204 : 202 };
 };
 
 export const verifyPortalController: Controller<typeof verifyPortalEndpoint> = async ({ params }, services) => {
@@ -79,7 +80,7 @@ export const syncPortalController: Controller<typeof syncPortalEndpoint> = async
 
 export const listRunsController: Controller<typeof listRunsEndpoint> = async ({ params, query }, services) => ({
   status: 200,
-  body: { items: await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50) },
+  body: await ledger.listRuns(services, params.id, pageRequest(query, RUN_PAGE_SIZE)),
 });
 
 export const getRunController: Controller<typeof getRunEndpoint> = async ({ params }, services) => ({
@@ -89,7 +90,7 @@ export const getRunController: Controller<typeof getRunEndpoint> = async ({ para
 
 export const listLicensesController: Controller<typeof listLicensesEndpoint> = async ({ query }, services) => ({
   status: 200,
-  body: { items: await ledger.listLicenses(services, query.portalId) },
+  body: await ledger.listLicenses(services, query.portalId, pageRequest(query, DEFAULT_PAGE_SIZE)),
 });
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
@@ -97,9 +98,12 @@ export const getLicenseController: Controller<typeof getLicenseEndpoint> = async
   body: await ledger.getLicense(services, params.id),
 });
 
-export const listConsumersController: Controller<typeof listConsumersEndpoint> = async ({ params }, services) => ({
+export const listConsumersController: Controller<typeof listConsumersEndpoint> = async (
+  { params, query },
+  services,
+) => ({
   status: 200,
-  body: { items: await ledger.listConsumers(services, params.id) },
+  body: await ledger.listConsumers(services, params.id, pageRequest(query, DEFAULT_PAGE_SIZE)),
 });
 
 export const linkConsumerController: Controller<typeof linkConsumerEndpoint> = async ({ params, body }, services) => ({

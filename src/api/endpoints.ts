@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import {
   consumerLinkSchema,
+  consumerListQuery,
   consumerListSchema,
   consumerParams,
   consumerSchema,
@@ -19,6 +20,7 @@ import {
   openApiDocumentSchema,
   portalChangeSchema,
   portalCreateSchema,
+  portalListQuery,
   portalListSchema,
   portalParams,
   portalSchema,
@@ -61,8 +63,9 @@ export const listPortalsEndpoint = defineEndpoint({
   route: 'api/portals',
   tag: 'portals',
   summary: 'List the portal accesses',
+  description: 'By name, a page at a time (`limit`, `continuationToken`).',
   params: noParams,
-  query: emptyQuery,
+  query: portalListQuery,
   body: undefined,
   responses: { 200: { description: 'The portal accesses, by name.', schema: portalListSchema }, 400: bad() },
 });
@@ -114,7 +117,7 @@ export const changePortalEndpoint = defineEndpoint({
     200: { description: 'The changed portal access.', schema: portalSchema },
     400: bad(),
     404: notFound('The portal access'),
-    409: conflict('Another portal access has this name.'),
+    409: conflict('Another portal access has this name, or the portal access is being deleted (portal_deleting).'),
   },
 });
 
@@ -124,11 +127,17 @@ export const deletePortalEndpoint = defineEndpoint({
   route: 'api/portals/{id}',
   tag: 'portals',
   summary: 'Delete a portal access',
-  description: 'Also deletes its secret. Its licenses, consumers and runs stay unless `?purge=true`.',
+  description:
+    'Also deletes its secret. Its licenses, consumers and runs stay unless `?purge=true`: then the portal access is marked deleting (`deletingAt`; no run starts, a running one stops before its next write), its ledger data is purged and the record goes last. When a run still held it, the answer is 202 and a queued job finishes the purge once that run stopped; repeating the delete continues the purge too.',
   params: portalParams,
   query: deleteQuery,
   body: undefined,
-  responses: { 204: { description: 'Deleted.' }, 400: bad(), 404: notFound('The portal access') },
+  responses: {
+    202: { description: 'Being deleted: a run held the portal access; the purge finishes in the background.' },
+    204: { description: 'Deleted.' },
+    400: bad(),
+    404: notFound('The portal access'),
+  },
 });
 
 export const verifyPortalEndpoint = defineEndpoint({
@@ -144,7 +153,9 @@ export const verifyPortalEndpoint = defineEndpoint({
     200: { description: 'The credentials work; the plans read.', schema: verifyResultSchema },
     400: bad(),
     404: notFound('The portal access'),
-    409: conflict('The portal access has no stored credentials (secret_missing).'),
+    409: conflict(
+      'The portal access has no stored credentials (secret_missing) or is being deleted (portal_deleting).',
+    ),
     422: signInFailed,
     502: upstream,
     503: upstream,
@@ -167,7 +178,9 @@ export const syncPortalEndpoint = defineEndpoint({
     202: { description: 'The run is queued.', schema: syncQueuedSchema },
     400: bad(),
     404: notFound('The portal access'),
-    409: conflict('The portal access is deactivated (portal_inactive) or has no stored credentials (secret_missing).'),
+    409: conflict(
+      'The portal access is deactivated (portal_inactive), has no stored credentials (secret_missing) or is being deleted (portal_deleting).',
+    ),
     422: signInFailed,
     502: upstream,
     503: {
@@ -183,6 +196,7 @@ export const listRunsEndpoint = defineEndpoint({
   route: 'api/portals/{id}/runs',
   tag: 'runs',
   summary: 'Run history of a portal access, newest first',
+  description: 'A page at a time (`limit`, default 50, at most 1,000; `continuationToken`).',
   params: portalParams,
   query: runListQuery,
   body: undefined,
@@ -211,6 +225,7 @@ export const listLicensesEndpoint = defineEndpoint({
   route: 'api/licenses',
   tag: 'licenses',
   summary: 'Licenses with their counts',
+  description: 'By name, a page at a time (`limit`, `continuationToken`).',
   params: noParams,
   query: licenseListQuery,
   body: undefined,
@@ -235,8 +250,10 @@ export const listConsumersEndpoint = defineEndpoint({
   route: 'api/licenses/{id}/consumers',
   tag: 'licenses',
   summary: 'Consumers of a license',
+  description:
+    "A page at a time (`limit`, default 100, at most 1,000; follow `continuationToken` until it is absent), each with its contact's primary address and name.",
   params: licenseParams,
-  query: emptyQuery,
+  query: consumerListQuery,
   body: undefined,
   responses: {
     200: { description: 'The consumers, sync-owned and hand-made.', schema: consumerListSchema },

@@ -63,6 +63,8 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
   portal_not_found: 404,
   portal_inactive: 409,
   run_in_progress: 409,
+  portal_deleting: 409,
+  lease_lost: 409,
   storage_error: 503,
   internal_error: 500,
 };

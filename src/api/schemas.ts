@@ -10,6 +10,7 @@ import {
   runCountsSchema,
   runRecordSchema,
 } from '../domain/records';
+import { decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type PageRequest } from '../domain/paging';
 
 /** C0 controls and DEL, which never belong in a name. */
 function hasControlCharacter(value: string): boolean {
@@ -171,7 +172,15 @@ export const portalSchema = portalRecordSchema
   .meta({ id: 'Portal', description: 'A portal access (one tenant login). Never shows a secret.' });
 export type PortalView = z.infer<typeof portalSchema>;
 
-export const portalListSchema = z.object({ items: z.array(portalSchema) }).meta({ id: 'PortalList' });
+/** The `continuationToken` of a page: absent on the last page. */
+const nextToken = z
+  .string()
+  .optional()
+  .meta({ description: 'Where the next page starts: pass it as `?continuationToken=`. Absent on the last page.' });
+
+export const portalListSchema = z
+  .object({ items: z.array(portalSchema), continuationToken: nextToken })
+  .meta({ id: 'PortalList' });
 
 export const tenantPlanSchema = z
   .object({
@@ -196,14 +205,18 @@ export const verifyResultSchema = z
 // ---- runs and sync ----------------------------------------------------------------------------------------
 
 export const runSchema = runRecordSchema.meta({ id: 'Run' });
-export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'RunList' });
+export const runListSchema = z
+  .object({ items: z.array(runSchema), continuationToken: nextToken })
+  .meta({ id: 'RunList' });
 export const syncQueuedSchema = z.object({ runId: z.string() }).meta({ id: 'SyncQueued' });
 
 export const licenseSchema = licenseRecordSchema.meta({ id: 'License' });
-export const licenseListSchema = z.object({ items: z.array(licenseSchema) }).meta({ id: 'LicenseList' });
+export const licenseListSchema = z
+  .object({ items: z.array(licenseSchema), continuationToken: nextToken })
+  .meta({ id: 'LicenseList' });
 
 export const consumerSchema = consumerRecordSchema
-  .omit({ userFingerprint: true })
+  .omit({ userFingerprint: true, contactEmail: true, contactName: true })
   .meta({ id: 'Consumer', description: "A contact linked to a license, owned by a portal's sync or made by hand." });
 /** A consumer as listed: with its contact's address and name, and when the sync last saw it (sync-owned only). */
 export const consumerListItemSchema = consumerSchema
@@ -219,7 +232,9 @@ export const consumerListItemSchema = consumerSchema
       .meta({ description: "Sync-owned: end of the portal's last successful run, which saw this assignment." }),
   })
   .meta({ id: 'ConsumerListItem' });
-export const consumerListSchema = z.object({ items: z.array(consumerListItemSchema) }).meta({ id: 'ConsumerList' });
+export const consumerListSchema = z
+  .object({ items: z.array(consumerListItemSchema), continuationToken: nextToken })
+  .meta({ id: 'ConsumerList' });
 
 export const contactSchema = contactRecordSchema.meta({ id: 'Contact' });
 export const contactListSchema = z.object({ items: z.array(contactSchema) }).meta({ id: 'ContactList' });
@@ -304,14 +319,37 @@ export const deleteQuery = z.strictObject({
 export const syncQuery = z.strictObject({
   dryRun: booleanQuery.meta({ description: '`true`: compute and return the plan of changes now, write nothing.' }),
 });
-export const runListQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
-    .refine((value) => Number(value) >= 1 && Number(value) <= 200, 'must be a number from 1 to 200')
-    .optional()
-    .meta({ description: 'At most this many runs (1-200, default 50).' }),
-});
-export const licenseListQuery = z.strictObject({ portalId: idSchema.optional() });
+/** `?limit=` and `?continuationToken=` of every paged list. */
+function pageQuery(defaultLimit: number) {
+  const range = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
+  return {
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, range)
+      .refine((value) => Number(value) >= 1 && Number(value) <= MAX_PAGE_SIZE, range)
+      .optional()
+      .meta({ description: `At most this many items (1-${MAX_PAGE_SIZE}, default ${defaultLimit}).` }),
+    continuationToken: z
+      .string()
+      .refine((value) => decodeCursor(value) !== undefined, 'is not a continuation token of this list')
+      .optional()
+      .meta({ description: 'The `continuationToken` of the previous page: the next page.' }),
+  };
+}
+
+/** The page a paged list's query asks for. */
+export function pageRequest(query: { limit?: string; continuationToken?: string }, defaultLimit: number): PageRequest {
+  return {
+    limit: query.limit ? Number(query.limit) : defaultLimit,
+    ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
+  };
+}
+
+/** Run history pages are shorter by default: the page shows the latest runs. */
+export const RUN_PAGE_SIZE = 50;
+export const runListQuery = z.strictObject(pageQuery(RUN_PAGE_SIZE));
+export const portalListQuery = z.strictObject(pageQuery(DEFAULT_PAGE_SIZE));
+export const consumerListQuery = z.strictObject(pageQuery(DEFAULT_PAGE_SIZE));
+export const licenseListQuery = z.strictObject({ portalId: idSchema.optional(), ...pageQuery(DEFAULT_PAGE_SIZE) });
 export const contactFindQuery = z.strictObject({ email: emailSchema });
 export const emptyQuery = z.strictObject({});

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   portal_not_found: 'The portal access does not exist (any more).',
   portal_inactive: 'The portal access is deactivated; activate it to sync.',
   run_in_progress: 'A run of this portal access is already in progress.',
+  portal_deleting:
+    'The portal access is being deleted. Repeat the delete (DELETE with ?purge=true) to finish it if it does not go by itself.',
+  lease_lost:
+    'The run no longer held its portal access (its lease could not be renewed, or another run or a delete took it over), so it stopped before writing more. The run is retried.',
   storage_error: 'The ledger storage could not be reached. The run is retried.',
   internal_error: 'An unexpected error occurred.',
 } as const;

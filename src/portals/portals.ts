@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../domain/ports';
+import { byNameThenId, pageOfSorted, type Page, type PageRequest } from '../domain/paging';
 import { AppError } from '../domain/errors';
 import { PORTAL_READ_STATE_FIELDS, sameTenantSource, type Cloud, type PortalRecord } from '../domain/records';
 import { ConflictError } from '../domain/ledger';
 import type { PortalSecret } from '../domain/secrets';
+import { continuePurge } from '../runs/purge';
 import { InvalidInputError } from './errors';
 
 /**
@@ -32,11 +34,14 @@ export interface PortalChanges {
   auth?: PortalSecret;
 }
 
-export async function listPortals(services: Services): Promise<PortalRecord[]> {
-  const portals = await services.ledger.portals.list();
-  return portals.sort(
-    (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id),
-  );
+/**
+ * A page of the portal accesses, by name. They are one partition of a few hundred or thousand records: read whole
+ * (one query per 1,000), sorted, and answered a page at a time.
+ */
+export async function listPortals(services: Services, request: PageRequest): Promise<Page<PortalRecord>> {
+  const key = (portal: PortalRecord): [string, string] => [portal.name, portal.id];
+  const portals = (await services.ledger.portals.list()).sort((a, b) => byNameThenId(key(a), key(b)));
+  return pageOfSorted(portals, request, key, byNameThenId);
 }
 
 export async function getPortal(services: Services, portalId: string): Promise<PortalRecord> {
@@ -89,6 +94,7 @@ export async function changePortal(
   changes: PortalChanges,
 ): Promise<PortalRecord> {
   const current = await getPortal(services, portalId);
+  assertNotDeleting(current);
   if (changes.cloud !== undefined) checkCloud(services, changes.cloud);
   if (changes.name !== undefined && normalizeName(changes.name) !== normalizeName(current.name)) {
     await assertNameFree(services, changes.name, portalId);
@@ -105,7 +111,10 @@ export async function changePortal(
   try {
     // Applied to the record as stored at the write (ETag-guarded): what a run wrote meanwhile (its last-run
     // fields) stays, and only the fields this request names change.
-    changed = await services.ledger.portals.modify(portalId, (stored) => withChanges(stored, changes, now));
+    changed = await services.ledger.portals.modify(portalId, (stored) => {
+      assertNotDeleting(stored);
+      return withChanges(stored, changes, now);
+    });
   } catch (error) {
     // The record still describes the old credentials: put the old secret back as the latest version.
     await restore?.().catch((cleanup: unknown) =>
@@ -157,17 +166,42 @@ function withChanges(stored: PortalRecord, changes: PortalChanges, now: string):
   return next;
 }
 
-/** Deletes the portal and its secret. Its licenses, consumers and runs stay unless `purge`. */
-export async function deletePortal(services: Services, portalId: string, options: { purge: boolean }): Promise<void> {
-  await getPortal(services, portalId);
-  // The secret first: if this fails, the portal is still there and the delete can be repeated.
-  await services.secrets.delete(portalId);
-  await services.ledger.portals.delete(portalId);
-  if (options.purge) {
-    await services.ledger.purge.purgePortal(portalId);
-    await services.ledger.runs.deleteAll(portalId);
+/**
+ * Deletes the portal and its secret. Its licenses, consumers and runs stay unless `purge`: then the portal is
+ * marked deleting first (no run starts, a running one stops before its next write), its data is purged and the
+ * record goes last. `deleting`: a run still held the portal, and a queued job finishes the purge once it stopped
+ * (repeating the delete continues it too). A portal already being deleted is always purged.
+ */
+export async function deletePortal(
+  services: Services,
+  portalId: string,
+  options: { purge: boolean },
+): Promise<'deleted' | 'deleting'> {
+  const portal = await getPortal(services, portalId);
+  if (!options.purge && !portal.deletingAt) {
+    // The secret first: if this fails, the portal is still there and the delete can be repeated.
+    await services.secrets.delete(portalId);
+    await services.ledger.portals.delete(portalId);
+    services.logger.info('portal access deleted', { portalId, purge: false });
+    return 'deleted';
   }
-  services.logger.info('portal access deleted', { portalId, purge: options.purge });
+  const now = services.now().toISOString();
+  const marked = await services.ledger.portals.modify(portalId, (stored) =>
+    stored.deletingAt ? undefined : { ...stored, deletingAt: now },
+  );
+  if (!marked) throw new AppError('portal_not_found');
+  await services.secrets.delete(portalId);
+  if ((await continuePurge(services, portalId)) === 'purged') {
+    services.logger.info('portal access deleted', { portalId, purge: true });
+    return 'deleted';
+  }
+  await services.runQueue.send({ purge: true, portalId });
+  return 'deleting';
+}
+
+/** Refuses a change to a portal that is being deleted (409 portal_deleting). */
+export function assertNotDeleting(portal: PortalRecord): void {
+  if (portal.deletingAt) throw new AppError('portal_deleting');
 }
 
 function checkCloud(services: Services, cloud: Cloud): void {

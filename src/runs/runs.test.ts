@@ -7,14 +7,14 @@ import { newQueuedRun } from '../domain/runs';
 import { testSettings } from '../../test/support/env';
 import { queueRun } from './enqueue';
 import { fanOutScheduledRuns } from './fanout';
-import { runMessageSchema, type RunMessage } from '../domain/runMessage';
+import { runMessageSchema, type QueueMessage } from '../domain/runMessage';
 import { failPoisonedRun } from './poison';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function services(): Promise<Services & { sent: RunMessage[]; ledger: TableLedger }> {
+async function services(): Promise<Services & { sent: QueueMessage[]; ledger: TableLedger }> {
   const settings = testSettings();
-  const sent: RunMessage[] = [];
+  const sent: QueueMessage[] = [];
   return {
     settings,
     ledger: await createLedger(settings),

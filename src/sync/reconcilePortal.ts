@@ -1,4 +1,4 @@
-import type { ApplyCarry, PortalLedgerState, SyncStateGateway } from '../domain/ledger';
+import type { ApplyCarry, Fence, PortalLedgerState, SyncStateGateway } from '../domain/ledger';
 import { appendPlan, emptyPlan, type ChangePlan } from '../domain/plan';
 import type { Services } from '../domain/ports';
 import type { Conflict, PortalRecord, RunCounts } from '../domain/records';
@@ -46,6 +46,7 @@ class PlanSink {
     private readonly state: PortalLedgerState,
     private readonly mode: 'write' | 'collect' | 'preview',
     readonly plan: ChangePlan,
+    private readonly fence?: Fence,
   ) {}
 
   async write(part: ChangePlan): Promise<void> {
@@ -53,12 +54,14 @@ class PlanSink {
       if (this.conflicts.length < MAX_CONFLICTS_KEPT) this.conflicts.push(conflict);
     if (this.mode === 'preview') this.truncated = appendPlan(this.plan, part, PREVIEW_MAX_ITEMS) || this.truncated;
     else if (this.mode === 'collect') appendPlan(this.plan, part);
-    else this.entitiesWritten += (await this.syncState.apply(part, this.state, this.carry)).entitiesWritten;
+    else this.entitiesWritten += (await this.syncState.apply(part, this.state, this.carry, this.fence)).entitiesWritten;
   }
 
   async close(): Promise<void> {
     if (this.mode === 'collect')
-      this.entitiesWritten += (await this.syncState.apply(this.plan, this.state)).entitiesWritten;
+      this.entitiesWritten += (
+        await this.syncState.apply(this.plan, this.state, undefined, this.fence)
+      ).entitiesWritten;
   }
 }
 
@@ -72,12 +75,12 @@ export async function reconcilePortal(
   portal: PortalRecord,
   reader: TenantReader,
   now: Date,
-  options: { allowDelta: boolean; apply: boolean },
+  options: { allowDelta: boolean; apply: boolean; fence?: Fence },
 ): Promise<Outcome> {
   const { syncState } = services.ledger;
   const namesRead = services.planNames();
   namesRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
-  const newContactId = syncState.contactIds();
+  const newContactId = syncState.contactIds(portal.id);
   const read = await readTenant(portal, reader, now, options);
   try {
     const stateRead =
@@ -97,7 +100,13 @@ export async function reconcilePortal(
       inParts: options.apply && read.mode === 'full',
     });
     const mode = !options.apply ? 'preview' : read.mode === 'full' ? 'write' : 'collect';
-    const sink = new PlanSink(syncState, state, mode, emptyPlan(portal.id, reconciliation.currentCounts()));
+    const sink = new PlanSink(
+      syncState,
+      state,
+      mode,
+      emptyPlan(portal.id, reconciliation.currentCounts()),
+      options.fence,
+    );
     const opening = reconciliation.start();
     if (opening) await sink.write(opening);
     for await (const batch of read.batches) await sink.write(await reconciliation.step(batch));

@@ -180,13 +180,40 @@ async function call(method, path, body) {
 }
 
 /**
- * The items of a list answer ({ items }).
+ * One page of a list answer: its items, and where the next page starts (absent on the last page).
+ * @template T
+ * @typedef {{ items: T[]; continuationToken?: string }} Page
+ */
+
+/**
+ * One page of a paged list.
+ * @template T
+ * @param {string} path
+ * @param {string} [token] the continuationToken of the page before
+ * @returns {Promise<Page<T>>}
+ */
+async function page(path, token) {
+  const next = token ? `${path}${path.includes('?') ? '&' : '?'}continuationToken=${enc(token)}` : path;
+  return /** @type {Page<T>} */ (await api('GET', next));
+}
+
+/**
+ * Every item of a list, following its continuation tokens.
  * @template T
  * @param {string} path
  * @returns {Promise<T[]>}
  */
 async function items(path) {
-  return /** @type {{ items: T[] }} */ (await api('GET', path)).items;
+  /** @type {T[]} */
+  const all = [];
+  /** @type {string | undefined} */
+  let token;
+  do {
+    const answer = /** @type {Page<T>} */ (await page(path, token));
+    all.push(...answer.items);
+    token = answer.continuationToken;
+  } while (token);
+  return all;
 }
 
 export const portals = {
@@ -206,8 +233,12 @@ export const portals = {
   sync: (id) => call('POST', `/api/portals/${enc(id)}/sync`),
   /** @type {(id: string) => Promise<SyncPreview>} */
   preview: (id) => call('POST', `/api/portals/${enc(id)}/sync?dryRun=true`),
-  /** @type {(id: string) => Promise<Run[]>} */
-  runs: (id) => items(`/api/portals/${enc(id)}/runs`),
+  /**
+   * The latest runs (the first page of the history).
+   * @param {string} id
+   * @returns {Promise<Run[]>}
+   */
+  runs: async (id) => /** @type {Page<Run>} */ (await page(`/api/portals/${enc(id)}/runs`)).items,
 };
 
 export const licenses = {
@@ -215,8 +246,11 @@ export const licenses = {
   list: (portalId) => items(`/api/licenses${portalId ? `?portalId=${enc(portalId)}` : ''}`),
   /** @type {(id: string) => Promise<License>} */
   get: (id) => call('GET', `/api/licenses/${enc(id)}`),
-  /** @type {(id: string) => Promise<ConsumerListItem[]>} */
-  consumers: (id) => items(`/api/licenses/${enc(id)}/consumers`),
+  /**
+   * A page of the consumers (100 unless `limit`, at most 1,000).
+   * @type {(id: string, token?: string, limit?: number) => Promise<Page<ConsumerListItem>>}
+   */
+  consumers: (id, token, limit) => page(`/api/licenses/${enc(id)}/consumers${limit ? `?limit=${limit}` : ''}`, token),
   /** @type {(id: string, contactId: string) => Promise<Consumer>} */
   link: (id, contactId) => call('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
   /** @type {(id: string, contactId: string) => Promise<void>} */

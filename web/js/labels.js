@@ -2,7 +2,7 @@
 // Words the page shows for the API's codes. The codes come from the server (enums.js, generated from its
 // schemas); each table here is typed to have a label for every code, so a new one without a label fails the
 // type check (npm run typecheck:web).
-import { badge, h, plural } from './dom.js';
+import { badge, formatDate, h, plural } from './dom.js';
 
 /** @typedef {import('./api.js').Portal} Portal */
 /** @typedef {import('../../src/domain/records').Cloud} Cloud */
@@ -55,6 +55,7 @@ export const TRIGGER_LABELS = {
 const STATUS = {
   queued: ['Queued', 'neutral'],
   running: ['Running', 'info'],
+  retrying: ['Retrying', 'warning'],
   succeeded: ['Succeeded', 'success'],
   failed: ['Failed', 'error'],
   skipped: ['Skipped', 'warning'],
@@ -66,9 +67,19 @@ export function runStatusBadge(status) {
   return badge(text, tone);
 }
 
-/** @param {{ status: RunStatus } | undefined} run */
+/** Queued, running, or waiting for the queue to retry it. @param {{ status: RunStatus } | undefined} run */
 export function isRunActive(run) {
-  return run?.status === 'queued' || run?.status === 'running';
+  return run?.status === 'queued' || run?.status === 'running' || run?.status === 'retrying';
+}
+
+/**
+ * "retrying, attempt 2 of 5, next at 14:05" for a run waiting for the queue's next attempt.
+ * @param {{ attempt?: number; maxAttempts?: number; nextAttemptAt?: string }} run
+ */
+export function retryText(run) {
+  const of = run.attempt ? `attempt ${run.attempt}${run.maxAttempts ? ` of ${run.maxAttempts}` : ''}` : '';
+  const at = run.nextAttemptAt ? `next at ${formatDate(run.nextAttemptAt)}` : '';
+  return ['retrying', of, at].filter(Boolean).join(', ');
 }
 
 /** @typedef {import('./api.js').RunCounts} RunCounts */
