@@ -1,3 +1,4 @@
+import { createAuditTrail } from '../audit/trail';
 import type { Settings } from '../config/settings';
 import { createTenantReader } from '../graph/reader';
 import { createLedger } from '../ledger';
@@ -17,6 +18,7 @@ export async function createServices(settings: Settings, logger: Logger): Promis
     planNames: () => planNames.load(),
     openTenant: (portal, secret) => createTenantReader(portal, secret, settings),
     runQueue: createRunQueue(settings),
+    audit: createAuditTrail(settings),
     logger,
     now: () => new Date(),
   };

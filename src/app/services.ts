@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../audit/trail';
 import type { Settings } from '../config/settings';
 import { loadSettings } from '../config/settings';
 import type { PortalRecord } from '../domain/records';
@@ -28,6 +29,8 @@ export interface Services {
   /** A reader for one run of one portal. */
   openTenant(portal: PortalRecord, secret: PortalSecret): TenantReader;
   runQueue: RunQueue;
+  /** Who changed what (src/audit). */
+  audit: AuditTrail;
   logger: Logger;
   now(): Date;
 }
