@@ -24,7 +24,7 @@ async function handshake(cert: string, key: string, servername: string, trusted?
   const server = https.createServer({ cert, key }, (_req, res) => res.end('ok'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    return await new Promise<string>((resolve, reject) => {
+    return await new Promise<string>((resolve) => {
       https
         .get(
           {

@@ -143,6 +143,17 @@ export const licenses = {
   unlink: (id, contactId) => api('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
 };
 
+export const session = {
+  /** Who is signed in: { name, objectId?, roles, authMode }. */
+  me: () => api('GET', '/api/me'),
+};
+
+export const audit = {
+  /** One page, newest first: { items, continuationToken? }. */
+  list: (continuationToken) =>
+    api('GET', `/api/audit?limit=50${continuationToken ? `&continuationToken=${enc(continuationToken)}` : ''}`),
+};
+
 export const contacts = {
   /** Contacts holding the address (the API may answer with one contact or a list). */
   find: async (email) => {
