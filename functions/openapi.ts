@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 // The composition root registers how the services are made (in Azure nothing else does before a request).
 import '../src/app/compose';
 import { openApiController } from '../src/api/controllers';

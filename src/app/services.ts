@@ -5,6 +5,7 @@ import type { TenantReader } from '../graph/types';
 import type { Ledger } from '../ledger/types';
 import type { RunQueue } from '../runs/message';
 import type { PortalSecret, SecretStore } from '../secrets/types';
+import { withTelemetry } from '../telemetry';
 
 /** Structured log lines; properties become customDimensions in Application Insights. Never pass a secret. */
 export interface Logger {
@@ -59,7 +60,7 @@ export function getServices(): Promise<Services> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     if (!factory) require('./compose');
     if (!factory) throw new Error('No services factory registered.');
-    const made = factory(loadSettings(process.env), consoleLogger);
+    const made = factory(loadSettings(process.env), withTelemetry(consoleLogger));
     // A failed start (e.g. bad settings) must not stick: the next invocation tries again.
     made.catch(() => {
       if (current === made) current = undefined;

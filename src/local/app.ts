@@ -9,6 +9,7 @@ import { registeredFunctions } from '../host/registry';
 import { createPortal } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
 import { hostSettings, type HostSettings } from '../runs/hostSettings';
+import { startTelemetry, stopTelemetry, withTelemetry } from '../telemetry';
 import { startAzurite, type AzuriteInstance } from './azurite';
 import { startLocalHost, type HostLog, type LocalHost } from './host';
 import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN } from './simulator/demo';
@@ -203,6 +204,8 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     // The function modules and anything else reading the environment see the same settings.
     for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
     const settings = loadSettings(process.env);
+    // npm start started it already (src/telemetry/local.ts); this covers an app started in-process.
+    if (startTelemetry(process.env, 'local') !== 'off') cleanup.push(stopTelemetry);
 
     // ---- the simulated demo tenant
     let simulator: Simulator | undefined;
@@ -219,7 +222,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     const started: { host?: LocalHost } = {};
     let made: Services;
     try {
-      made = await (options.servicesFactory ?? createServices)(settings, loggerFrom(log));
+      made = await (options.servicesFactory ?? createServices)(settings, withTelemetry(loggerFrom(log)));
     } catch (error) {
       const reason = (error as { code?: string }).code ?? (error as Error).message;
       throw new LocalStartError(

@@ -2,6 +2,7 @@ import type { Services } from '../app/services';
 import type { ErrorCode } from '../domain/errors';
 import { lastRunSchema, type RunRecord } from '../domain/records';
 import { newQueuedRun } from '../sync/runSync';
+import { recordRunOutcome } from '../telemetry';
 import type { RunMessage } from './message';
 
 const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
@@ -59,5 +60,6 @@ export async function failPoisonedRun(
       : undefined,
   );
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
+  recordRunOutcome({ ...ids, trigger: run.trigger, attempt: attempts }, { status: 'failed', errorCode });
   return failed;
 }

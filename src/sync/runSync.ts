@@ -21,6 +21,7 @@ import { Reconciliation } from '../reconcile/reconcile';
 import type { RunMessage } from '../runs/message';
 import type { PortalSecret } from '../secrets/types';
 import { LARGE_TENANT_USERS, largeReadSlots } from './memoryBudget';
+import { traceStep } from '../telemetry';
 import { summarizePlan, type PlanSummary } from './summary';
 
 /** A lease outlives a crashed worker by at most this long; a live run renews it well before. */
@@ -266,10 +267,13 @@ async function reconcilePortal(
       const reconciliation = setupOf(plans, names, state, 'delta', delta.removedObjectIds);
       const lookup = reconciliation.addressesToLookUp(delta.users);
       const found = lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>();
-      const plan = reconciliation.addUsers(delta.users, found);
-      appendPlan(plan, reconciliation.finish());
+      const plan = traceStep('reconcile', () => {
+        const changes = reconciliation.addUsers(delta.users, found);
+        appendPlan(changes, reconciliation.finish());
+        return changes;
+      });
       plan.counts = reconciliation.currentCounts();
-      const applied = options.apply ? await ledger.applyPlan(plan, state) : undefined;
+      const applied = options.apply ? await traceStep('apply', () => ledger.applyPlan(plan, state)) : undefined;
       return {
         counts: plan.counts,
         conflicts: plan.conflicts.slice(0, MAX_CONFLICTS_KEPT),
@@ -307,7 +311,7 @@ async function reconcilePortal(
     const write = async (part: ChangePlan): Promise<void> => {
       for (const conflict of part.conflicts) if (conflicts.length < MAX_CONFLICTS_KEPT) conflicts.push(conflict);
       if (preview) truncated = appendPlan(preview, part, PREVIEW_MAX_ITEMS) || truncated;
-      else entitiesWritten += (await ledger.applyPlan(part, state, carry)).entitiesWritten;
+      else entitiesWritten += (await traceStep('apply', () => ledger.applyPlan(part, state, carry))).entitiesWritten;
     };
 
     // Licenses of new plans first (their counts come at the end), so no consumer names a missing license.
@@ -329,7 +333,7 @@ async function reconcilePortal(
       if (!addressIndex && lookup.size > ADDRESS_SCAN_THRESHOLD) addressIndex = await ledger.loadAddressIndex();
       const found =
         addressIndex ?? (lookup.size > 0 ? await ledger.findContactIdsByAddress(lookup) : new Map<string, string>());
-      await write(reconciliation.addUsers(users, found));
+      await write(traceStep('reconcile', () => reconciliation.addUsers(users, found)));
     };
     for await (const page of pages) {
       for (const user of page) buffer.push(user);
@@ -337,7 +341,7 @@ async function reconcilePortal(
     }
     await flush();
 
-    const last = reconciliation.finish();
+    const last = traceStep('reconcile', () => reconciliation.finish());
     if (!preview) {
       // The new licenses exist already: their final values (with counts) replace them.
       const created = new Set(newLicenses.map((license) => license.skuId));
