@@ -1,4 +1,5 @@
 import { AzureFunctionsInstrumentation } from '@azure/functions-opentelemetry-instrumentation';
+import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { shutdownAzureMonitor, useAzureMonitor } from '@azure/monitor-opentelemetry';
 import { metrics, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
@@ -14,6 +15,23 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 export type TelemetryMode = 'off' | 'functions' | 'local';
 
 let mode: TelemetryMode | undefined;
+
+/**
+ * Entra ID ingestion (infra sets `Authorization=AAD;ClientId=<identity>`, and Application Insights refuses keys):
+ * the exporter does not read this setting itself, so the app's managed identity is passed as its credential.
+ */
+export function ingestionCredential(authentication: string | undefined): TokenCredential | undefined {
+  const parts = new Map(
+    (authentication ?? '')
+      .split(';')
+      .map((part) => part.split('=').map((text) => text.trim()))
+      .filter((pair): pair is [string, string] => pair.length === 2)
+      .map(([key, value]) => [key.toLowerCase(), value]),
+  );
+  if (parts.get('authorization')?.toLowerCase() !== 'aad') return undefined;
+  const clientId = parts.get('clientid');
+  return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+}
 
 /** The distro's own calls (the VM metadata probe, its settings service) are not the app's dependencies. */
 function isSdkHousekeeping(hostname: string | null | undefined): boolean {
@@ -47,7 +65,11 @@ export function startTelemetry(env: NodeJS.ProcessEnv, wanted: Exclude<Telemetry
     ignoreOutgoingRequestHook: (request: { hostname?: string | null }) => isSdkHousekeeping(request.hostname),
   };
   useAzureMonitor({
-    azureMonitorExporterOptions: { connectionString, disableOfflineStorage: !inAzure },
+    azureMonitorExporterOptions: {
+      connectionString,
+      credential: ingestionCredential(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING),
+      disableOfflineStorage: !inAzure,
+    },
     // No sampling: every run's spans and log records are kept (a run is a handful of spans and lines).
     // tracesPerSecond would otherwise rate-limit traces to 5/s, and logs are sampled with their trace.
     samplingRatio: 1,
