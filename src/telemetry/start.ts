@@ -53,6 +53,8 @@ export function startTelemetry(env: NodeJS.ProcessEnv, wanted: Exclude<Telemetry
   if (!connectionString) return (mode = 'off');
   const inAzure = wanted === 'functions';
   env.OTEL_SERVICE_NAME ??= env.WEBSITE_SITE_NAME ?? 'm365-license-sync';
+  // The distro would otherwise turn the Azure SDKs' own warnings on, on the console.
+  env.APPLICATIONINSIGHTS_INSTRUMENTATION_LOGGING_LEVEL ??= 'ERROR';
   if (!inAzure) {
     // Not from someone's machine: Microsoft's SDK usage statistics and the SDK's remote settings, both of which
     // go to Microsoft endpoints besides the configured one.
@@ -77,7 +79,9 @@ export function startTelemetry(env: NodeJS.ProcessEnv, wanted: Exclude<Telemetry
     enableTraceBasedSamplingForLogs: false,
     enableLiveMetrics: inAzure,
     enablePerformanceCounters: inAzure,
-    instrumentationOptions: { http, azureSdk: { enabled: true } },
+    // Storage calls are traced as HTTP dependencies (with their status code). The Azure SDK's own spans would
+    // double them and record every expected 404 of a point read as an exception.
+    instrumentationOptions: { http, azureSdk: { enabled: false } },
   });
   // Ties each invocation to the host's trace and tells the host the worker sends its own telemetry (the local
   // host runs no @azure/functions hooks, so there it would do nothing).
