@@ -6,6 +6,7 @@ import { isCrossSiteWrite } from '../auth/origin';
 import { loadSettings } from '../config/settings';
 import { defineHttp, type HttpDefinition } from '../host/registry';
 import { invocationLogger } from '../runs/log';
+import { annotateRequest } from '../telemetry';
 import { ERROR_CODES, isAppError, type ErrorCode } from '../domain/errors';
 import { ConflictError, NotFoundError } from '../domain/ledger';
 import { InvalidInputError } from '../portals/errors';
@@ -103,6 +104,8 @@ export function httpHandler<E extends Endpoint>(
       services = { ...(await getServices()), logger: invocationLogger(context) };
       const access = authorize(services.settings.auth, request.headers, endpoint.role);
       if (!access.ok) throw new ApiError(access.status, access.code, access.message);
+      // The request's span names the caller by object id only (never a name).
+      annotateRequest({ objectId: access.principal.objectId });
       if (isCrossSiteWrite(request.method, request.url, request.headers)) {
         throw new ApiError(403, 'cross_site_request', 'Changes are accepted only from pages of this app (Origin).');
       }
