@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineQueue } from '../src/host/registry';
@@ -16,22 +17,22 @@ export const portalRunPoison = defineQueue({
   handler: async (message, context) => {
     const parsed = queueMessageSchema.safeParse(message);
     if (!parsed.success) {
-      context.error('Dropped a malformed poisoned run message', {
+      invocationLogger(context).error('Dropped a malformed poisoned run message', {
         problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message),
       });
       return;
     }
     if (isPurgeMessage(parsed.data)) {
       // The portal stays marked deleting (the page shows it); repeating the delete finishes the purge.
-      context.error('Gave up on the purge of a portal access; repeat its delete to finish it', {
+      invocationLogger(context).error('Gave up on the purge of a portal access; repeat its delete to finish it', {
         portalId: parsed.data.portalId,
       });
       return;
     }
-    const { portalId, runId } = parsed.data;
+    const { portalId, runId, trigger } = parsed.data;
     const services = await appServices();
     await failPoisonedRun(
-      { ...services, logger: invocationLogger(context, { portalId, runId }) },
+      { ...services, logger: invocationLogger(context, { portalId, runId, trigger }) },
       parsed.data,
       hostSettings().queues.maxDequeueCount,
     );

@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineQueue } from '../src/host/registry';
@@ -6,6 +7,7 @@ import { invocationLogger } from '../src/runs/log';
 import { isPurgeMessage, queueMessageSchema } from '../src/domain/runMessage';
 import { purgeFromQueue } from '../src/runs/purge';
 import { runSync } from '../src/sync/runSync';
+import { observeRun } from '../src/telemetry';
 
 /**
  * The queue worker: one message, one run of one portal (or the rest of a portal's purge). A transient failure
@@ -20,7 +22,7 @@ export const portalRun = defineQueue({
     const parsed = queueMessageSchema.safeParse(message);
     if (!parsed.success) {
       // Retrying cannot fix a malformed message: log it and let the host delete it.
-      context.error('Dropped a malformed run message', {
+      invocationLogger(context).error('Dropped a malformed run message', {
         problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message),
       });
       return;
@@ -31,13 +33,16 @@ export const portalRun = defineQueue({
       await purgeFromQueue({ ...services, logger: invocationLogger(context, { portalId }) }, portalId);
       return;
     }
-    const { portalId, runId } = parsed.data;
+    const { portalId, runId, trigger } = parsed.data;
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const { maxDequeueCount, visibilityTimeoutMs } = hostSettings().queues;
-    await runSync({ ...services, logger: invocationLogger(context, { portalId, runId }) }, parsed.data, {
-      dequeueCount,
-      maxDequeueCount,
-      retryDelayMs: visibilityTimeoutMs,
-    });
+    const ids = { portalId, runId, trigger, attempt: dequeueCount };
+    const run = parsed.data;
+    await observeRun(
+      { ...services, logger: invocationLogger(context, ids) },
+      ids,
+      (observed) => runSync(observed, run, { dequeueCount, maxDequeueCount, retryDelayMs: visibilityTimeoutMs }),
+      { licenses: () => services.ledger.licenses.list(portalId) },
+    );
   },
 });

@@ -7,6 +7,7 @@ import {
   type StorageQueueOutput,
   type Timer,
 } from '@azure/functions';
+import { withRequestTelemetry } from '../telemetry';
 
 /**
  * Every function of the app is declared here once. `define*` registers it with the Azure Functions host (which
@@ -53,9 +54,11 @@ export function registeredFunctions(): readonly FunctionDefinition[] {
 
 export function defineHttp(definition: Omit<HttpDefinition, 'kind'>): HttpDefinition {
   const def: HttpDefinition = { kind: 'http', ...definition };
-  definitions.push(def);
-  app.http(def.name, { route: def.route, methods: def.methods, authLevel: def.authLevel, handler: def.handler });
-  return def;
+  const handler = withRequestTelemetry(def.route, def.handler);
+  const traced: HttpDefinition = { ...def, handler };
+  definitions.push(traced);
+  app.http(def.name, { route: def.route, methods: def.methods, authLevel: def.authLevel, handler });
+  return traced;
 }
 
 export function runQueueOutput(queueName: string): StorageQueueOutput {
