@@ -17,10 +17,12 @@ import {
  */
 
 /**
- * A lease outlives a crashed worker by at most this long (shorter than the queue's retries take, so a retry of a
- * crashed attempt finds it free); a live run renews it every quarter of it.
+ * A lease outlives a crashed worker by at most this long (a retry of a crashed attempt waits that long at most);
+ * a live run renews it every quarter of it.
  */
-const LEASE_TTL_MS = 2 * 60_000;
+const LEASE_TTL_MS = 20_000;
+/** How often a retried attempt looks whether an earlier attempt of its run has let go of the lease. */
+const LEASE_POLL_MS = 1_000;
 
 export function lastRunOf(run: RunRecord): LastRun {
   const { id, trigger, status, queuedAt, startedAt, endedAt, counts, errorCode, errorMessage } = run;
@@ -177,4 +179,34 @@ export async function takeLease(
       await leases.release(portalId, holder).catch(() => undefined);
     },
   };
+}
+
+export type RunLease =
+  | { lease: PortalLease; waited: boolean }
+  /** Another holder keeps the lease: a purge (no run id), another run, or a live earlier attempt of this run. */
+  | { heldBy: string | undefined; heldByRun: string | undefined };
+
+/**
+ * The lease for one attempt of a run. An earlier attempt of the same run may still hold it: one that crashed
+ * (its lease expires within LEASE_TTL_MS) or one still at work (a duplicate delivery; it renews). This attempt
+ * waits for it to go, at most a little longer than a lease lives, then gives up (`heldBy`).
+ */
+export async function takeRunLease(
+  services: Services,
+  portalId: string,
+  runId: string,
+  attempt: number,
+  onRenewFailure: (error: Error) => void,
+): Promise<RunLease> {
+  const holder = attemptHolder(runId, attempt);
+  const deadline = Date.now() + LEASE_TTL_MS + 5 * LEASE_POLL_MS;
+  for (let waited = false; ; waited = true) {
+    const lease = await takeLease(services, portalId, holder, onRenewFailure);
+    if (lease) return { lease, waited };
+    const heldBy = await services.ledger.leases.holder(portalId);
+    const heldByRun = heldBy === undefined ? undefined : runIdOfHolder(heldBy);
+    if (heldBy !== undefined && (heldByRun !== runId || Date.now() > deadline)) return { heldBy, heldByRun };
+    if (Date.now() > deadline) return { heldBy, heldByRun };
+    await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+  }
 }

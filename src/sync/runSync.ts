@@ -4,15 +4,7 @@ import type { RunMessage } from '../domain/runMessage';
 import { newQueuedRun } from '../domain/runs';
 import type { RunRecord } from '../domain/records';
 import type { TenantReader } from '../domain/tenant';
-import {
-  attemptHolder,
-  gaveUpMessage,
-  lastRunOf,
-  recordOnPortal,
-  RunRecorder,
-  runIdOfHolder,
-  takeLease,
-} from '../runs/lifecycle';
+import { gaveUpMessage, lastRunOf, recordOnPortal, RunRecorder, takeRunLease } from '../runs/lifecycle';
 import { reconcilePortal } from './reconcilePortal';
 import { openTenant } from './tenantRead';
 
@@ -86,25 +78,34 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     return recorder.skip('A run that started after this one was queued has already synced this portal access.');
   }
 
-  const lease = await takeLease(services, portal.id, attemptHolder(run.id, attempt.dequeueCount), (error) =>
+  const taken = await takeRunLease(services, portal.id, run.id, attempt.dequeueCount, (error) =>
     logger.warn('lease renewal failed; the run stops before its next write', { ...log, error: error.message }),
   );
-  if (!lease) {
-    const other = await ledger.leases.holder(portal.id);
-    const otherRun = other === undefined ? undefined : runIdOfHolder(other);
-    if (other !== undefined && otherRun === undefined) {
+  if (!('lease' in taken)) {
+    const { heldBy, heldByRun } = taken;
+    if (heldBy !== undefined && heldByRun === undefined) {
       logger.info('run dropped: the portal access is being deleted', log);
       return { ...run, status: 'skipped', skippedReason: 'The portal access is being deleted.' };
     }
-    if (otherRun === run.id) {
-      // Another delivery of this same message is still at work (its message became visible again): this one
-      // writes nothing and the queue delivers it again later, when that one has finished or its lease expired.
+    if (heldByRun === run.id) {
+      // Another delivery of this same message is still at work (it keeps renewing): this one writes nothing and
+      // the queue delivers it again later.
       logger.warn('another attempt of this run holds the portal; retried later', log);
       throw new AppError('run_in_progress', { transient: true, detail: 'another attempt of this run is at work' });
     }
-    logger.info('run skipped', { ...log, reason: 'overlap', runningRunId: otherRun });
+    logger.info('run skipped', { ...log, reason: 'overlap', runningRunId: heldByRun });
     // The portal's last run stays the one in progress (the next fan-out must see the portal busy).
-    return recorder.skip(`Another run of this portal access was in progress${otherRun ? ` (run ${otherRun})` : ''}.`);
+    return recorder.skip(`Another run of this portal access was in progress${heldByRun ? ` (run ${heldByRun})` : ''}.`);
+  }
+  const { lease } = taken;
+  if (taken.waited) {
+    // An earlier attempt of this run held the portal: it may have finished the run meanwhile.
+    const latest = await ledger.runs.get(message.portalId, message.runId).catch(() => undefined);
+    if (latest && (latest.status === 'succeeded' || latest.status === 'failed' || latest.status === 'skipped')) {
+      await lease.release();
+      logger.info('run already finished by an earlier attempt; duplicate delivery ignored', log);
+      return latest;
+    }
   }
   // Read again under the lease: a purge may have started (or finished) since the first read.
   const current = await ledger.portals.get(portal.id).catch(async (error: unknown) => {
