@@ -4,26 +4,27 @@ import { changePortal, createPortal, deletePortal, getPortal, listPortals } from
 import { queueRun } from '../runs/enqueue';
 import { previewSync, verifyPortal } from '../sync/runSync';
 import type { Controller } from './http';
-import type {
-  changePortalEndpoint,
-  createContactEndpoint,
-  createPortalEndpoint,
-  deletePortalEndpoint,
+import {
   findContactsEndpoint,
-  getLicenseEndpoint,
-  getPortalEndpoint,
-  getRunEndpoint,
-  linkConsumerEndpoint,
   listConsumersEndpoint,
   listLicensesEndpoint,
   listPortalsEndpoint,
   listRunsEndpoint,
-  openApiEndpoint,
-  syncPortalEndpoint,
-  unlinkConsumerEndpoint,
-  verifyPortalEndpoint,
+  type changePortalEndpoint,
+  type createContactEndpoint,
+  type createPortalEndpoint,
+  type deletePortalEndpoint,
+  type getLicenseEndpoint,
+  type getPortalEndpoint,
+  type getRunEndpoint,
+  type linkConsumerEndpoint,
+  type openApiEndpoint,
+  type syncPortalEndpoint,
+  type unlinkConsumerEndpoint,
+  type verifyPortalEndpoint,
 } from './endpoints';
 import * as ledger from './ledger';
+import { listController } from './lists';
 import { openApiDocument } from './openapi';
 import type { PortalView } from './schemas';
 
@@ -37,9 +38,8 @@ export function portalView(portal: PortalRecord): PortalView {
   return { ...portal, ...(portal.authKind === 'password' ? { legacy: true as const } : {}) };
 }
 
-export const listPortalsController: Controller<typeof listPortalsEndpoint> = async (_input, services) => ({
-  status: 200,
-  body: { items: (await listPortals(services)).map(portalView) },
+export const listPortalsController = listController(listPortalsEndpoint, async function* (_input, services) {
+  yield (await listPortals(services)).map(portalView);
 });
 
 export const createPortalController: Controller<typeof createPortalEndpoint> = async ({ body }, services) => ({
@@ -76,9 +76,8 @@ export const syncPortalController: Controller<typeof syncPortalEndpoint> = async
   return { status: 202, body: { runId: run.id } };
 };
 
-export const listRunsController: Controller<typeof listRunsEndpoint> = async ({ params, query }, services) => ({
-  status: 200,
-  body: { items: await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50) },
+export const listRunsController = listController(listRunsEndpoint, async function* ({ params, query }, services) {
+  yield await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50);
 });
 
 export const getRunController: Controller<typeof getRunEndpoint> = async ({ params }, services) => ({
@@ -86,9 +85,8 @@ export const getRunController: Controller<typeof getRunEndpoint> = async ({ para
   body: await ledger.getRun(services, params.id, params.runId),
 });
 
-export const listLicensesController: Controller<typeof listLicensesEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: { items: await ledger.listLicenses(services, query.portalId) },
+export const listLicensesController = listController(listLicensesEndpoint, async function* ({ query }, services) {
+  yield await ledger.listLicenses(services, query.portalId);
 });
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
@@ -96,10 +94,10 @@ export const getLicenseController: Controller<typeof getLicenseEndpoint> = async
   body: await ledger.getLicense(services, params.id),
 });
 
-export const listConsumersController: Controller<typeof listConsumersEndpoint> = async ({ params }, services) => ({
-  status: 200,
-  body: { items: await ledger.listConsumers(services, params.id) },
-});
+/** Page by page from storage: a license with 100,000 consumers downloads as CSV without being held whole. */
+export const listConsumersController = listController(listConsumersEndpoint, ({ params }, services) =>
+  ledger.consumerPages(services, params.id),
+);
 
 export const linkConsumerController: Controller<typeof linkConsumerEndpoint> = async ({ params, body }, services) => ({
   status: 201,
@@ -111,9 +109,8 @@ export const unlinkConsumerController: Controller<typeof unlinkConsumerEndpoint>
   return { status: 204 };
 };
 
-export const findContactsController: Controller<typeof findContactsEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: { items: await ledger.findContacts(services, query.email) },
+export const findContactsController = listController(findContactsEndpoint, async function* ({ query }, services) {
+  yield await ledger.findContacts(services, query.email);
 });
 
 export const createContactController: Controller<typeof createContactEndpoint> = async ({ body }, services) => ({

@@ -18,6 +18,8 @@ import { MAX_BODY_BYTES, type ErrorResponse, type FieldError } from './schemas';
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** A response that is not JSON (a CSV file, src/api/lists.ts), sent as it is: it checks its rows itself. */
+  raw?: HttpResponseInit;
 }
 
 export type Controller<E extends Endpoint> = (input: EndpointInput<E>, services: Services) => Promise<ApiResult>;
@@ -177,6 +179,7 @@ function tooLarge(): ApiError {
 function respond(endpoint: Endpoint, result: ApiResult): HttpResponseInit {
   const spec = endpoint.responses[result.status];
   if (!spec) throw new ResponseMismatchError(`${endpoint.name} answered ${result.status}, which it does not declare`);
+  if (result.raw) return result.raw;
   if (!spec.schema) return { status: result.status };
   const parsed = spec.schema.safeParse(result.body);
   if (!parsed.success) {

@@ -7,6 +7,7 @@ import {
 import type { ZodObject } from 'zod';
 import { openApiPath, type Endpoint, type ResponseSpec } from './endpoint';
 import { endpoints } from './endpoints';
+import { csvFileSchema, isListEndpoint } from './lists';
 import { errorResponseSchema } from './schemas';
 
 /**
@@ -38,7 +39,13 @@ function responsesOf(endpoint: Endpoint): Record<string, ResponseConfig> {
   };
   for (const [status, spec] of Object.entries(all)) {
     responses[status] = spec.schema
-      ? { description: spec.description, content: { 'application/json': { schema: spec.schema } } }
+      ? {
+          description: spec.description,
+          content: {
+            'application/json': { schema: spec.schema },
+            ...(status === '200' && isListEndpoint(endpoint) ? { 'text/csv': { schema: csvFileSchema } } : {}),
+          },
+        }
       : { description: spec.description };
   }
   return responses;

@@ -10,6 +10,7 @@ import {
   runCountsSchema,
   runRecordSchema,
 } from '../domain/records';
+import { listQuery } from './lists';
 
 /** C0 controls and DEL, which never belong in a name. */
 function hasControlCharacter(value: string): boolean {
@@ -304,7 +305,7 @@ export const deleteQuery = z.strictObject({
 export const syncQuery = z.strictObject({
   dryRun: booleanQuery.meta({ description: '`true`: compute and return the plan of changes now, write nothing.' }),
 });
-export const runListQuery = z.strictObject({
+export const runListQuery = listQuery({
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
@@ -312,6 +313,8 @@ export const runListQuery = z.strictObject({
     .optional()
     .meta({ description: 'At most this many runs (1-200, default 50).' }),
 });
-export const licenseListQuery = z.strictObject({ portalId: idSchema.optional() });
-export const contactFindQuery = z.strictObject({ email: emailSchema });
+export const licenseListQuery = listQuery({ portalId: idSchema.optional() });
+export const contactFindQuery = listQuery({ email: emailSchema });
+export const consumerListQuery = listQuery({});
+export const portalListQuery = listQuery({});
 export const emptyQuery = z.strictObject({});

@@ -32,6 +32,7 @@ import {
   mapConcurrent,
   MAX_BATCH,
   queryAll,
+  queryPages,
   READ_CONCURRENCY,
   ScopedStats,
   submitInBatches,
@@ -354,12 +355,19 @@ export class TableLedgerRepository implements LedgerRepository {
   }
 
   async listConsumers(licenseId: string): Promise<ConsumerRecord[]> {
+    const all: ConsumerRecord[] = [];
+    for await (const page of this.consumerPages(licenseId)) all.push(...page);
+    return all;
+  }
+
+  async *consumerPages(licenseId: string): AsyncGenerator<ConsumerRecord[]> {
     const parts = parseLicenseId(licenseId);
-    if (!parts) return [];
+    if (!parts) return;
     const range = consumerRowKeyRange(parts.skuId);
     const filter = `${partitionFilter(encodeKey(parts.portalId))} and RowKey ge ${odataString(range.from)} and RowKey lt ${odataString(range.to)}`;
-    const rows = await queryAll(this.tables.consumers, filter, this.stats);
-    return rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
+    for await (const rows of queryPages(this.tables.consumers, filter, this.stats)) {
+      yield rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
+    }
   }
 
   async getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined> {

@@ -122,10 +122,20 @@ export async function forEachPage<T extends object>(
   visit: (rows: TableEntityResult<T>[]) => void,
   select?: string[],
 ): Promise<void> {
+  for await (const page of queryPages<T>(client, filter, stats, select)) visit(page);
+}
+
+/** The pages of a query as they arrive; the next is read only when the caller asks for it. */
+export async function* queryPages<T extends object>(
+  client: TableClient,
+  filter: string | undefined,
+  stats: LedgerStats,
+  select?: string[],
+): AsyncGenerator<TableEntityResult<T>[]> {
   const queryOptions = { ...(filter ? { filter } : {}), ...(select ? { select } : {}) };
   for await (const page of client.listEntities<T>({ queryOptions }).byPage({ maxPageSize: PAGE_SIZE })) {
     stats.entitiesRead += page.length;
-    visit(page);
+    yield page;
   }
 }
 

@@ -41,6 +41,7 @@ export interface CallResult {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   text: string;
+  headers: Headers;
 }
 
 export interface ApiHarness {
@@ -137,8 +138,15 @@ export async function startApi(
       throw new Error(
         `${method} ${route} answered ${response.status}, which the OpenAPI document does not list: ${text}`,
       );
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (described.schema) {
+    const csv = response.headers.get('content-type')?.startsWith('text/csv') ?? false;
+    if (csv && !described.csv)
+      throw new Error(
+        `${method} ${route} answered ${response.status} as CSV, which the OpenAPI document does not list`,
+      );
+    const parsed: unknown = text && !csv ? JSON.parse(text) : undefined;
+    if (csv) {
+      // The CSV's own tests check its content.
+    } else if (described.schema) {
       const problems = validate(doc, described.schema, parsed);
       if (problems.length)
         throw new Error(
@@ -148,7 +156,7 @@ export async function startApi(
       throw new Error(`${method} ${route} ${response.status} has a body the document does not describe`);
     }
     checked.push(`${method} ${route} ${response.status}`);
-    return { status: response.status, body: parsed, text };
+    return { status: response.status, body: parsed, text, headers: response.headers };
   }
 
   return { settings, services, logs, bodies, checked, call };
