@@ -123,7 +123,8 @@ export async function startApi(
     });
     const init = await definition.handler(request, context);
     const response = init instanceof HttpResponse ? init : new HttpResponse(init);
-    const text = await response.text();
+    // Not response.text(): it drops a leading BOM, which a CSV response must carry.
+    const text = Buffer.from(await response.arrayBuffer()).toString('utf8');
     bodies.push(text);
     if (response.status >= 500 && !options.allowServerError) {
       throw new Error(
