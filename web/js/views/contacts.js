@@ -1,5 +1,6 @@
 // Find a contact by any of its addresses; create one by hand.
 import { contacts as contactsApi, portals as portalsApi } from '../api.js';
+import { downloadLink } from '../download.js';
 import { alertBox, badge, h, replaceChildren, timeEl, uid } from '../dom.js';
 import { errorBox, pageHeader } from './common.js';
 
@@ -105,7 +106,10 @@ export async function contactsView(ctx) {
       replaceChildren(
         results,
         found.length
-          ? found.map((c) => contactCard(c, portalName))
+          ? [
+              ...found.map((c) => contactCard(c, portalName)),
+              h('p', null, downloadLink(`/api/contacts?email=${encodeURIComponent(email)}`, 'contacts')),
+            ]
           : alertBox('info', null, h('p', null, 'No contact holds the address ', h('strong', null, email), '.')),
       );
       if (found.length === 0) results.append(createForm(email));

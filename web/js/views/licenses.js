@@ -2,6 +2,7 @@
 import { ApiError, contacts as contactsApi, licenses as licensesApi, portals as portalsApi } from '../api.js';
 import { alertBox, badge, button, formatNumber, h, replaceChildren, timeEl, uid } from '../dom.js';
 import { availableVsAssignedChart } from '../chart.js';
+import { downloadLink } from '../download.js';
 import { errorBox, errorText, loading, pageHeader } from './common.js';
 import { accountFlags, howAssigned } from './preview.js';
 
@@ -156,6 +157,7 @@ export async function licenseListView(ctx) {
           ' ',
           h('span', { class: 'count' }, formatNumber(sorted.length)),
         ),
+        downloadLink(`/api/licenses${portalFilter ? `?portalId=${encodeURIComponent(portalFilter)}` : ''}`, 'licenses'),
       ),
       h(
         'div',
@@ -353,6 +355,7 @@ export async function licenseDetailView(ctx) {
           ' ',
           h('span', { class: 'count' }, formatNumber(consumers.length)),
         ),
+        downloadLink(`/api/licenses/${encodeURIComponent(id)}/consumers`, 'consumers'),
       ),
       consumers.length === 0
         ? h('p', { class: 'empty-inline' }, 'Nobody is linked to this license.')

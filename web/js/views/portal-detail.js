@@ -1,5 +1,6 @@
 // One portal access: its settings, the run going on now (with progress), and its run history.
 import { portals } from '../api.js';
+import { downloadLink } from '../download.js';
 import { alertBox, badge, button, formatDuration, formatNumber, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import {
   AUTH_LABELS,
@@ -290,6 +291,7 @@ export async function portalDetailView(ctx) {
         { class: 'card-header' },
         h('h2', { id: 'history-title' }, 'Run history'),
         h('p', { class: 'muted' }, 'Newest first, including the scheduled runs.'),
+        downloadLink(`/api/portals/${encodeURIComponent(portal.id)}/runs`, 'run history'),
       ),
       skipNote ? h('p', { class: 'skip-note', id: 'schedule-note' }, skipNote) : null,
       runs.length === 0

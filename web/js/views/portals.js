@@ -1,4 +1,5 @@
 import { portals } from '../api.js';
+import { downloadLink } from '../download.js';
 import { button, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import { CLOUD_SHORT, countsSummary, credentialText, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
@@ -181,6 +182,7 @@ export async function portalListView(ctx) {
       h(
         'div',
         { class: 'card table-card' },
+        h('div', { class: 'card-header' }, downloadLink('/api/portals', 'portal accesses')),
         h(
           'div',
           { class: 'table-scroll' },

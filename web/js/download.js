@@ -1,0 +1,27 @@
+// "Download CSV" on every table: a plain link to the list's `?format=csv`, so the browser saves the file as
+// the API streams it (the API names it, e.g. licenses-2026-11-29.csv) instead of this page holding it whole.
+import { storedKey } from './api.js';
+import { h } from './dom.js';
+
+/** The URL of a list as CSV: its path and filters, plus format=csv. */
+export function csvUrl(path) {
+  return `${path}${path.includes('?') ? '&' : '?'}format=csv`;
+}
+
+/** A link that downloads the list at `path` (e.g. `/api/licenses?portalId=x`) as a CSV file. */
+export function downloadLink(path, what) {
+  const href = csvUrl(path);
+  const link = h(
+    'a',
+    { class: 'btn btn-small download-csv', href, download: '', 'aria-label': `Download ${what} as CSV` },
+    'Download CSV',
+  );
+  // A link cannot send the x-functions-key header; the Functions host also takes the key as ?code=. It is
+  // added only for the click, so the key never sits in the page's markup.
+  link.addEventListener('click', () => {
+    const key = storedKey();
+    link.href = key ? `${href}&code=${encodeURIComponent(key)}` : href;
+    setTimeout(() => (link.href = href));
+  });
+  return link;
+}
