@@ -23,6 +23,8 @@ import { malformedStrings, NOT_WELL_FORMED } from './text';
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** A response that is not JSON (a CSV file, src/api/lists.ts), sent as it is: it checks its rows itself. */
+  raw?: { headers: Record<string, string>; body: HttpResponseInit['body'] };
 }
 
 export type Controller<E extends Endpoint> = (input: EndpointInput<E>, services: Services) => Promise<ApiResult>;
@@ -222,6 +224,9 @@ function tooLarge(): ApiError {
 function respond(endpoint: Endpoint, result: ApiResult): HttpResponseInit {
   const spec = endpoint.responses[result.status];
   if (!spec) throw new ResponseMismatchError(`${endpoint.name} answered ${result.status}, which it does not declare`);
+  // A file (a CSV export) goes out as the controller made it, with the headers every answer carries.
+  if (result.raw)
+    return { ...result.raw, status: result.status, headers: { ...result.raw.headers, ...SECURITY_HEADERS } };
   if (!spec.schema) return { status: result.status, headers: { ...SECURITY_HEADERS } };
   const parsed = spec.schema.safeParse(result.body);
   if (!parsed.success) {
