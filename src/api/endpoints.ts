@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectPortalEndpoint, consentCallbackEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import {
   consumerLinkSchema,
@@ -330,6 +331,8 @@ export const endpoints: readonly Endpoint[] = [
   changePortalEndpoint,
   deletePortalEndpoint,
   verifyPortalEndpoint,
+  connectPortalEndpoint,
+  consentCallbackEndpoint,
   syncPortalEndpoint,
   listRunsEndpoint,
   getRunEndpoint,

@@ -4,7 +4,7 @@ import type { PortalRecord } from '../domain/records';
 import type { TenantReader } from '../graph/types';
 import type { Ledger } from '../ledger/types';
 import type { RunQueue } from '../runs/message';
-import type { PortalSecret, SecretStore } from '../secrets/types';
+import type { PortalCredential, SecretStore } from '../secrets/types';
 
 /** Structured log lines; properties become customDimensions in Application Insights. Never pass a secret. */
 export interface Logger {
@@ -26,7 +26,7 @@ export interface Services {
   /** Loads (or reuses the cached) product-names list. */
   planNames(): Promise<PlanNames>;
   /** A reader for one run of one portal. */
-  openTenant(portal: PortalRecord, secret: PortalSecret): TenantReader;
+  openTenant(portal: PortalRecord, secret: PortalCredential): TenantReader;
   runQueue: RunQueue;
   logger: Logger;
   now(): Date;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { federationEnv, federationSettings, type FederationSettings } from './federation';
 
 /**
  * Operator settings: app settings in Azure, environment variables locally. Never API input: a portal can never
@@ -37,6 +38,7 @@ const envSchema = z.object({
     .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,50}$/)
     .default('portal-runs'),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
+  ...federationEnv,
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),
 });
 
@@ -66,6 +68,8 @@ export interface Settings {
   port: number;
   /** Client id of the app's user-assigned managed identity (Key Vault, storage). */
   managedIdentityClientId?: string;
+  /** Secretless tenants: the multi-tenant app, the managed identity it trusts, and this app's public URL. */
+  federation: FederationSettings;
   /** Set only by the local host: where the simulated demo tenant answers. */
   simulator?: { authorityHost: string; graphEndpoint: string };
 }
@@ -109,5 +113,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     demo: e.LICENSE_SYNC_DEMO === 'on',
     port: e.PORT,
     managedIdentityClientId: e.AZURE_CLIENT_ID,
+    federation: federationSettings(e),
   };
 }

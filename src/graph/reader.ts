@@ -3,7 +3,7 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import { AppError } from '../domain/errors';
 import type { PortalRecord } from '../domain/records';
-import type { PortalSecret } from '../secrets/types';
+import type { PortalCredential } from '../secrets/types';
 import { createGraphClient, type GraphRetryOptions } from './client';
 import { endpointsFor, type CloudEndpoints } from './clouds';
 import { createCredential, probeTenant, type CredentialOptions } from './credentials';
@@ -46,12 +46,15 @@ const DELTA_GONE_CODES = new Set(['syncStateNotFound', 'syncStateInvalid', 'resy
 /** Reads one tenant for one run: plans, then users a page at a time (full or delta). Counts its own requests. */
 export function createTenantReader(
   portal: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>,
-  secret: PortalSecret,
+  secret: PortalCredential,
   settings: Settings,
   options: TenantReaderOptions = {},
 ): TenantReader {
   const endpoints = endpointsFor(portal.cloud, settings);
-  const credential = createCredential(portal.tenantId, portal.clientId, secret, endpoints, options.signIn);
+  const credential = createCredential(portal.tenantId, portal.clientId, secret, endpoints, {
+    ...options.signIn,
+    federated: { federation: settings.federation, cloud: portal.cloud, ...options.signIn?.federated },
+  });
   const stats: GraphCallStats = { graphRequests: 0, throttledRetries: 0 };
   const client = createGraphClient(credential, endpoints, stats, options.retry);
   const pageSize = Math.min(999, Math.max(1, options.pageSize ?? 999));

@@ -257,6 +257,8 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     });
     started.host = host;
     cleanup.push(() => host.stop());
+    // The consent redirect comes back to where this host really listens (PORT may have been 0).
+    if (!env.LICENSE_SYNC_PUBLIC_URL) settings.federation.publicUrl = host.url.replace(/\/+$/, '');
 
     // ---- the demo portal, when the store is empty
     let demo: LocalApp['demo'];

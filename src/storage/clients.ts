@@ -20,6 +20,8 @@ export const TABLES = {
   userLinks: 'userlinks',
   runs: 'runs',
   leases: 'leases',
+  /** Pending "Connect a tenant" consents: single-use states, kept at most an hour. */
+  consentStates: 'consentstates',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

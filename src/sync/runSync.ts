@@ -19,7 +19,7 @@ import type { ApplyCarry, PortalLedgerState } from '../ledger/types';
 import { appendPlan, emptyPlan, type ChangePlan } from '../reconcile/plan';
 import { Reconciliation } from '../reconcile/reconcile';
 import type { RunMessage } from '../runs/message';
-import type { PortalSecret } from '../secrets/types';
+import type { PortalCredential } from '../secrets/types';
 import { LARGE_TENANT_USERS, largeReadSlots } from './memoryBudget';
 import { summarizePlan, type PlanSummary } from './summary';
 
@@ -145,7 +145,9 @@ export function newQueuedRun(portalId: string, trigger: RunTrigger, now: Date, i
   };
 }
 
-async function loadSecret(services: Services, portal: PortalRecord): Promise<PortalSecret> {
+async function loadSecret(services: Services, portal: PortalRecord): Promise<PortalCredential> {
+  // A federated portal has no secret: the managed identity signs it in.
+  if (portal.authKind === 'federated') return { kind: 'federated' };
   const secret = await services.secrets.get(portal.id);
   if (!secret) throw new AppError('secret_missing');
   return secret;

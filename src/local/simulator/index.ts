@@ -29,3 +29,10 @@ export {
   DEMO_CLIENT_SECRET,
 } from './demo';
 export { KNOWN_SKUS, skuIdOf } from './ids';
+export type {
+  SimConsentAnswer,
+  SimFederatedCredential,
+  SimManagedIdentity,
+  SimMultiTenantApp,
+  SimMultiTenantAppInput,
+} from './managedIdentity';
