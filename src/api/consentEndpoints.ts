@@ -40,6 +40,7 @@ export const consentCallbackQuery = z
   })
   .meta({ id: 'ConsentCallbackQuery' });
 
+/** Not in the OpenAPI document: a page for the browser, not an API route. */
 export const consentCallbackEndpoint = defineEndpoint({
   name: 'consentCallback',
   method: 'GET',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectPortalEndpoint, consentCallbackEndpoint } from './consentEndpoints';
+import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import {
   consumerLinkSchema,
@@ -332,7 +332,6 @@ export const endpoints: readonly Endpoint[] = [
   deletePortalEndpoint,
   verifyPortalEndpoint,
   connectPortalEndpoint,
-  consentCallbackEndpoint,
   syncPortalEndpoint,
   listRunsEndpoint,
   getRunEndpoint,

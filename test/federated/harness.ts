@@ -23,8 +23,11 @@ export interface FederatedWorld {
   call(method: string, route: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
   /** Follows the consent URL to the simulated consent page and back to the callback, without a browser. */
   consent(consentUrl: string): Promise<{ status: number; location?: string; text: string }>;
-  /** Waits for a portal's last run to end. */
-  lastRunOf(portalId: string): Promise<{ status: string; errorCode?: string; counts: Record<string, number> }>;
+  /** Waits for a portal's last run (or run `runId`) to end. */
+  lastRunOf(
+    portalId: string,
+    runId?: string,
+  ): Promise<{ status: string; errorCode?: string; counts: Record<string, number> }>;
   close(): Promise<void>;
 }
 
@@ -113,12 +116,12 @@ export async function startFederatedWorld(env: Record<string, string> = {}): Pro
     };
   };
 
-  const lastRunOf: FederatedWorld['lastRunOf'] = async (portalId) => {
+  const lastRunOf: FederatedWorld['lastRunOf'] = async (portalId, runId) => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const portal = await app.services.ledger.portals.get(portalId);
       const run = portal?.lastRun;
-      if (run && (run.status === 'succeeded' || run.status === 'failed')) return run;
+      if (run && (!runId || run.id === runId) && (run.status === 'succeeded' || run.status === 'failed')) return run;
       if (Date.now() > deadline)
         throw new Error(`No finished run of ${portalId}: ${JSON.stringify(run)}\n${logs.slice(-10).join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
