@@ -1,9 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalApp, type LocalApp } from '../../src/local/app';
-import { startSimulator, type SimTenant, type Simulator } from '../../src/local/simulator';
+import {
+  addOperator,
+  startSimulator,
+  type SimOperator,
+  type SimTenant,
+  type Simulator,
+} from '../../src/local/simulator';
 import { testTls } from '../support/env';
 
 /**
@@ -13,6 +19,7 @@ import { testTls } from '../support/env';
  */
 export interface FederatedWorld {
   simulator: Simulator;
+  operator: SimOperator;
   app: LocalApp;
   customer: SimTenant;
   homeTenantId: string;
@@ -33,10 +40,8 @@ export interface FederatedWorld {
 
 export async function startFederatedWorld(env: Record<string, string> = {}): Promise<FederatedWorld> {
   const simulator = await startSimulator(testTls());
-  const homeTenantId = randomUUID();
-  const identity = { clientId: randomUUID(), objectId: randomUUID() };
-  simulator.addManagedIdentity({ ...identity, tenantId: homeTenantId });
-  const multiTenantClientId = randomUUID();
+  const operator = addOperator(simulator);
+  const { homeTenantId, identity, multiTenantClientId } = operator;
   const customer = simulator.addTenant({
     displayName: 'Fabrikam',
     plans: [
@@ -64,28 +69,15 @@ export async function startFederatedWorld(env: Record<string, string> = {}): Pro
       LICENSE_SYNC_AUTHORITY_HOST: simulator.authorityHost,
       LICENSE_SYNC_GRAPH_ENDPOINT: simulator.graphEndpoint,
       LICENSE_SYNC_SKU_NAMES_URL: `${simulator.url}/product-names.csv`,
-      LICENSE_SYNC_MULTITENANT_CLIENT_ID: multiTenantClientId,
-      LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID: identity.clientId,
       LICENSE_SYNC_LOCAL_RETRY_DELAY: '0.2',
-      IDENTITY_ENDPOINT: simulator.identityEndpoint,
-      IDENTITY_HEADER: simulator.identityHeader,
+      ...operator.env(),
       ...env,
     },
     log: (level, text) => logs.push(`${level} ${text}`),
   });
   // Short waits while "propagating", so the tests of what never propagates stay quick.
   app.settings.federation.propagationDelayMs = 20;
-  simulator.addMultiTenantApp({
-    clientId: multiTenantClientId,
-    redirectUris: [`${app.url}/api/consent/callback`],
-    federatedCredentials: [
-      {
-        issuer: simulator.identityIssuer(homeTenantId),
-        subject: identity.objectId,
-        audiences: ['api://AzureADTokenExchange'],
-      },
-    ],
-  });
+  operator.setApp({ redirectUris: [`${app.url}/api/consent/callback`] });
 
   const call: FederatedWorld['call'] = async (method, route, body) => {
     const response = await fetch(`${app.url}${route}`, {
@@ -130,6 +122,7 @@ export async function startFederatedWorld(env: Record<string, string> = {}): Pro
 
   return {
     simulator,
+    operator,
     app,
     customer,
     homeTenantId,

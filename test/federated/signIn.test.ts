@@ -25,17 +25,9 @@ describe('a federated portal', () => {
   });
 
   const verify = (id = portalId) => world.call('POST', `/api/portals/${id}/verify`);
-  const fic = () => ({
-    issuer: world.simulator.identityIssuer(world.homeTenantId),
-    subject: world.identity.objectId,
-    audiences: ['api://AzureADTokenExchange'],
-  });
-  const setCredentials = (federatedCredentials: (ReturnType<typeof fic> & { activeAt?: number })[]) =>
-    world.simulator.addMultiTenantApp({
-      clientId: world.multiTenantClientId,
-      redirectUris: [`${world.app.url}/api/consent/callback`],
-      federatedCredentials,
-    });
+  const fic = () => world.operator.credential();
+  const setCredentials = (federatedCredentials: ReturnType<typeof fic>[]) =>
+    world.operator.setApp({ federatedCredentials });
 
   it("defaults to the operator's multi-tenant app and shows no secret", async () => {
     const portal = (await world.call('GET', `/api/portals/${portalId}`)).body;

@@ -125,6 +125,8 @@ export const portals = {
   list: async () => asList(await api('GET', '/api/portals'), 'portals'),
   get: (id) => api('GET', `/api/portals/${enc(id)}`),
   create: (body) => api('POST', '/api/portals', body),
+  /** Connect a tenant: `{ consentUrl, expiresAt }` of Microsoft's admin-consent page. */
+  connect: (body) => api('POST', '/api/portals/connect', body),
   update: (id, body) => api('PATCH', `/api/portals/${enc(id)}`, body),
   remove: (id, purge) => api('DELETE', `/api/portals/${enc(id)}${purge ? '?purge=true' : ''}`),
   verify: (id) => api('POST', `/api/portals/${enc(id)}/verify`),

@@ -21,6 +21,7 @@ export const AUTH_LABELS = {
   clientSecret: 'Client secret',
   certificate: 'Certificate',
   password: 'E-mail + password',
+  federated: 'Federated (no secret)',
 };
 
 export const TRIGGER_LABELS = {
@@ -74,14 +75,26 @@ export function portalBadges(portal) {
   ].filter(Boolean);
 }
 
+/** A credential expiring within this many days is shown in red. */
+const EXPIRY_WARNING_DAYS = 30;
+
 export function credentialText(portal) {
   const kind = AUTH_LABELS[portal.authKind] ?? portal.authKind;
+  const expires = portal.credentialExpiresAt ? Date.parse(portal.credentialExpiresAt) : NaN;
+  const soon = Number.isFinite(expires) && expires - Date.now() < EXPIRY_WARNING_DAYS * 86_400_000;
   return h(
     'span',
     null,
     kind,
-    portal.hasSecret === false
+    portal.hasSecret === false && portal.authKind !== 'federated'
       ? [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')]
+      : null,
+    Number.isFinite(expires)
+      ? h(
+          'span',
+          { class: `credential-expiry${soon ? ' error-text' : ''}`, dataset: { soon: String(soon) } },
+          ` · ${expires < Date.now() ? 'expired' : 'expires'} ${new Date(expires).toISOString().slice(0, 10)}`,
+        )
       : null,
   );
 }

@@ -36,3 +36,4 @@ export type {
   SimMultiTenantApp,
   SimMultiTenantAppInput,
 } from './managedIdentity';
+export { addOperator, type SimOperator } from './operator';

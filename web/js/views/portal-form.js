@@ -166,6 +166,13 @@ export async function portalFormView(ctx) {
         placeholder: secretPlaceholder,
         help: secretHelp('client secret'),
       }),
+      field({
+        label: 'Secret expires on (optional)',
+        name: 'secretExpiresAt',
+        type: 'date',
+        value: portal?.authKind === 'clientSecret' ? (portal.credentialExpiresAt ?? '').slice(0, 10) : '',
+        help: 'As shown under "Certificates & secrets" in Entra ID; the list turns red 30 days before.',
+      }),
     ),
     certificate: h(
       'div',
@@ -212,12 +219,26 @@ export async function portalFormView(ctx) {
         help: secretHelp('password'),
       }),
     ),
+    federated: h(
+      'div',
+      { class: 'kind-fields', dataset: { kind: 'federated' } },
+      h(
+        'p',
+        { class: 'muted' },
+        "No secret: this app signs in with its managed identity to the operator's multi-tenant app, which the tenant's administrator has consented to. Leave the client ID empty to use the configured multi-tenant app (LICENSE_SYNC_MULTITENANT_CLIENT_ID).",
+      ),
+    ),
   };
 
   const kindName = uid('kind');
   const kindRadios = Object.entries(AUTH_LABELS).map(([kind, label]) => {
     const id = `${kindName}-${kind}`;
-    const hint = { clientSecret: 'Recommended', certificate: 'Recommended', password: 'Legacy' }[kind];
+    const hint = {
+      clientSecret: 'Recommended',
+      certificate: 'Recommended',
+      password: 'Legacy',
+      federated: 'No secret',
+    }[kind];
     return h(
       'div',
       { class: 'radio' },
@@ -345,6 +366,7 @@ export async function portalFormView(ctx) {
       cloud: form.elements.cloud.value,
       authKind: form.elements.authKind.value,
       clientSecret: form.elements.clientSecret.value,
+      secretExpiresAt: form.elements.secretExpiresAt.value,
       certificate: form.elements.certificate.value.trim(),
       username: v('username'),
       password: form.elements.password.value,
@@ -361,11 +383,18 @@ export async function portalFormView(ctx) {
     };
     need('name', 'Enter a name.');
     need('tenantId', 'Enter the tenant ID or a verified domain.');
-    need('clientId', 'Enter the client ID of the app registration.');
+    if (val.authKind !== 'federated') need('clientId', 'Enter the client ID of the app registration.');
     const kindChanged = !editing || portal.authKind !== val.authKind || !portal.hasSecret;
     let auth = null;
-    if (val.authKind === 'clientSecret') {
-      if (val.clientSecret) auth = { kind: 'clientSecret', clientSecret: val.clientSecret };
+    if (val.authKind === 'federated') {
+      if (!editing || portal.authKind !== 'federated') auth = { kind: 'federated' };
+    } else if (val.authKind === 'clientSecret') {
+      if (val.clientSecret)
+        auth = {
+          kind: 'clientSecret',
+          clientSecret: val.clientSecret,
+          ...(val.secretExpiresAt ? { expiresAt: `${val.secretExpiresAt}T00:00:00Z` } : {}),
+        };
       else if (kindChanged) need('clientSecret', 'Enter the client secret.');
     } else if (val.authKind === 'certificate') {
       if (val.certificate) {
@@ -441,7 +470,7 @@ export async function portalFormView(ctx) {
       const body = {
         name: val.name,
         tenantId: val.tenantId,
-        clientId: val.clientId,
+        ...(val.clientId ? { clientId: val.clientId } : {}),
         cloud: val.cloud,
         autoSync: val.autoSync,
         active: verify ? false : val.active,

@@ -2,6 +2,7 @@ import { portals } from '../api.js';
 import { button, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import { CLOUD_SHORT, countsSummary, credentialText, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
+import { connectTenant } from './connect.js';
 
 /** The list shows the first sentence of a run's error; the portal's page shows all of it. */
 function firstSentence(text) {
@@ -41,13 +42,15 @@ function lastRunCell(portal) {
 export async function portalListView(ctx) {
   ctx.setTitle('Portal accesses');
   const { root } = ctx;
+  const connect = connectTenant(ctx);
   root.append(
     pageHeader({
       title: 'Portal accesses',
       intro:
         'One portal access per Microsoft 365 tenant. Active portal accesses with automatic sync on are synced at every scheduled run.',
-      actions: [h('a', { class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access')],
+      actions: [h('a', { class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access'), connect.button],
     }),
+    connect.form,
   );
   const body = h('div');
   root.append(body);
