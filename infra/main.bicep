@@ -45,6 +45,12 @@ param alertActionGroupId string = ''
 @description('Client id of the Entra app registration that signs administrators in to the API and page (App Service Authentication). Empty: no sign-in in front of the app (function keys still protect the API routes).')
 param authClientId string = ''
 
+@description('Client id of the operator\'s multi-tenant app registration whose federated credential trusts this app\'s identity: federated portals and "Connect a tenant" sign in with it (docs/deploy.md, "Secretless tenants"). Empty: not configured.')
+param multitenantClientId string = ''
+
+@description('Public address of the app, where Microsoft\'s admin-consent page sends the browser back. Empty: https://<the app\'s host name>.')
+param publicUrl string = ''
+
 @description('Most instances the app may scale out to.')
 @minValue(1)
 @maxValue(1000)
@@ -460,6 +466,10 @@ var appSettings = union(
     LICENSE_SYNC_KEY_VAULT_URL: vault.properties.vaultUri
     LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
     LICENSE_SYNC_QUEUE_NAME: runQueueName
+    // Secretless tenants: the multi-tenant app's federated credential trusts this identity (only a
+    // user-assigned identity can be trusted that way); its object id is the credential's subject.
+    LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID: appIdentity.properties.clientId
+    LICENSE_SYNC_FEDERATION_IDENTITY_OBJECT_ID: appIdentity.properties.principalId
     // The worker's JavaScript heap fits the instance (512 MB instance: 320 MB, as `npm run bench` measures): V8
     // collects garbage before the process outgrows the instance, instead of growing into memory it does not have.
     NODE_OPTIONS: '--max-old-space-size=${instanceMemoryMB * 5 / 8}'
@@ -467,7 +477,9 @@ var appSettings = union(
   // Optional settings are left out when empty: the code's defaults apply (an empty value would not be valid).
   empty(tablePrefix) ? {} : { LICENSE_SYNC_TABLE_PREFIX: tablePrefix },
   empty(authorityHostOverride) ? {} : { LICENSE_SYNC_AUTHORITY_HOST: authorityHostOverride },
-  empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride }
+  empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride },
+  empty(multitenantClientId) ? {} : { LICENSE_SYNC_MULTITENANT_CLIENT_ID: multitenantClientId },
+  empty(publicUrl) ? {} : { LICENSE_SYNC_PUBLIC_URL: publicUrl }
 )
 
 resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
@@ -534,6 +546,10 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.name
 output SERVICE_API_NAME string = functionApp.name
 output SERVICE_API_URI string = 'https://${functionApp.properties.defaultHostName}'
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = appIdentity.properties.clientId
+// What the multi-tenant app's federated credential and redirect URI need (docs/deploy.md, "Secretless tenants").
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = appIdentity.properties.principalId
+output FEDERATED_CREDENTIAL_ISSUER string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+output CONSENT_REDIRECT_URI string = '${empty(publicUrl) ? 'https://${functionApp.properties.defaultHostName}' : publicUrl}/api/consent/callback'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
 output LICENSE_SYNC_KEY_VAULT_URL string = vault.properties.vaultUri
 output APPLICATIONINSIGHTS_NAME string = appInsights.name
