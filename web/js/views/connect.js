@@ -10,7 +10,7 @@ const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'];
  * it. The tenant's admin signs in there and accepts; Microsoft then sends the browser back to the app, which
  * creates the portal access (federated: no secret) and shows its page.
  */
-export function connectTenant(ctx) {
+export function connectTenant(ctx, portalsShown = () => []) {
   const nameId = uid('connect-name');
   const cloudId = uid('connect-cloud');
   const messages = h('div', { class: 'form-messages' });
@@ -67,6 +67,10 @@ export function connectTenant(ctx) {
     type: 'button',
     id: 'connect-tenant',
     onClick: () => {
+      // The simulated tenant exists only in local runs; offer it only where one is in use (as the portal form).
+      const simulated = portalsShown().some((p) => p.cloud === 'simulated');
+      if (simulated && !cloudSelect.querySelector('option[value=simulated]'))
+        cloudSelect.append(h('option', { value: 'simulated' }, CLOUD_LABELS.simulated));
       form.hidden = false;
       nameInput.focus();
       if (!ctx.isActive()) form.hidden = true;

@@ -42,7 +42,7 @@ function lastRunCell(portal) {
 export async function portalListView(ctx) {
   ctx.setTitle('Portal accesses');
   const { root } = ctx;
-  const connect = connectTenant(ctx);
+  const connect = connectTenant(ctx, () => list ?? []);
   root.append(
     pageHeader({
       title: 'Portal accesses',
