@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAuditEndpoint, meEndpoint } from './access';
+import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import {
   consumerLinkSchema,
@@ -348,6 +349,7 @@ export const endpoints: readonly Endpoint[] = [
   changePortalEndpoint,
   deletePortalEndpoint,
   verifyPortalEndpoint,
+  connectPortalEndpoint,
   syncPortalEndpoint,
   listRunsEndpoint,
   getRunEndpoint,
