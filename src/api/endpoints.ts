@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAuditEndpoint, meEndpoint } from './access';
+import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import { defineListEndpoint } from './lists';
 import {
@@ -357,6 +358,7 @@ export const endpoints: readonly Endpoint[] = [
   changePortalEndpoint,
   deletePortalEndpoint,
   verifyPortalEndpoint,
+  connectPortalEndpoint,
   syncPortalEndpoint,
   listRunsEndpoint,
   getRunEndpoint,
