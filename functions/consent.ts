@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { consentCallbackHandler, connectPortalController } from '../src/api/consent';
 import { connectPortalEndpoint, consentCallbackPage } from '../src/api/consentEndpoints';
 import { defineApiRoute, definePageRoute } from '../src/api/http';
