@@ -6,29 +6,30 @@ import { queueRun } from '../runs/enqueue';
 import { previewSync } from '../sync/preview';
 import { verifyPortal } from '../sync/verify';
 import type { Controller } from './http';
-import type {
-  changePortalEndpoint,
-  createContactEndpoint,
-  createPortalEndpoint,
-  deletePortalEndpoint,
+import {
   findContactsEndpoint,
-  getLicenseEndpoint,
-  getPortalEndpoint,
-  getRunEndpoint,
-  linkConsumerEndpoint,
   listConsumersEndpoint,
   listLicensesEndpoint,
   listPortalsEndpoint,
   listRunsEndpoint,
-  openApiEndpoint,
-  syncPortalEndpoint,
-  unlinkConsumerEndpoint,
-  verifyPortalEndpoint,
+  type changePortalEndpoint,
+  type createContactEndpoint,
+  type createPortalEndpoint,
+  type deletePortalEndpoint,
+  type getLicenseEndpoint,
+  type getPortalEndpoint,
+  type getRunEndpoint,
+  type linkConsumerEndpoint,
+  type openApiEndpoint,
+  type syncPortalEndpoint,
+  type unlinkConsumerEndpoint,
+  type verifyPortalEndpoint,
 } from './endpoints';
 import * as ledger from './ledger';
+import { listController, pagedListController, type PageCursor } from './lists';
 import { openApiDocument } from './openapi';
-import { DEFAULT_PAGE_SIZE } from '../domain/paging';
-import { pageRequest, RUN_PAGE_SIZE, type PortalChange, type PortalCreate, type PortalView } from './schemas';
+import { DEFAULT_PAGE_SIZE, type PageRequest } from '../domain/paging';
+import { RUN_PAGE_SIZE, type PortalChange, type PortalCreate, type PortalView } from './schemas';
 
 /**
  * Controllers: one per route, each calling one use case and saying which status its outcome gets. Errors
@@ -40,10 +41,18 @@ export function portalView(portal: PortalRecord): PortalView {
   return { ...portal, ...(portal.authKind === 'password' ? { legacy: true as const } : {}) };
 }
 
-export const listPortalsController: Controller<typeof listPortalsEndpoint> = async ({ query }, services) => {
-  const page = await listPortals(services, pageRequest(query, DEFAULT_PAGE_SIZE));
-  return { status: 200, body: { ...page, items: page.items.map(portalView) } };
-};
+export const listPortalsController = pagedListController(listPortalsEndpoint, async (_input, services, cursor) => {
+  const page = await listPortals(services, pageOf(cursor, DEFAULT_PAGE_SIZE));
+  return { ...page, items: page.items.map(portalView) };
+});
+
+/** The page a list's query asks for; without `limit`, the list's own page size. */
+function pageOf(cursor: PageCursor, defaultLimit: number): PageRequest {
+  return {
+    limit: cursor.limit ?? defaultLimit,
+    ...(cursor.continuationToken !== undefined ? { continuationToken: cursor.continuationToken } : {}),
+  };
+}
 
 /** What the audit trail says of portal fields: values of the plain ones, only the kind of a credential. */
 function portalFields(fields: PortalChange | PortalCreate): string {
@@ -128,33 +137,28 @@ export const syncPortalController: Controller<typeof syncPortalEndpoint> = async
   return { status: 202, body: { runId: run.id } };
 };
 
-export const listRunsController: Controller<typeof listRunsEndpoint> = async ({ params, query }, services) => ({
-  status: 200,
-  body: await ledger.listRuns(services, params.id, pageRequest(query, RUN_PAGE_SIZE)),
-});
+export const listRunsController = pagedListController(listRunsEndpoint, ({ params }, services, cursor) =>
+  ledger.listRuns(services, params.id, pageOf(cursor, RUN_PAGE_SIZE)),
+);
 
 export const getRunController: Controller<typeof getRunEndpoint> = async ({ params }, services) => ({
   status: 200,
   body: await ledger.getRun(services, params.id, params.runId),
 });
 
-export const listLicensesController: Controller<typeof listLicensesEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: await ledger.listLicenses(services, query.portalId, pageRequest(query, DEFAULT_PAGE_SIZE)),
-});
+export const listLicensesController = pagedListController(listLicensesEndpoint, ({ query }, services, cursor) =>
+  ledger.listLicenses(services, query.portalId, pageOf(cursor, DEFAULT_PAGE_SIZE)),
+);
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
   status: 200,
   body: await ledger.getLicense(services, params.id),
 });
 
-export const listConsumersController: Controller<typeof listConsumersEndpoint> = async (
-  { params, query },
-  services,
-) => ({
-  status: 200,
-  body: await ledger.listConsumers(services, params.id, pageRequest(query, DEFAULT_PAGE_SIZE)),
-});
+/** Page by page from storage (a CSV export reads them all, a page of 1,000 at a time). */
+export const listConsumersController = pagedListController(listConsumersEndpoint, ({ params }, services, cursor) =>
+  ledger.listConsumers(services, params.id, pageOf(cursor, DEFAULT_PAGE_SIZE)),
+);
 
 const consumerTarget = (licenseId: string, contactId: string) => `licenses/${licenseId}/consumers/${contactId}`;
 
@@ -184,9 +188,8 @@ export const unlinkConsumerController: Controller<typeof unlinkConsumerEndpoint>
   return { status: 204 };
 };
 
-export const findContactsController: Controller<typeof findContactsEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: { items: await ledger.findContacts(services, query.email) },
+export const findContactsController = listController(findContactsEndpoint, async function* ({ query }, services) {
+  yield await ledger.findContacts(services, query.email);
 });
 
 export const createContactController: Controller<typeof createContactEndpoint> = async (

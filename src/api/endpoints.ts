@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { listAuditEndpoint, meEndpoint } from './access';
+import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
+import { defineListEndpoint } from './lists';
 import {
   consumerLinkSchema,
+  consumerListItemSchema,
   consumerListQuery,
   consumerListSchema,
   consumerParams,
@@ -58,7 +61,7 @@ const upstream: ResponseSpec = {
   schema: errorResponseSchema,
 };
 
-export const listPortalsEndpoint = defineEndpoint({
+export const listPortalsEndpoint = defineListEndpoint({
   name: 'portalsList',
   method: 'GET',
   route: 'api/portals',
@@ -69,6 +72,7 @@ export const listPortalsEndpoint = defineEndpoint({
   params: noParams,
   query: portalListQuery,
   body: undefined,
+  list: { file: 'portals', item: portalSchema },
   responses: { 200: { description: 'The portal accesses, by name.', schema: portalListSchema }, 400: bad() },
 });
 
@@ -198,7 +202,7 @@ export const syncPortalEndpoint = defineEndpoint({
   },
 });
 
-export const listRunsEndpoint = defineEndpoint({
+export const listRunsEndpoint = defineListEndpoint({
   name: 'runsList',
   method: 'GET',
   route: 'api/portals/{id}/runs',
@@ -209,6 +213,7 @@ export const listRunsEndpoint = defineEndpoint({
   params: portalParams,
   query: runListQuery,
   body: undefined,
+  list: { file: 'runs', item: runSchema },
   responses: {
     200: { description: 'The runs, newest first.', schema: runListSchema },
     400: bad(),
@@ -229,7 +234,7 @@ export const getRunEndpoint = defineEndpoint({
   responses: { 200: { description: 'The run.', schema: runSchema }, 400: bad(), 404: notFound('The run') },
 });
 
-export const listLicensesEndpoint = defineEndpoint({
+export const listLicensesEndpoint = defineListEndpoint({
   name: 'licensesList',
   method: 'GET',
   route: 'api/licenses',
@@ -240,6 +245,7 @@ export const listLicensesEndpoint = defineEndpoint({
   params: noParams,
   query: licenseListQuery,
   body: undefined,
+  list: { file: 'licenses', item: licenseSchema },
   responses: { 200: { description: 'The licenses, by name.', schema: licenseListSchema }, 400: bad() },
 });
 
@@ -256,7 +262,7 @@ export const getLicenseEndpoint = defineEndpoint({
   responses: { 200: { description: 'The license.', schema: licenseSchema }, 400: bad(), 404: notFound('The license') },
 });
 
-export const listConsumersEndpoint = defineEndpoint({
+export const listConsumersEndpoint = defineListEndpoint({
   name: 'consumersList',
   method: 'GET',
   route: 'api/licenses/{id}/consumers',
@@ -268,6 +274,7 @@ export const listConsumersEndpoint = defineEndpoint({
   params: licenseParams,
   query: consumerListQuery,
   body: undefined,
+  list: { file: 'consumers', item: consumerListItemSchema },
   responses: {
     200: { description: 'The consumers, sync-owned and hand-made.', schema: consumerListSchema },
     400: bad(),
@@ -311,7 +318,7 @@ export const unlinkConsumerEndpoint = defineEndpoint({
   },
 });
 
-export const findContactsEndpoint = defineEndpoint({
+export const findContactsEndpoint = defineListEndpoint({
   name: 'contactsFind',
   method: 'GET',
   route: 'api/contacts',
@@ -322,6 +329,7 @@ export const findContactsEndpoint = defineEndpoint({
   params: noParams,
   query: contactFindQuery,
   body: undefined,
+  list: { file: 'contacts', item: contactSchema },
   responses: {
     200: { description: 'The contact holding the address, if any.', schema: contactListSchema },
     400: bad(),
@@ -365,6 +373,7 @@ export const endpoints: readonly Endpoint[] = [
   changePortalEndpoint,
   deletePortalEndpoint,
   verifyPortalEndpoint,
+  connectPortalEndpoint,
   syncPortalEndpoint,
   listRunsEndpoint,
   getRunEndpoint,

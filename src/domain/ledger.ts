@@ -221,6 +221,8 @@ export interface LicenseGateway {
   listConsumers(licenseId: string): Promise<ConsumerRecord[]>;
   /** One page of a license's consumers (one storage query), from the cursor of the page before. */
   consumerPage(licenseId: string, limit: number, cursor?: Cursor): Promise<CursorPage<ConsumerRecord>>;
+  /** The same, a page of storage at a time (an export streams them on). */
+  consumerPages(licenseId: string): AsyncIterable<ConsumerRecord[]>;
   getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;
   /** Links by hand; ConflictError when the contact is already linked to the license. Updates `assigned`. */
   addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord>;

@@ -46,6 +46,10 @@ export interface QueueDefinition {
 
 export type FunctionDefinition = HttpDefinition | TimerDefinition | QueueDefinition;
 
+// Responses stream to the client as the handler writes them (a CSV export of a long list) instead of being
+// collected whole first; needs Functions host 4.28 or later. Request bodies are still read whole (64 KiB cap).
+app.setup({ enableHttpStream: true });
+
 const definitions: FunctionDefinition[] = [];
 
 export function registeredFunctions(): readonly FunctionDefinition[] {
