@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertEndpoints } from './alertEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import {
   consumerLinkSchema,
@@ -340,5 +341,6 @@ export const endpoints: readonly Endpoint[] = [
   unlinkConsumerEndpoint,
   findContactsEndpoint,
   createContactEndpoint,
+  ...alertEndpoints,
   openApiEndpoint,
 ] as readonly Endpoint[];

@@ -6,6 +6,8 @@ import { z } from 'zod';
  * point its credentials at an address of its own choosing.
  */
 export const DEFAULT_SCHEDULE = '0 0 * * * *';
+/** The daily pass of the alert rules that depend on the date (expiry, credentials, renewals). */
+export const DEFAULT_ALERTS_SCHEDULE = '0 30 5 * * *';
 export const DEFAULT_SKU_NAMES_URL =
   'https://download.microsoft.com/download/e/3/e/e3e9faf2-f28b-490a-9ada-c6089a1fc5b0/Product%20names%20and%20service%20plan%20identifiers%20for%20licensing.csv';
 
@@ -36,6 +38,12 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,50}$/)
     .default('portal-runs'),
+  LICENSE_SYNC_ALERTS_SCHEDULE: z.string().min(1).default(DEFAULT_ALERTS_SCHEDULE),
+  LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: z.enum(['true', 'false']).default('false'),
+  LICENSE_SYNC_MAIL_PORTAL_ID: z.string().min(1).optional(),
+  LICENSE_SYNC_MAIL_FROM: z.email().optional(),
+  LICENSE_SYNC_PUBLIC_URL: z.string().url().optional(),
+  WEBSITE_HOSTNAME: z.string().min(1).optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),
 });
@@ -57,6 +65,18 @@ export interface Settings {
   /** The queue of portal runs; its poison queue is `<name>-poison`. */
   queueName: string;
   schedule: string;
+  /** The queue of notification deliveries (`<queueName>-notifications`). */
+  notificationQueueName: string;
+  alerts: {
+    schedule: string;
+    /** LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: channel URLs may point at private addresses (tests, internal receivers). */
+    allowPrivateWebhooks: boolean;
+    /** E-mail channels send from this mailbox, signed in as this portal's app (it needs Mail.Send). */
+    mailPortalId?: string;
+    mailFrom?: string;
+  };
+  /** Where people open the web page (links in notifications). */
+  publicUrl: string;
   keyVaultUrl?: string;
   authorityHostOverride?: string;
   graphEndpointOverride?: string;
@@ -101,6 +121,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     tablePrefix: e.LICENSE_SYNC_TABLE_PREFIX,
     queueName: e.LICENSE_SYNC_QUEUE_NAME,
     schedule: e.LICENSE_SYNC_SCHEDULE,
+    notificationQueueName: `${e.LICENSE_SYNC_QUEUE_NAME}-notifications`,
+    alerts: {
+      schedule: e.LICENSE_SYNC_ALERTS_SCHEDULE,
+      allowPrivateWebhooks: e.LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS === 'true',
+      mailPortalId: e.LICENSE_SYNC_MAIL_PORTAL_ID,
+      mailFrom: e.LICENSE_SYNC_MAIL_FROM,
+    },
+    publicUrl: (
+      e.LICENSE_SYNC_PUBLIC_URL ?? (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : `http://127.0.0.1:${e.PORT}`)
+    ).replace(/\/+$/, ''),
     keyVaultUrl: e.LICENSE_SYNC_KEY_VAULT_URL,
     authorityHostOverride: e.LICENSE_SYNC_AUTHORITY_HOST,
     graphEndpointOverride: e.LICENSE_SYNC_GRAPH_ENDPOINT,

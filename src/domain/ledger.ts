@@ -1,5 +1,6 @@
 import type { ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRecord } from './records';
 import type { ChangePlan } from './plan';
+import type { AlertGateway, ChannelGateway, DeliveryGateway } from './alerts';
 
 /**
  * The ledger in Azure Table Storage. Layout (table names get the settings' tablePrefix):
@@ -182,6 +183,8 @@ export interface LicenseGateway {
   get(licenseId: string): Promise<LicenseRecord | undefined>;
   listConsumers(licenseId: string): Promise<ConsumerRecord[]>;
   getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;
+  /** Sync-owned consumers of a portal whose assignment is in error (e.g. CountViolation), counted by skuId. */
+  assignmentErrors(portalId: string): Promise<Map<string, number>>;
   /** Links by hand; ConflictError when the contact is already linked to the license. Updates `assigned`. */
   addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord>;
   /** Unlinks a hand-made consumer; NotFoundError when there is none; ConflictError when it is sync-owned. */
@@ -201,4 +204,8 @@ export interface Ledger {
   contacts: ContactGateway;
   licenses: LicenseGateway;
   purge: PurgeGateway;
+  /** Alerts and the rules document; notification channels and their deliveries (layout in ./alerts.ts). */
+  alerts: AlertGateway;
+  channels: ChannelGateway;
+  deliveries: DeliveryGateway;
 }

@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings';
+import type { NotificationQueue } from './alerts';
 import type { Ledger } from './ledger';
 import type { PortalRecord } from './records';
 import type { RunQueue } from './runMessage';
@@ -30,6 +31,10 @@ export interface Services {
   /** A reader for one run of one portal. */
   openTenant(portal: PortalRecord, secret: PortalSecret): TenantReader;
   runQueue: RunQueue;
+  /** Deliveries of notifications, one message each. */
+  notificationQueue: NotificationQueue;
   logger: Logger;
   now: Clock;
+  /** Resolves a notification URL's host name (tests inject one; the system resolver otherwise). */
+  resolveHost?: (hostname: string) => Promise<{ address: string; family: number }[]>;
 }

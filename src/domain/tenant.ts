@@ -22,7 +22,7 @@ export interface TenantUserPlan {
   assignedViaGroups: string[];
   /** licenseAssignmentState.state of the direct assignment if any, else of the first group one. */
   state: string;
-  /** licenseAssignmentState.error (None when fine). */
+  /** licenseAssignmentState.error: the first error among its sources (None when fine). */
   error: string;
 }
 
@@ -66,6 +66,11 @@ export interface TenantReader {
    * before a full read so the next run can read just the changes. Optional: a reader without it never yields one.
    */
   latestDeltaLink?(): Promise<string>;
+  /**
+   * Graph's `POST /users/{from}/sendMail` (the app needs Mail.Send): the e-mail channel's way out. Optional:
+   * readers that only read (test fakes) lack it.
+   */
+  sendMail?(from: string, mail: { message: Record<string, unknown>; saveToSentItems: boolean }): Promise<void>;
   stats(): GraphCallStats;
 }
 

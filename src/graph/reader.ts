@@ -174,6 +174,10 @@ export function createTenantReader(
       return link;
     },
 
+    async sendMail(from, mail): Promise<void> {
+      await get(() => client.api(`/users/${encodeURIComponent(from)}/sendMail`).post(mail));
+    },
+
     stats: () => ({ ...stats }),
   };
 }

@@ -54,6 +54,25 @@ export class CountingTable {
     }
   }
 
+  /**
+   * One page of a query from a continuation token (the SDK's opaque token of the previous page): an API that
+   * pages hands the token to its caller. A page may be short (or empty) and still have a next one.
+   */
+  async page<T extends object>(
+    queryOptions: { filter?: string; select?: string[] },
+    maxPageSize: number,
+    continuationToken?: string,
+  ): Promise<{ rows: TableEntityResult<T>[]; continuationToken?: string }> {
+    const pages = this.client
+      .listEntities<T>({ queryOptions })
+      .byPage({ maxPageSize, ...(continuationToken ? { continuationToken } : {}) });
+    const first = await pages.next();
+    if (first.done) return { rows: [] };
+    const rows = first.value as TableEntityResult<T>[] & { continuationToken?: string };
+    this.stats.entitiesRead += rows.length;
+    return { rows: [...rows], ...(rows.continuationToken ? { continuationToken: rows.continuationToken } : {}) };
+  }
+
   async createEntity<T extends object>(entity: TableEntity<T>): Promise<CreateTableEntityResponse> {
     const response = await this.client.createEntity(entity);
     this.stats.entitiesWritten += 1;

@@ -44,7 +44,7 @@ function partsKey(field: string): string {
   return `${field}__parts`;
 }
 
-function makeCodec<T extends object>(
+export function makeCodec<T extends object>(
   schema: z.ZodType<T>,
   jsonFields: readonly (keyof T & string)[],
   what: string,

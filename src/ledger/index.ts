@@ -1,6 +1,8 @@
 import type { Settings } from '../config/settings';
 import type { Ledger } from '../domain/ledger';
 import { getTableClient, TABLES, type TableBaseName } from '../storage/clients';
+import { TableAlertGateway } from './alerts';
+import { TableChannelGateway, TableDeliveryGateway } from './channels';
 import { TableContactGateway } from './contacts';
 import { CountingTable, newStats, type LedgerStats } from './countingTable';
 import { TableLeaseRepository } from './leases';
@@ -31,7 +33,20 @@ export async function createLedger(
   const now = options.now ?? Date.now;
   const stats = newStats();
   const table = async (name: TableBaseName) => new CountingTable(await getTableClient(settings, name), stats);
-  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks] = await Promise.all([
+  const [
+    portals,
+    runs,
+    leases,
+    licenses,
+    consumers,
+    contacts,
+    contactAddresses,
+    userLinks,
+    alerts,
+    alertRules,
+    channels,
+    deliveries,
+  ] = await Promise.all([
     table(TABLES.portals),
     table(TABLES.runs),
     table(TABLES.leases),
@@ -40,6 +55,10 @@ export async function createLedger(
     table(TABLES.contacts),
     table(TABLES.contactAddresses),
     table(TABLES.userLinks),
+    table(TABLES.alerts),
+    table(TABLES.alertRules),
+    table(TABLES.channels),
+    table(TABLES.deliveries),
   ]);
   const contactGateway = new TableContactGateway({ contacts, contactAddresses }, now);
   return {
@@ -51,5 +70,8 @@ export async function createLedger(
     contacts: contactGateway,
     licenses: new TableLicenseGateway({ licenses, consumers }, contactGateway, now),
     purge: new TablePurgeGateway([licenses, consumers, userLinks]),
+    alerts: new TableAlertGateway({ alerts, rules: alertRules }),
+    channels: new TableChannelGateway(channels),
+    deliveries: new TableDeliveryGateway(deliveries),
   };
 }

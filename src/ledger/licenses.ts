@@ -3,7 +3,15 @@ import { licenseIdOf, parseLicenseId, type ConsumerRecord, type LicenseRecord } 
 import type { CountingTable } from './countingTable';
 import { consumerCodec, consumerEntity, licenseCodec } from './entities';
 import { consumerRowKey, consumerRowKeyRange, encodeKey } from './keys';
-import { concurrentChange, getOrUndefined, isStatus, partitionFilter, queryAll, rangeFilter } from './tables';
+import {
+  concurrentChange,
+  getOrUndefined,
+  isStatus,
+  partitionFilter,
+  forEachPage,
+  queryAll,
+  rangeFilter,
+} from './tables';
 
 export interface LicenseTables {
   licenses: CountingTable;
@@ -43,6 +51,24 @@ export class TableLicenseGateway implements LicenseGateway {
     const filter = rangeFilter(partitionFilter(encodeKey(parts.portalId)), consumerRowKeyRange(parts.skuId));
     const rows = await queryAll(this.tables.consumers, filter);
     return rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
+  }
+
+  async assignmentErrors(portalId: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    await forEachPage<{ skuId?: string; assignment?: string }>(
+      this.tables.consumers,
+      partitionFilter(encodeKey(portalId)),
+      (rows) => {
+        for (const row of rows) {
+          if (!row.assignment || !row.skuId) continue;
+          const assignment = JSON.parse(row.assignment) as { assignmentState?: string; assignmentError?: string };
+          if (assignment.assignmentState === 'Error' || (assignment.assignmentError ?? 'None') !== 'None')
+            counts.set(row.skuId, (counts.get(row.skuId) ?? 0) + 1);
+        }
+      },
+      ['skuId', 'assignment'],
+    );
+    return counts;
   }
 
   async getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined> {

@@ -232,6 +232,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       );
     }
     const sendRun = made.runQueue.send.bind(made.runQueue);
+    const sendDelivery = made.notificationQueue.send.bind(made.notificationQueue);
     const services: Services = {
       ...made,
       // "Sync now" wakes the local queue listener at once, as the host does for messages its own app sent.
@@ -239,6 +240,12 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
         send: async (message) => {
           await sendRun(message);
           started.host?.notifyQueue(settings.queueName);
+        },
+      },
+      notificationQueue: {
+        send: async (message) => {
+          await sendDelivery(message);
+          started.host?.notifyQueue(settings.notificationQueueName);
         },
       },
     };

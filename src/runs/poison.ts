@@ -3,6 +3,7 @@ import type { ErrorCode } from '../domain/errors';
 import type { RunRecord } from '../domain/records';
 import { lastRunOf } from './lifecycle';
 import { newQueuedRun } from '../domain/runs';
+import { evaluateAfterRunSafely } from '../notify/evaluateAlerts';
 import type { RunMessage } from '../domain/runMessage';
 
 const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
@@ -60,5 +61,6 @@ export async function failPoisonedRun(
       : undefined,
   );
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
+  await evaluateAfterRunSafely(services, message.portalId, { licensesRead: false });
   return failed;
 }

@@ -18,7 +18,14 @@ async function services(): Promise<Services & { sent: RunMessage[]; ledger: Tabl
   return {
     settings,
     ledger: await createLedger(settings),
-    secrets: { set: async () => undefined, get: async () => undefined, delete: async () => undefined },
+    secrets: {
+      set: async () => undefined,
+      get: async () => undefined,
+      delete: async () => undefined,
+      setChannel: async () => undefined,
+      getChannel: async () => undefined,
+      deleteChannel: async () => undefined,
+    },
     planNames: async () => ({ displayName: (_id, part) => part }),
     openTenant: () => {
       throw new Error('no tenant in these tests');
@@ -28,6 +35,7 @@ async function services(): Promise<Services & { sent: RunMessage[]; ledger: Tabl
         sent.push(message);
       },
     },
+    notificationQueue: { send: async () => undefined },
     logger: silent,
     now: () => new Date(),
     sent,

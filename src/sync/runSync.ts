@@ -5,6 +5,7 @@ import { newQueuedRun } from '../domain/runs';
 import type { RunRecord } from '../domain/records';
 import type { TenantReader } from '../domain/tenant';
 import { lastRunOf, recordOnPortal, RunRecorder, takeLease } from '../runs/lifecycle';
+import { evaluateAfterRunSafely } from '../notify/evaluateAlerts';
 import { reconcilePortal } from './reconcilePortal';
 import { openTenant } from './tenantRead';
 
@@ -132,6 +133,8 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       entitiesWritten: outcome.entitiesWritten,
       readMode: outcome.readMode,
     });
+    // On the data this run wrote (after its complete read).
+    await evaluateAfterRunSafely(services, portal.id, { licensesRead: true });
     return done;
   } catch (caught) {
     const error = toAppError(caught);
@@ -156,7 +159,10 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       throw error;
     }
     logger.error('run failed', { ...log, errorCode: error.code });
-    return recorder.finish({ status: 'failed', ...failure });
+    const failed = await recorder.finish({ status: 'failed', ...failure });
+    // A failed run counts toward runFailures; its partial read says nothing of the licenses.
+    await evaluateAfterRunSafely(services, portal.id, { licensesRead: false });
+    return failed;
   } finally {
     await lease.release();
   }
