@@ -8,6 +8,7 @@ import { portalDetailView } from './js/views/portal-detail.js';
 import { previewView } from './js/views/preview.js';
 import { licenseListView, licenseDetailView } from './js/views/licenses.js';
 import { contactsView } from './js/views/contacts.js';
+import { alertsView, refreshAlertBadge } from './js/views/alerts.js';
 
 /**
  * What a view gets: where to draw, what the address names, and the page's shared services.
@@ -39,6 +40,7 @@ const routes = [
   [/^\/licenses\/([^/]+)$/, licenseDetailView],
   [/^\/licenses$/, licenseListView],
   [/^\/contacts$/, contactsView],
+  [/^\/alerts$/, alertsView],
 ];
 
 const main = byId('main', HTMLElement);
@@ -159,6 +161,7 @@ export function navigate(hash) {
 async function render() {
   for (const cleanup of cleanups) cleanup();
   cleanups = [];
+  void refreshAlertBadge();
   const { path, query } = parseHash();
   const match = route(path);
   const section = document.querySelector('[data-nav].active');

@@ -27,6 +27,14 @@
 /** @typedef {NonNullable<Consumer['assignment']>} Assignment */
 /** @typedef {Out<Schemas['contactSchema']>} Contact */
 /** @typedef {import('zod').input<Schemas['contactCreateSchema']>} ContactCreate */
+/** @typedef {typeof import('../../src/api/alertSchemas')} AlertSchemas */
+/** @typedef {Out<AlertSchemas['alertSchema']>} Alert */
+/** @typedef {Out<AlertSchemas['alertListSchema']>} AlertList */
+/** @typedef {Out<AlertSchemas['alertRulesViewSchema']>} AlertRulesView */
+/** @typedef {import('zod').input<AlertSchemas['alertRulesBodySchema']>} AlertRulesInput */
+/** @typedef {Out<AlertSchemas['channelSchema']>} Channel */
+/** @typedef {import('zod').input<AlertSchemas['channelCreateSchema']>} ChannelCreate */
+/** @typedef {Out<AlertSchemas['channelTestResultSchema']>} ChannelTestResult */
 
 const KEY_STORAGE = 'm365-license-sync.functionKey';
 
@@ -101,7 +109,7 @@ function messageForStatus(status, statusText) {
 
 /**
  * One request; resolves the parsed JSON answer (undefined when empty), rejects with an ApiError.
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<unknown>}
@@ -170,7 +178,7 @@ const enc = encodeURIComponent;
 /**
  * The answer of a request, as the server's schema for it says.
  * @template T
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<T>}
@@ -232,4 +240,24 @@ export const contacts = {
   find: (email) => items(`/api/contacts?email=${enc(email)}`),
   /** @type {(body: ContactCreate) => Promise<Contact>} */
   create: (body) => call('POST', '/api/contacts', body),
+};
+
+export const alerts = {
+  /** @type {(state: 'open' | 'resolved', limit?: number) => Promise<AlertList>} */
+  list: (state, limit = 100) => call('GET', `/api/alerts?state=${state}&limit=${limit}`),
+  /** @type {() => Promise<AlertRulesView>} */
+  rules: () => call('GET', '/api/alerts/rules'),
+  /** @type {(body: AlertRulesInput) => Promise<AlertRulesView>} */
+  saveRules: (body) => call('PUT', '/api/alerts/rules', body),
+};
+
+export const channels = {
+  /** @type {() => Promise<Channel[]>} */
+  list: () => items('/api/notifications/channels'),
+  /** @type {(body: ChannelCreate) => Promise<Channel>} */
+  create: (body) => call('POST', '/api/notifications/channels', body),
+  /** @type {(id: string) => Promise<void>} */
+  remove: (id) => call('DELETE', `/api/notifications/channels/${enc(id)}`),
+  /** @type {(id: string) => Promise<ChannelTestResult>} */
+  test: (id) => call('POST', `/api/notifications/channels/${enc(id)}/test`),
 };

@@ -101,6 +101,10 @@ export function demoUsers(): SimUserInput[] {
   return users;
 }
 
+function inDays(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** Adds the demo tenant to a running simulator. */
 export function addDemoTenant(simulator: Simulator): SimTenant {
   return simulator.addTenant({
@@ -112,7 +116,8 @@ export function addDemoTenant(simulator: Simulator): SimTenant {
       { skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 10 }, { units: 2 }] },
       { skuPartNumber: 'SPB', subscriptions: [{ units: 6 }, { units: 2, status: 'Warning' }] },
       { skuPartNumber: 'STANDARDPACK', subscriptions: [{ units: 10 }] },
-      { skuPartNumber: 'POWER_BI_PRO', subscriptions: [{ units: 10 }] },
+      // Renews in 12 days: the demo's "expiring" alert (E3 and Business Premium are its low-stock ones).
+      { skuPartNumber: 'POWER_BI_PRO', subscriptions: [{ units: 10, nextLifecycleDateTime: inDays(12) }] },
       // Bought once, then not renewed: in its grace period after expiry.
       { skuPartNumber: 'VISIOCLIENT', subscriptions: [{ units: 5, status: 'Suspended' }] },
     ],
