@@ -1,3 +1,4 @@
+import { recordChange } from '../domain/audit';
 import { createChannel, deleteChannel, testChannel } from '../notify/channels';
 import { getRules, putRules } from '../notify/rules';
 import type {
@@ -10,6 +11,7 @@ import type {
   testChannelEndpoint,
 } from './alertEndpoints';
 import { ApiError, type Controller } from './http';
+import { ALERT_RULES } from '../alerts/rules';
 
 /** Controllers of the alert and notification routes. */
 
@@ -18,10 +20,20 @@ export const getAlertRulesController: Controller<typeof getAlertRulesEndpoint> =
   body: await getRules(services),
 });
 
-export const putAlertRulesController: Controller<typeof putAlertRulesEndpoint> = async ({ body }, services) => ({
-  status: 200,
-  body: await putRules(services, body),
-});
+export const putAlertRulesController: Controller<typeof putAlertRulesEndpoint> = async (
+  { body, principal },
+  services,
+) => {
+  const stored = await putRules(services, body);
+  const off = ALERT_RULES.filter((rule) => !body[rule].enabled);
+  const { portalIds, skuIds, licenseIds } = body.exclude;
+  await recordChange(services, principal, {
+    action: 'alertRules.replace',
+    target: 'alerts/rules',
+    summary: `Replaced the alert rules (off: ${off.join(', ') || 'none'}; excluded: ${portalIds.length} portals, ${skuIds.length} plans, ${licenseIds.length} licenses)`,
+  });
+  return { status: 200, body: stored };
+};
 
 export const listAlertsController: Controller<typeof listAlertsEndpoint> = async ({ query }, services) => {
   try {
@@ -49,13 +61,30 @@ export const listChannelsController: Controller<typeof listChannelsEndpoint> = a
   body: { items: await services.ledger.channels.list() },
 });
 
-export const createChannelController: Controller<typeof createChannelEndpoint> = async ({ body }, services) => ({
-  status: 201,
-  body: await createChannel(services, body),
-});
+export const createChannelController: Controller<typeof createChannelEndpoint> = async (
+  { body, principal },
+  services,
+) => {
+  const channel = await createChannel(services, body);
+  // Never the URL or the secret: only what kind of channel, and its name.
+  await recordChange(services, principal, {
+    action: 'channel.create',
+    target: `notifications/channels/${channel.id}`,
+    summary: `Added ${channel.kind} channel "${channel.name}"${channel.hasSigningSecret ? ' with a signing secret' : ''}`,
+  });
+  return { status: 201, body: channel };
+};
 
-export const deleteChannelController: Controller<typeof deleteChannelEndpoint> = async ({ params }, services) => {
+export const deleteChannelController: Controller<typeof deleteChannelEndpoint> = async (
+  { params, principal },
+  services,
+) => {
   await deleteChannel(services, params.id);
+  await recordChange(services, principal, {
+    action: 'channel.delete',
+    target: `notifications/channels/${params.id}`,
+    summary: 'Deleted the notification channel',
+  });
   return { status: 204 };
 };
 

@@ -21,6 +21,7 @@ const invalid = failure('The request is invalid: the failing fields are listed.'
 
 export const getAlertRulesEndpoint = defineEndpoint({
   name: 'alertRulesGet',
+  role: 'Reader',
   method: 'GET',
   route: 'api/alerts/rules',
   tag: 'alerts',
@@ -33,6 +34,7 @@ export const getAlertRulesEndpoint = defineEndpoint({
 
 export const putAlertRulesEndpoint = defineEndpoint({
   name: 'alertRulesPut',
+  role: 'Admin',
   method: 'PUT',
   route: 'api/alerts/rules',
   tag: 'alerts',
@@ -47,6 +49,7 @@ export const putAlertRulesEndpoint = defineEndpoint({
 
 export const listAlertsEndpoint = defineEndpoint({
   name: 'alertsList',
+  role: 'Reader',
   method: 'GET',
   route: 'api/alerts',
   tag: 'alerts',
@@ -60,6 +63,7 @@ export const listAlertsEndpoint = defineEndpoint({
 
 export const listChannelsEndpoint = defineEndpoint({
   name: 'channelsList',
+  role: 'Reader',
   method: 'GET',
   route: 'api/notifications/channels',
   tag: 'notifications',
@@ -72,6 +76,7 @@ export const listChannelsEndpoint = defineEndpoint({
 
 export const createChannelEndpoint = defineEndpoint({
   name: 'channelsCreate',
+  role: 'Admin',
   method: 'POST',
   route: 'api/notifications/channels',
   tag: 'notifications',
@@ -89,6 +94,7 @@ export const createChannelEndpoint = defineEndpoint({
 
 export const deleteChannelEndpoint = defineEndpoint({
   name: 'channelsDelete',
+  role: 'Admin',
   method: 'DELETE',
   route: 'api/notifications/channels/{id}',
   tag: 'notifications',
@@ -101,6 +107,7 @@ export const deleteChannelEndpoint = defineEndpoint({
 
 export const testChannelEndpoint = defineEndpoint({
   name: 'channelsTest',
+  role: 'Admin',
   method: 'POST',
   route: 'api/notifications/channels/{id}/test',
   tag: 'notifications',

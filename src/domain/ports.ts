@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings';
 import type { NotificationQueue } from './alerts';
+import type { AuditTrail } from './audit';
 import type { Ledger } from './ledger';
 import type { PortalRecord } from './records';
 import type { RunQueue } from './runMessage';
@@ -33,6 +34,8 @@ export interface Services {
   runQueue: RunQueue;
   /** Deliveries of notifications, one message each. */
   notificationQueue: NotificationQueue;
+  /** Who changed what. */
+  audit: AuditTrail;
   logger: Logger;
   now: Clock;
   /** Resolves a notification URL's host name (tests inject one; the system resolver otherwise). */

@@ -24,6 +24,7 @@ export const TABLES = {
   alertRules: 'alertrules',
   channels: 'channels',
   deliveries: 'deliveries',
+  audit: 'audit',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

@@ -144,7 +144,11 @@ function rulesForm(ctx, rules, portals, licenses) {
     ...rows,
     h('h3', null, 'Exclusions'),
     h('div', { class: 'exclusions' }, portalPick.field, planPick.field, licensePick.field),
-    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save rules')),
+    h(
+      'div',
+      { class: 'form-actions', 'data-admin': true },
+      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save rules'),
+    ),
   );
   listen(form, 'submit', async (event) => {
     event.preventDefault();
@@ -210,7 +214,7 @@ function channelsCard(ctx, list) {
         ? h('span', { class: 'muted' }, 'Last delivered ', timeEl(channel.lastDeliveryAt))
         : h('span', { class: 'muted' }, 'Nothing delivered yet'),
       channel.lastError ? alertBox('error', 'Last delivery failed', channel.lastError) : null,
-      h('div', { class: 'toolbar' }, test, remove),
+      h('div', { class: 'toolbar', 'data-admin': true }, test, remove),
       result,
     );
   });
@@ -237,7 +241,7 @@ function channelsCard(ctx, list) {
   sync();
   const add = h(
     'form',
-    { class: 'channel-add', 'aria-label': 'Add a channel', novalidate: true },
+    { class: 'channel-add', 'data-admin': true, 'aria-label': 'Add a channel', novalidate: true },
     h('h3', null, 'Add a channel'),
     h('div', { class: 'field' }, h('label', { for: 'channel-kind' }, 'Kind'), kind),
     h('div', { class: 'field' }, h('label', { for: 'channel-name' }, 'Name'), name),
