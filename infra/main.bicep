@@ -39,6 +39,16 @@ param graphEndpointOverride string = ''
 @description('E-mail address that gets the "portal runs failed" alert. Empty: the alert still fires and shows in the Azure portal, but mails no one.')
 param alertEmail string = ''
 
+@description('NCRONTAB (six fields, UTC) of the daily pass of the alert rules that depend on the date.')
+param alertsSchedule string = '0 30 5 * * *'
+
+@description('E-mail notification channels: id of the portal access whose app has Mail.Send, and the mailbox that sends. Empty: e-mail channels report that e-mail is not set up.')
+param mailPortalId string = ''
+param mailFrom string = ''
+
+@description('Where people open the page (links in notifications). Empty: https://<the function app host name>.')
+param publicUrl string = ''
+
 @description('Resource id of an existing action group to notify as well (Teams, SMS, ITSM, ...). Empty: none.')
 param alertActionGroupId string = ''
 
@@ -466,6 +476,9 @@ var appSettings = union(
     LICENSE_SYNC_AUTH: 'easyauth'
     LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
     LICENSE_SYNC_QUEUE_NAME: runQueueName
+    LICENSE_SYNC_ALERTS_SCHEDULE: alertsSchedule
+    // Notification URLs must resolve to public addresses (the SSRF guard); never lifted in Azure by default.
+    LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: 'false'
     // The worker's JavaScript heap fits the instance (512 MB instance: 320 MB, as `npm run bench` measures): V8
     // collects garbage before the process outgrows the instance, instead of growing into memory it does not have.
     NODE_OPTIONS: '--max-old-space-size=${instanceMemoryMB * 5 / 8}'
@@ -473,7 +486,10 @@ var appSettings = union(
   // Optional settings are left out when empty: the code's defaults apply (an empty value would not be valid).
   empty(tablePrefix) ? {} : { LICENSE_SYNC_TABLE_PREFIX: tablePrefix },
   empty(authorityHostOverride) ? {} : { LICENSE_SYNC_AUTHORITY_HOST: authorityHostOverride },
-  empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride }
+  empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride },
+  empty(mailPortalId) ? {} : { LICENSE_SYNC_MAIL_PORTAL_ID: mailPortalId },
+  empty(mailFrom) ? {} : { LICENSE_SYNC_MAIL_FROM: mailFrom },
+  empty(publicUrl) ? {} : { LICENSE_SYNC_PUBLIC_URL: publicUrl }
 )
 
 resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {

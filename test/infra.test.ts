@@ -154,6 +154,7 @@ const NOT_IN_AZURE: Record<string, string> = {
   LICENSE_SYNC_DATA_DIR: 'local runs only (Azurite data, local secret store)',
   PORT: 'local runs only (HTTP port of the local host)',
   WEBSITE_INSTANCE_ID: 'set by the platform itself (it tells the code it runs in Azure)',
+  WEBSITE_HOSTNAME: 'set by the platform itself (the default public URL of the page)',
 };
 
 /** Settings the Functions host (not our code) reads, which the app needs all the same. */

@@ -82,6 +82,13 @@ describe('the OpenAPI document', () => {
         'DELETE /api/licenses/{id}/consumers/{contactId}',
         'GET /api/contacts',
         'POST /api/contacts',
+        'GET /api/alerts/rules',
+        'PUT /api/alerts/rules',
+        'GET /api/alerts',
+        'GET /api/notifications/channels',
+        'POST /api/notifications/channels',
+        'DELETE /api/notifications/channels/{id}',
+        'POST /api/notifications/channels/{id}/test',
         'GET /api/openapi.json',
       ]),
     );

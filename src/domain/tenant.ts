@@ -22,7 +22,7 @@ export interface TenantUserPlan {
   assignedViaGroups: string[];
   /** licenseAssignmentState.state of the direct assignment if any, else of the first group one. */
   state: string;
-  /** licenseAssignmentState.error: the first error among its sources (None when fine). */
+  /** licenseAssignmentState.error (None when fine). */
   error: string;
 }
 

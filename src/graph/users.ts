@@ -57,8 +57,7 @@ export function userPlans(user: User): TenantUserPlan[] {
       assignedDirectly: forSku.length === 0 || direct !== undefined,
       assignedViaGroups: viaGroups,
       state: primary?.state ?? 'Active',
-      // A failed source (e.g. a group's CountViolation) shows even when another source holds the plan.
-      error: (forSku.find((s) => s.error && s.error !== 'None') ?? primary)?.error ?? 'None',
+      error: primary?.error ?? 'None',
     });
   }
   return plans;

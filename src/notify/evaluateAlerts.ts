@@ -81,38 +81,38 @@ function conditionFields(condition: Condition) {
 }
 
 /**
- * After a run of a portal: `licensesRead` when the run succeeded (its licenses and consumers are what it wrote);
- * after a failed run only the portal's rules (run failures, credential expiry) are evaluated.
+ * What a run read: `full` and `delta` runs succeeded (their licenses are what they wrote; a delta run touched only
+ * the changed users, so the assignment errors, counted over every consumer, wait for the next full read);
+ * `failed` runs only feed the portal's rules (run failures, credential expiry).
  */
+export type RunRead = 'full' | 'delta' | 'failed';
+
+/** After a run of a portal, on the data that run wrote. */
 export async function evaluateAfterRun(
   services: Services,
   portalId: string,
-  options: { licensesRead: boolean },
+  read: RunRead,
 ): Promise<EvaluationSummary | undefined> {
   const portal = await services.ledger.portals.get(portalId);
   if (!portal) return undefined;
   const rules = await loadRules(services);
+  const succeeded = read !== 'failed';
   const facts: Facts = {
-    licenses: options.licensesRead ? await portalLicenseFacts(services, portalId) : [],
-    portals: [await portalFacts(services, portal)],
+    licenses: succeeded ? await portalLicenseFacts(services, portalId, { assignmentErrors: read === 'full' }) : [],
+    // After a success there are no failures since the last success: the run history need not be read.
+    portals: [await portalFacts(services, portal, { justSucceeded: succeeded })],
     renewals: [],
   };
-  const holding = evaluate(rules, facts, services.now());
-  return applyConditions(
-    services,
-    holding,
-    (alert) => alert.portalId === portalId && (options.licensesRead || PORTAL_RULES.has(alert.rule)),
-  );
+  const skipped = (rule: AlertRule) =>
+    (!succeeded && !PORTAL_RULES.has(rule)) || (read === 'delta' && rule === 'assignmentErrors');
+  const holding = evaluate(rules, facts, services.now()).filter((condition) => !skipped(condition.rule));
+  return applyConditions(services, holding, (alert) => alert.portalId === portalId && !skipped(alert.rule));
 }
 
 /** The same, for the queue worker and the poison handler: an evaluation that fails never fails the run. */
-export async function evaluateAfterRunSafely(
-  services: Services,
-  portalId: string,
-  options: { licensesRead: boolean },
-): Promise<void> {
+export async function evaluateAfterRunSafely(services: Services, portalId: string, read: RunRead): Promise<void> {
   try {
-    await evaluateAfterRun(services, portalId, options);
+    await evaluateAfterRun(services, portalId, read);
   } catch (error) {
     services.logger.warn('alert evaluation after the run failed; the next run or the daily pass tries again', {
       portalId,

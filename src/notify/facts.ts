@@ -59,17 +59,25 @@ export function licenseFacts(license: LicenseRecord, assignmentErrors: Map<strin
 }
 
 /** The licenses of a portal that are still in its tenant, with their facts. */
-export async function portalLicenseFacts(services: Services, portalId: string): Promise<LicenseFacts[]> {
+export async function portalLicenseFacts(
+  services: Services,
+  portalId: string,
+  options: { assignmentErrors: boolean } = { assignmentErrors: true },
+): Promise<LicenseFacts[]> {
   const [licenses, errors] = await Promise.all([
     services.ledger.licenses.list(portalId),
-    services.ledger.licenses.assignmentErrors(portalId),
+    options.assignmentErrors ? services.ledger.licenses.assignmentErrors(portalId) : new Map<string, number>(),
   ]);
   return licenses.filter((license) => license.status === 'current').map((license) => licenseFacts(license, errors));
 }
 
 /** A portal's facts: failed runs since its last successful one (skipped and unfinished runs do not count). */
-export async function portalFacts(services: Services, portal: PortalRecord): Promise<PortalFacts> {
-  const runs = await services.ledger.runs.list(portal.id, RUN_HISTORY);
+export async function portalFacts(
+  services: Services,
+  portal: PortalRecord,
+  options: { justSucceeded?: boolean } = {},
+): Promise<PortalFacts> {
+  const runs = options.justSucceeded ? [] : await services.ledger.runs.list(portal.id, RUN_HISTORY);
   let consecutiveFailures = 0;
   let last: { errorCode?: string; errorMessage?: string } | undefined;
   for (const run of runs) {

@@ -61,6 +61,6 @@ export async function failPoisonedRun(
       : undefined,
   );
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
-  await evaluateAfterRunSafely(services, message.portalId, { licensesRead: false });
+  await evaluateAfterRunSafely(services, message.portalId, 'failed');
   return failed;
 }

@@ -134,7 +134,7 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       readMode: outcome.readMode,
     });
     // On the data this run wrote (after its complete read).
-    await evaluateAfterRunSafely(services, portal.id, { licensesRead: true });
+    await evaluateAfterRunSafely(services, portal.id, outcome.readMode);
     return done;
   } catch (caught) {
     const error = toAppError(caught);
@@ -161,7 +161,7 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     logger.error('run failed', { ...log, errorCode: error.code });
     const failed = await recorder.finish({ status: 'failed', ...failure });
     // A failed run counts toward runFailures; its partial read says nothing of the licenses.
-    await evaluateAfterRunSafely(services, portal.id, { licensesRead: false });
+    await evaluateAfterRunSafely(services, portal.id, 'failed');
     return failed;
   } finally {
     await lease.release();

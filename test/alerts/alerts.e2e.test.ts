@@ -12,7 +12,6 @@ import { runSync } from '../../src/sync/runSync';
 import { expectNoSecrets, startApi, type ApiHarness } from '../api/harness';
 import { startWebhookReceiver, type Received, type WebhookReceiver } from '../fakes/webhookReceiver';
 import { testTls } from '../support/env';
-import '../../functions/alerts';
 
 /**
  * Alerts end to end: runs of a simulated tenant through the real sync, the rules and channels through the HTTP
@@ -105,7 +104,13 @@ beforeAll(async () => {
       {
         displayName: 'Emily Braun',
         userPrincipalName: 'emily@contoso-alerts.example',
-        licenses: [{ sku: 'POWER_BI_PRO', direct: true, groups: [{ groupId: randomUUID(), error: 'CountViolation' }] }],
+        // Held through a group whose assignment reports an error (it still applies, with issues).
+        licenses: [
+          {
+            sku: 'POWER_BI_PRO',
+            groups: [{ groupId: randomUUID(), state: 'ActiveWithSolutionIssues', error: 'DependencyViolation' }],
+          },
+        ],
       },
       { displayName: 'Alerts mailbox', userPrincipalName: 'alerts@contoso-alerts.example' },
     ],

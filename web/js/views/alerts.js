@@ -330,7 +330,8 @@ export async function refreshAlertBadge() {
   if (!el) return;
   try {
     const { items } = await alertsApi.list('open', 1000);
-    el.textContent = String(items.length);
+    // Empty at 0, so the link reads "Alerts".
+    el.textContent = items.length ? String(items.length) : '';
     el.hidden = items.length === 0;
     el.setAttribute('aria-label', `${items.length} open alerts`);
   } catch {
