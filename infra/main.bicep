@@ -46,9 +46,6 @@ param alertsSchedule string = '0 30 5 * * *'
 param mailPortalId string = ''
 param mailFrom string = ''
 
-@description('Where people open the page (links in notifications). Empty: https://<the function app host name>.')
-param publicUrl string = ''
-
 @description('Resource id of an existing action group to notify as well (Teams, SMS, ITSM, ...). Empty: none.')
 param alertActionGroupId string = ''
 
@@ -58,6 +55,12 @@ param authClientId string
 
 @description('Audiences accepted in bearer tokens besides the client id and api://<client id> (e.g. a custom Application ID URI).')
 param authAllowedAudiences array = []
+
+@description('Client id of the operator\'s multi-tenant app registration whose federated credential trusts this app\'s identity: federated portals and "Connect a tenant" sign in with it (docs/deploy.md, "Secretless tenants"). Empty: not configured.')
+param multitenantClientId string = ''
+
+@description('Public address of the app, where Microsoft\'s admin-consent page sends the browser back. Empty: https://<the app\'s host name>.')
+param publicUrl string = ''
 
 @description('Most instances the app may scale out to.')
 @minValue(1)
@@ -282,10 +285,10 @@ var alertActionGroups = concat(
   empty(alertActionGroupId) ? [] : [alertActionGroupId]
 )
 
-// A run that ends failed is logged as `run failed [portalId=... runId=...]` (src/sync/runSync.ts), or, when the host
-// gave up retrying it, `Marked a poisoned run failed [portalId=...]` (src/runs/poison.ts); both carry portalId, runId
-// and errorCode as properties too (src/runs/log.ts). Retried attempts ("will retry") do not alert. One alert per
-// failing portal (split by portalId), so a failing tenant is named in the Azure portal.
+// Every run attempt ends with one `licensesync.run.finished` custom event (src/telemetry/run.ts) whose
+// customDimensions carry portalId, runId, trigger, attempt, status (succeeded, failed, skipped, retrying) and, on
+// failure, errorCode; a run the host gave up retrying becomes `failed` through the poison queue (src/runs/poison.ts).
+// The alerts count these dimensions, never message text. The worker samples nothing (src/telemetry/start.ts).
 resource runFailedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-licsync-run-failed-${resourceToken}'
   location: location
@@ -293,7 +296,7 @@ resource runFailedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   dependsOn: [actionGroup]
   properties: {
     displayName: 'License sync: portal runs failed'
-    description: 'A portal run of m365-license-sync failed. Open the alert to see the portal id; the run\'s error code and message are in the run history (GET /api/portals/{id}/runs) and in Application Insights traces.'
+    description: 'A portal run of m365-license-sync failed. The alert names the portal id and the error code; the run\'s message is in the run history (GET /api/portals/{id}/runs) and in Application Insights.'
     severity: 2
     enabled: true
     scopes: [appInsights.id]
@@ -304,13 +307,58 @@ resource runFailedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: '''
-traces
-| where message startswith "run failed" or message startswith "Marked a poisoned run failed"
-| extend portalId = coalesce(tostring(customDimensions.portalId), tostring(customDimensions.prop__portalId), extract(@"portalId=([^\s\]]+)", 1, message), "unknown")
-| extend errorCode = coalesce(tostring(customDimensions.errorCode), tostring(customDimensions.prop__errorCode), "unknown")
-| project timestamp, portalId, errorCode, message
-'''
+          query: loadTextContent('monitoring/run-failed.kql')
+          timeAggregation: 'Count'
+          dimensions: [
+            {
+              name: 'portalId'
+              operator: 'Include'
+              values: ['*']
+            }
+            {
+              name: 'errorCode'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: alertActionGroups
+      customProperties: {
+        application: 'm365-license-sync'
+      }
+    }
+  }
+}
+
+// A portal whose last three finished runs all failed (the product's runFailures rule: 3 in a row, per portal).
+resource runsFailingInARowAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-licsync-runs-failing-${resourceToken}'
+  location: location
+  tags: tags
+  dependsOn: [actionGroup]
+  properties: {
+    displayName: 'License sync: a portal failed 3 runs in a row'
+    description: 'The last three finished runs of a portal access failed. The alert names the portal id and the last error code.'
+    severity: 1
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT1H'
+    // Looks back far enough to see three runs of a portal on a daily schedule.
+    windowSize: 'P2D'
+    autoMitigate: true
+    criteria: {
+      allOf: [
+        {
+          query: loadTextContent('monitoring/runs-failing-in-a-row.kql')
           timeAggregation: 'Count'
           dimensions: [
             {
@@ -334,6 +382,21 @@ traces
         application: 'm365-license-sync'
       }
     }
+  }
+}
+
+// The workbook: runs per portal and status, failures by error code, run duration, license stock and free seats
+// over time per portal and plan, throttling. Its queries read the names in src/telemetry/names.ts.
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(resourceGroup().id, 'licsync-workbook', resourceToken)
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'License sync monitoring'
+    category: 'workbook'
+    sourceId: appInsights.id
+    serializedData: loadTextContent('monitoring/workbook.json')
   }
 }
 
@@ -479,6 +542,10 @@ var appSettings = union(
     LICENSE_SYNC_ALERTS_SCHEDULE: alertsSchedule
     // Notification URLs must resolve to public addresses (the SSRF guard); never lifted in Azure by default.
     LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: 'false'
+    // Secretless tenants: the multi-tenant app's federated credential trusts this identity (only a
+    // user-assigned identity can be trusted that way); its object id is the credential's subject.
+    LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID: appIdentity.properties.clientId
+    LICENSE_SYNC_FEDERATION_IDENTITY_OBJECT_ID: appIdentity.properties.principalId
     // The worker's JavaScript heap fits the instance (512 MB instance: 320 MB, as `npm run bench` measures): V8
     // collects garbage before the process outgrows the instance, instead of growing into memory it does not have.
     NODE_OPTIONS: '--max-old-space-size=${instanceMemoryMB * 5 / 8}'
@@ -489,6 +556,7 @@ var appSettings = union(
   empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride },
   empty(mailPortalId) ? {} : { LICENSE_SYNC_MAIL_PORTAL_ID: mailPortalId },
   empty(mailFrom) ? {} : { LICENSE_SYNC_MAIL_FROM: mailFrom },
+  empty(multitenantClientId) ? {} : { LICENSE_SYNC_MULTITENANT_CLIENT_ID: multitenantClientId },
   empty(publicUrl) ? {} : { LICENSE_SYNC_PUBLIC_URL: publicUrl }
 )
 
@@ -516,7 +584,9 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
 // sign in is decided in Entra (the app registration's "Assignment required" and app roles): see docs/deploy.md.
 // Unauthenticated requests are sent to the sign-in page (the page needs it; App Service answers the page's
 // XMLHttpRequests and requests with a bearer token it cannot accept with 401 instead). The app then refuses any
-// request without a principal (401) or without a role (403) itself.
+// request without a principal (401) or without a role (403) itself. The one exception is the consent callback
+// of "Connect a tenant": Microsoft's consent page sends the customer admin's browser there, which has no session
+// of this app; the app guards it by its single-use state (made by an Admin), not by a sign-in.
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'authsettingsV2'
@@ -526,6 +596,9 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       requireAuthentication: true
       unauthenticatedClientAction: 'RedirectToLoginPage'
       redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/api/consent/callback'
+      ]
     }
     httpSettings: {
       requireHttps: true
@@ -559,6 +632,10 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.name
 output SERVICE_API_NAME string = functionApp.name
 output SERVICE_API_URI string = 'https://${functionApp.properties.defaultHostName}'
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = appIdentity.properties.clientId
+// What the multi-tenant app's federated credential and redirect URI need (docs/deploy.md, "Secretless tenants").
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = appIdentity.properties.principalId
+output FEDERATED_CREDENTIAL_ISSUER string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+output CONSENT_REDIRECT_URI string = '${empty(publicUrl) ? 'https://${functionApp.properties.defaultHostName}' : publicUrl}/api/consent/callback'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
 output LICENSE_SYNC_KEY_VAULT_URL string = vault.properties.vaultUri
 output APPLICATIONINSIGHTS_NAME string = appInsights.name

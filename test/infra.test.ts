@@ -154,8 +154,10 @@ const NOT_IN_AZURE: Record<string, string> = {
   LICENSE_SYNC_DATA_DIR: 'local runs only (Azurite data, local secret store)',
   PORT: 'local runs only (HTTP port of the local host)',
   WEBSITE_INSTANCE_ID: 'set by the platform itself (it tells the code it runs in Azure)',
-  WEBSITE_HOSTNAME: 'set by the platform itself (the default public URL of the page)',
 };
+
+/** Settings the platform sets on every instance (App Service / Functions), which infra must not set. */
+const SET_BY_THE_PLATFORM = ['WEBSITE_HOSTNAME', 'WEBSITE_INSTANCE_ID', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER'];
 
 /** Settings the Functions host (not our code) reads, which the app needs all the same. */
 // NODE_OPTIONS is read by node itself: it caps the worker's heap to fit the instance's memory.
@@ -184,6 +186,12 @@ function settingsTheCodeReads(): Set<string> {
   const open = settingsSource.indexOf('{', start);
   const schema = settingsSource.slice(open + 1, skipNested(settingsSource, open + 1, '{', '}') - 1);
   const names = new Set([...schema.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)].map((m) => m[1]!));
+  // The secretless-tenant settings, spread into the schema from src/config/federation.ts.
+  expect(schema).toContain('...federationEnv');
+  const federationSource = clean(read('src/config/federation.ts'));
+  const fedOpen = federationSource.indexOf('{', federationSource.indexOf('export const federationEnv = {'));
+  const federation = federationSource.slice(fedOpen + 1, skipNested(federationSource, fedOpen + 1, '{', '}') - 1);
+  for (const m of federation.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)) names.add(m[1]!);
   // The local host (src/local) never runs in Azure.
   const files = [...sourceFiles('src'), ...sourceFiles('functions')].filter(
     (file) => !file.startsWith(path.join('src', 'local')),
@@ -204,9 +212,25 @@ describe('infra/main.bicep app settings', () => {
     // The schema was found and parsed (not silently empty).
     for (const name of ['LICENSE_SYNC_SCHEDULE', 'LICENSE_SYNC_KEY_VAULT_URL', 'AZURE_CLIENT_ID', 'PORT'])
       expect(codeReads).toContain(name);
-    const needed = [...codeReads].filter((name) => !(name in NOT_IN_AZURE)).concat(READ_BY_THE_HOST);
+    expect(codeReads).toContain('LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID');
+    const needed = [...codeReads]
+      .filter((name) => !(name in NOT_IN_AZURE) && !SET_BY_THE_PLATFORM.includes(name))
+      .concat(READ_BY_THE_HOST);
     const { keys } = functionAppSettings();
     expect(needed.filter((name) => !keys.has(name))).toEqual([]);
+    expect(SET_BY_THE_PLATFORM.filter((name) => keys.has(name))).toEqual([]);
+  });
+
+  it("lets the multi-tenant app's federated credential trust the app's user-assigned identity, and says what to put in", () => {
+    const { expression } = functionAppSettings();
+    expect(expression).toMatch(/LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID:\s*appIdentity\.properties\.clientId/);
+    expect(expression).toMatch(/LICENSE_SYNC_FEDERATION_IDENTITY_OBJECT_ID:\s*appIdentity\.properties\.principalId/);
+    expect(bicep).toMatch(/^output AZURE_MANAGED_IDENTITY_CLIENT_ID string = appIdentity\.properties\.clientId$/m);
+    expect(bicep).toMatch(
+      /^output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = appIdentity\.properties\.principalId$/m,
+    );
+    expect(bicep).toMatch(/^output FEDERATED_CREDENTIAL_ISSUER string = .*tenant\(\)\.tenantId\}\/v2\.0'$/m);
+    expect(bicep).toMatch(/^output CONSENT_REDIRECT_URI string = .*\/api\/consent\/callback'$/m);
   });
 
   it('sets nothing the code and the host do not read', () => {
@@ -233,6 +257,8 @@ describe('infra/main.bicep app settings', () => {
       ['LICENSE_SYNC_TABLE_PREFIX', 'tablePrefix'],
       ['LICENSE_SYNC_AUTHORITY_HOST', 'authorityHostOverride'],
       ['LICENSE_SYNC_GRAPH_ENDPOINT', 'graphEndpointOverride'],
+      ['LICENSE_SYNC_MULTITENANT_CLIENT_ID', 'multitenantClientId'],
+      ['LICENSE_SYNC_PUBLIC_URL', 'publicUrl'],
     ] as const) {
       expect(expression).toMatch(
         new RegExp(`empty\\(${param}\\)\\s*\\?\\s*\\{\\}\\s*:\\s*\\{\\s*${name}:\\s*${param}\\s*\\}`),
@@ -327,12 +353,15 @@ describe('infra/main.bicep sign-in (App Service Authentication)', () => {
     return found[0]!;
   };
 
-  it('requires authentication for every request, unconditionally, and sends browsers to sign in', () => {
+  it('requires authentication for every request but the consent callback, and sends browsers to sign in', () => {
     expect(bicep).toMatch(/resource authSettings '[^']+' = \{/);
     expect(auth().body).toMatch(/platform:\s*\{\s*enabled:\s*true\s*\}/);
     expect(auth().body).toMatch(/requireAuthentication:\s*true/);
     expect(auth().body).toMatch(/unauthenticatedClientAction:\s*'RedirectToLoginPage'/);
-    expect(auth().body).not.toMatch(/excludedPaths/);
+    // Only the page Microsoft's consent sends a customer's admin back to (guarded by its single-use state).
+    const excluded = /excludedPaths:\s*\[([^\]]*)\]/.exec(auth().body);
+    expect(excluded?.[1]?.trim().split(/\s+/)).toEqual(["'/api/consent/callback'"]);
+    expect(auth().body.match(/excludedPaths/g)).toHaveLength(1);
   });
 
   it('signs in with Entra ID for the client id parameter, its audiences and extra ones, with the token store off', () => {
@@ -409,30 +438,69 @@ describe('infra/main.bicep hardening', () => {
   });
 });
 
-describe('infra/main.bicep alert on failed portal runs', () => {
-  const alert = () => onlyResource('Microsoft.Insights/scheduledQueryRules');
+describe('infra/main.bicep monitoring: alerts and workbook', () => {
+  const alerts = () => resources.filter((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+  const queryFile = (body: string) => /query:\s*loadTextContent\('([^']+)'\)/.exec(body)?.[1];
+  const kql = (body: string) => read(path.join('infra', queryFile(body) ?? 'missing.kql'));
+  const insights = () => onlyResource('Microsoft.Insights/components').symbol;
 
-  it('queries the log lines the code writes when a run ends failed, so renaming them fails here', () => {
-    const body = alert().body;
-    const query = /query:\s*'''([\s\S]*?)'''/.exec(body)?.[1] ?? '';
-    expect(query).toMatch(/^\s*traces\b/);
-    const messages = [...query.matchAll(/startswith\s+"([^"]+)"/g)].map((m) => m[1]!);
-    expect(messages.sort()).toEqual(['Marked a poisoned run failed', 'run failed']);
-    const code = sourceFiles('src').map(read).join('\n');
-    for (const message of messages) expect(code).toContain(`'${message}'`);
-    expect(query).toMatch(/portalId/);
+  it('has the failed-run alert and the three-in-a-row alert, each counting the run event by its dimensions', () => {
+    expect(
+      alerts()
+        .map((a) => a.symbol)
+        .sort(),
+    ).toEqual(['runFailedAlert', 'runsFailingInARowAlert']);
+    for (const alert of alerts()) {
+      const query = kql(alert.body);
+      expect(query).toMatch(/^customEvents\n\| where name == "licensesync\.run\.finished"/);
+      expect(query).toMatch(/customDimensions\.status/);
+      expect(query).toMatch(/customDimensions\.portalId/);
+      // Dimensions, never the message text.
+      expect(query).not.toMatch(/\bmessage\b/);
+    }
+    const failed = kql(resources.find((r) => r.symbol === 'runFailedAlert')!.body);
+    expect(failed).toMatch(/tostring\(customDimensions\.status\) == "failed"/);
+    expect(failed).toMatch(/errorCode = tostring\(customDimensions\.errorCode\)/);
+    const inARow = kql(resources.find((r) => r.symbol === 'runsFailingInARowAlert')!.body);
+    expect(inARow).toMatch(/position <= 3/);
+    expect(inARow).toMatch(/runs == 3 and failures == 3/);
   });
 
-  it('fires once per failing portal on Application Insights and notifies the configured action groups', () => {
-    const body = alert().body;
-    expect(propertyValue(body, 'scopes')).toBe(`[${onlyResource('Microsoft.Insights/components').symbol}.id]`);
-    expect(body).toMatch(/dimensions:\s*\[\s*\{\s*name:\s*'portalId'/);
-    expect(body).toMatch(/operator:\s*'GreaterThan'\s*threshold:\s*0/);
-    expect(propertyValue(body, 'actionGroups')).toBe('alertActionGroups');
+  it('fires per failing portal on Application Insights and notifies the configured action groups', () => {
+    for (const alert of alerts()) {
+      expect(propertyValue(alert.body, 'scopes')).toBe(`[${insights()}.id]`);
+      expect(alert.body).toMatch(/dimensions:\s*\[\s*\{\s*name:\s*'portalId'/);
+      expect(alert.body).toMatch(/operator:\s*'GreaterThan'\s*threshold:\s*0/);
+      expect(propertyValue(alert.body, 'actionGroups')).toBe('alertActionGroups');
+    }
     const groups = varExpression(bicep, 'alertActionGroups');
     expect(groups).toMatch(/alertEmail/);
     expect(groups).toMatch(/alertActionGroupId/);
     expect(paramDefault(bicep, 'alertEmail')).toBe('');
+  });
+
+  it('deploys a shared workbook on Application Insights from infra/monitoring/workbook.json', () => {
+    const workbook = onlyResource('Microsoft.Insights/workbooks');
+    expect(propertyValue(workbook.body, 'kind')).toBe("'shared'");
+    expect(propertyValue(workbook.body, 'sourceId')).toBe(`${insights()}.id`);
+    expect(propertyValue(workbook.body, 'serializedData')).toBe("loadTextContent('monitoring/workbook.json')");
+    const data = JSON.parse(read('infra/monitoring/workbook.json')) as {
+      version: string;
+      items: { type: number; content: { query?: string; title?: string } }[];
+    };
+    expect(data.version).toBe('Notebook/1.0');
+    const queries = data.items.filter((item) => item.type === 3).map((item) => item.content.query ?? '');
+    const all = queries.join('\n');
+    for (const name of [
+      'licensesync.run.finished',
+      'licensesync.run.duration',
+      'licensesync.license.available',
+      'licensesync.license.free',
+      'licensesync.graph.throttled',
+    ])
+      expect(all).toContain(`"${name}"`);
+    expect(all).toMatch(/errorCode = tostring\(customDimensions\.errorCode\)/);
+    expect(all).toMatch(/skuPartNumber = tostring\(customDimensions\.skuPartNumber\)/);
   });
 });
 

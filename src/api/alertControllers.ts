@@ -1,16 +1,17 @@
 import { recordChange } from '../domain/audit';
 import { createChannel, deleteChannel, testChannel } from '../notify/channels';
 import { getRules, putRules } from '../notify/rules';
-import type {
-  createChannelEndpoint,
-  deleteChannelEndpoint,
-  getAlertRulesEndpoint,
+import {
+  type createChannelEndpoint,
+  type deleteChannelEndpoint,
+  type getAlertRulesEndpoint,
   listAlertsEndpoint,
   listChannelsEndpoint,
-  putAlertRulesEndpoint,
-  testChannelEndpoint,
+  type putAlertRulesEndpoint,
+  type testChannelEndpoint,
 } from './alertEndpoints';
 import { ApiError, type Controller } from './http';
+import { listController, pagedListController } from './lists';
 import { ALERT_RULES } from '../alerts/rules';
 
 /** Controllers of the alert and notification routes. */
@@ -35,30 +36,26 @@ export const putAlertRulesController: Controller<typeof putAlertRulesEndpoint> =
   return { status: 200, body: stored };
 };
 
-export const listAlertsController: Controller<typeof listAlertsEndpoint> = async ({ query }, services) => {
+export const listAlertsController = pagedListController(listAlertsEndpoint, async ({ query }, services, cursor) => {
   try {
-    return {
-      status: 200,
-      body: await services.ledger.alerts.list({
-        state: query.state ?? 'open',
-        limit: query.limit ? Number(query.limit) : 100,
-        ...(query.portalId ? { portalId: query.portalId } : {}),
-        ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
-      }),
-    };
+    return await services.ledger.alerts.list({
+      state: query.state ?? 'open',
+      limit: cursor.limit ?? 100,
+      ...(query.portalId ? { portalId: query.portalId } : {}),
+      ...(cursor.continuationToken ? { continuationToken: cursor.continuationToken } : {}),
+    });
   } catch (error) {
     // Storage refuses a token it did not make.
-    if (query.continuationToken && (error as { statusCode?: number }).statusCode === 400)
+    if (cursor.continuationToken && (error as { statusCode?: number }).statusCode === 400)
       throw new ApiError(400, 'bad_request', 'The continuation token is not valid; start from the first page.', [
         { in: 'query', path: 'continuationToken', message: 'is not valid' },
       ]);
     throw error;
   }
-};
+});
 
-export const listChannelsController: Controller<typeof listChannelsEndpoint> = async (_input, services) => ({
-  status: 200,
-  body: { items: await services.ledger.channels.list() },
+export const listChannelsController = listController(listChannelsEndpoint, async function* (_input, services) {
+  yield await services.ledger.channels.list();
 });
 
 export const createChannelController: Controller<typeof createChannelEndpoint> = async (

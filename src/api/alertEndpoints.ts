@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { defineEndpoint, type ResponseSpec } from './endpoint';
+import { defineListEndpoint } from './lists';
 import {
   alertListQuery,
   alertListSchema,
+  alertSchema,
+  channelListQuery,
   alertRulesBodySchema,
   alertRulesViewSchema,
   channelCreateSchema,
@@ -47,7 +50,7 @@ export const putAlertRulesEndpoint = defineEndpoint({
   responses: { 200: { description: 'The rules as stored.', schema: alertRulesViewSchema }, 400: invalid },
 });
 
-export const listAlertsEndpoint = defineEndpoint({
+export const listAlertsEndpoint = defineListEndpoint({
   name: 'alertsList',
   role: 'Reader',
   method: 'GET',
@@ -58,10 +61,11 @@ export const listAlertsEndpoint = defineEndpoint({
   params: noParams,
   query: alertListQuery,
   body: undefined,
+  list: { file: 'alerts', item: alertSchema },
   responses: { 200: { description: 'A page of alerts.', schema: alertListSchema }, 400: invalid },
 });
 
-export const listChannelsEndpoint = defineEndpoint({
+export const listChannelsEndpoint = defineListEndpoint({
   name: 'channelsList',
   role: 'Reader',
   method: 'GET',
@@ -69,8 +73,9 @@ export const listChannelsEndpoint = defineEndpoint({
   tag: 'notifications',
   summary: 'Notification channels',
   params: noParams,
-  query: emptyQuery,
+  query: channelListQuery,
   body: undefined,
+  list: { file: 'channels', item: channelSchema },
   responses: { 200: { description: 'The channels, by name.', schema: channelListSchema }, 400: invalid },
 });
 

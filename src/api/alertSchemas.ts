@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { alertRulesSchema, ALERT_RULES } from '../alerts/rules';
 import { alertRecordSchema, channelRecordSchema } from '../domain/alerts';
-import { idSchema } from './schemas';
+import { idSchema, listQuery } from './schemas';
 
 /** Shapes of the alert and notification routes (PRODUCT.md, "Alerts and notifications"). */
 
@@ -35,12 +35,19 @@ const limitSchema = z
   .optional()
   .meta({ description: 'At most this many alerts (1-1000, default 100).' });
 
-export const alertListQuery = z.strictObject({
+export const alertListQuery = listQuery({
   state: z.enum(['open', 'resolved', 'all']).optional().meta({ description: 'Default `open`.' }),
   portalId: idSchema.optional(),
   limit: limitSchema,
-  continuationToken: z.string().min(1).max(2000).optional(),
+  continuationToken: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .meta({ description: "The previous response's continuationToken: the next page." }),
 });
+
+export const channelListQuery = listQuery({});
 
 const channelName = z.string().trim().min(1, 'must not be empty').max(80, 'must be at most 80 characters');
 const channelUrl = z.string().min(1).max(2048).meta({

@@ -6,6 +6,7 @@ import { isCrossSiteWrite } from '../auth/origin';
 import { loadSettings } from '../config/settings';
 import { defineHttp, type HttpDefinition } from '../host/registry';
 import { invocationLogger } from '../runs/log';
+import { annotateRequest } from '../telemetry';
 import { ERROR_CODES, isAppError, type ErrorCode } from '../domain/errors';
 import { ConflictError, NotFoundError } from '../domain/ledger';
 import { InvalidInputError } from '../portals/errors';
@@ -22,6 +23,8 @@ import { malformedStrings, NOT_WELL_FORMED } from './text';
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** A response that is not JSON (a CSV file, src/api/lists.ts), sent as it is: it checks its rows itself. */
+  raw?: { headers: Record<string, string>; body: HttpResponseInit['body'] };
 }
 
 export type Controller<E extends Endpoint> = (input: EndpointInput<E>, services: Services) => Promise<ApiResult>;
@@ -58,6 +61,11 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
   mfa_required: 422,
   invalid_user_credentials: 422,
   sign_in_failed: 422,
+  app_not_consented: 422,
+  federated_credential_missing: 422,
+  federated_subject_mismatch: 422,
+  managed_identity_unavailable: 422,
+  multitenant_app_missing: 409,
   consent_missing: 422,
   graph_unreachable: 502,
   graph_error: 502,
@@ -90,6 +98,36 @@ export function defineApiRoute<E extends Endpoint>(
   });
 }
 
+/** A page a browser reaches without this app's sign-in (Microsoft's consent redirect): no role, no JSON. */
+export interface PageRoute {
+  name: string;
+  method: 'GET';
+  route: string;
+}
+
+export type PageHandler = (request: HttpRequest, services: Services) => Promise<HttpResponseInit>;
+
+/**
+ * Registers a page route: anonymous at the host in every LICENSE_SYNC_AUTH mode and never authorized by role: the
+ * browser comes back from Microsoft without a function key or a session of this app (infra/main.bicep excludes
+ * the path from App Service Authentication). The handler guards itself (the consent callback: its single-use
+ * state, which only an Admin's connect makes). API routes never come through here.
+ */
+export function definePageRoute(
+  page: PageRoute,
+  handler: PageHandler,
+  getServices: () => Promise<Services>,
+): HttpDefinition {
+  return defineHttp({
+    name: page.name,
+    route: page.route,
+    methods: [page.method],
+    authLevel: 'anonymous',
+    handler: async (request, context) =>
+      handler(request, { ...(await getServices()), logger: invocationLogger(context) }),
+  });
+}
+
 /** `getServices` is the composition root's (every function file passes it), so this layer never imports it. */
 export function httpHandler<E extends Endpoint>(
   endpoint: E,
@@ -103,6 +141,8 @@ export function httpHandler<E extends Endpoint>(
       services = { ...(await getServices()), logger: invocationLogger(context) };
       const access = authorize(services.settings.auth, request.headers, endpoint.role);
       if (!access.ok) throw new ApiError(access.status, access.code, access.message);
+      // The request's span names the caller by object id only (never a name).
+      annotateRequest({ objectId: access.principal.objectId });
       if (isCrossSiteWrite(request.method, request.url, request.headers)) {
         throw new ApiError(403, 'cross_site_request', 'Changes are accepted only from pages of this app (Origin).');
       }
@@ -219,6 +259,9 @@ function tooLarge(): ApiError {
 function respond(endpoint: Endpoint, result: ApiResult): HttpResponseInit {
   const spec = endpoint.responses[result.status];
   if (!spec) throw new ResponseMismatchError(`${endpoint.name} answered ${result.status}, which it does not declare`);
+  // A file (a CSV export) goes out as the controller made it, with the headers every answer carries.
+  if (result.raw)
+    return { ...result.raw, status: result.status, headers: { ...result.raw.headers, ...SECURITY_HEADERS } };
   if (!spec.schema) return { status: result.status, headers: { ...SECURITY_HEADERS } };
   const parsed = spec.schema.safeParse(result.body);
   if (!parsed.success) {

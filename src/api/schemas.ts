@@ -99,6 +99,13 @@ export const portalAuthSchema = z
       .strictObject({
         kind: z.literal('clientSecret'),
         clientSecret: z.string().min(1, 'must not be empty').max(1024),
+        expiresAt: z
+          .string()
+          .datetime({ offset: true, message: 'must be an ISO date-time, e.g. 2027-01-31T00:00:00Z' })
+          .optional()
+          .meta({
+            description: "When the secret expires (as shown in Entra ID); shown as the portal's credentialExpiresAt.",
+          }),
       })
       .meta({ id: 'ClientSecretAuth', description: 'App registration with a client secret (recommended).' }),
     z
@@ -126,6 +133,11 @@ export const portalAuthSchema = z
         id: 'PasswordAuth',
         description: "Legacy: a user's e-mail and password. Fails under MFA; Microsoft deprecates it.",
       }),
+    z.strictObject({ kind: z.literal('federated') }).meta({
+      id: 'FederatedAuth',
+      description:
+        "Secretless: the operator's multi-tenant app, signed in with the function app's managed identity (nothing is stored).",
+    }),
   ])
   .meta({ id: 'PortalAuth', description: 'Credentials; write-only (responses show hasSecret and secretSetAt only).' });
 export type PortalAuth = z.infer<typeof portalAuthSchema>;
@@ -134,7 +146,10 @@ export const portalCreateSchema = z
   .strictObject({
     name: nameSchema,
     tenantId: tenantSchema,
-    clientId: guidSchema.meta({ description: 'Application (client) id of the app registration.' }),
+    clientId: guidSchema.optional().meta({
+      description:
+        'Application (client) id of the app registration. Required, except for the federated kind (default LICENSE_SYNC_MULTITENANT_CLIENT_ID).',
+    }),
     cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
     active: z.boolean().default(true),
     autoSync: z.boolean().default(true),
@@ -194,6 +209,20 @@ export const tenantPlanSchema = z
 export const verifyResultSchema = z
   .object({ portalId: z.string(), ok: z.literal(true), plans: z.array(tenantPlanSchema) })
   .meta({ id: 'VerifyResult', description: 'The sign-in worked and these plans were read.' });
+
+export const portalConnectSchema = z
+  .strictObject({
+    name: nameSchema,
+    cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
+  })
+  .meta({ id: 'PortalConnect', description: 'Connect a tenant: its portal access is made when its admin consents.' });
+
+export const consentStartSchema = z
+  .object({
+    consentUrl: z.string().url().meta({ description: "Microsoft's admin-consent page; open it in the browser." }),
+    expiresAt: z.string().datetime({ offset: true }).meta({ description: 'The consent must be given before this.' }),
+  })
+  .meta({ id: 'ConsentStart' });
 
 // ---- runs and sync ----------------------------------------------------------------------------------------
 
@@ -306,7 +335,26 @@ export const deleteQuery = z.strictObject({
 export const syncQuery = z.strictObject({
   dryRun: booleanQuery.meta({ description: '`true`: compute and return the plan of changes now, write nothing.' }),
 });
-export const runListQuery = z.strictObject({
+export const FORMATS = ['json', 'csv'] as const;
+
+export const formatQuery = z.enum(FORMATS).optional().meta({
+  description:
+    '`csv`: the whole list as a CSV file (RFC 4180, UTF-8 with a BOM, an attachment named `<list>-<YYYY-MM-DD>.csv`), streamed; nested fields are dotted columns. `json` (default): JSON.',
+});
+
+/** The 200 response of a list with `?format=csv` (OpenAPI). */
+export const csvFileSchema = z.string().meta({
+  id: 'CsvFile',
+  description:
+    'With `?format=csv`: RFC 4180, UTF-8 with a BOM, a header row of dotted field names; arrays of values are joined with "; " in one cell, arrays of objects are JSON; text cells starting with =, +, -, @, tab or CR are prefixed with \'.',
+});
+
+/** The query of a list: its own filters, and `format`. */
+export function listQuery<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject({ ...shape, format: formatQuery });
+}
+
+export const runListQuery = listQuery({
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
@@ -314,6 +362,8 @@ export const runListQuery = z.strictObject({
     .optional()
     .meta({ description: 'At most this many runs (1-200, default 50).' }),
 });
-export const licenseListQuery = z.strictObject({ portalId: idSchema.optional() });
-export const contactFindQuery = z.strictObject({ email: emailSchema });
+export const licenseListQuery = listQuery({ portalId: idSchema.optional() });
+export const contactFindQuery = listQuery({ email: emailSchema });
+export const consumerListQuery = listQuery({});
+export const portalListQuery = listQuery({});
 export const emptyQuery = z.strictObject({});

@@ -3,10 +3,12 @@ import type { Logger, Services } from '../domain/ports';
 import { createTenantReader } from '../graph/reader';
 import { createLedger } from '../ledger';
 import { createAuditTrail } from '../ledger/audit';
+import { createConsentStateStore } from '../ledger/consentStates';
 import { createSecretStore } from '../secrets';
 import { SkuNameCatalogLoader } from '../skus';
 import { createNotificationQueue } from '../storage/notificationQueue';
 import { createRunQueue } from '../storage/runQueue';
+import { withTelemetry } from '../telemetry';
 
 /** Adapters a caller supplies instead of the real ones (the local host's file secret store, a test's fake). */
 export type ServiceOverrides = Partial<
@@ -38,6 +40,7 @@ export async function createServices(
     runQueue: overrides.runQueue ?? createRunQueue(settings),
     notificationQueue: overrides.notificationQueue ?? createNotificationQueue(settings),
     audit: createAuditTrail(settings),
+    consentStates: createConsentStateStore(settings),
     logger,
     now: overrides.now ?? (() => new Date()),
     ...(overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {}),
@@ -54,7 +57,9 @@ let made: Promise<Services> | undefined;
 export function appServices(): Promise<Services> {
   if (provided) return provided;
   if (!made) {
-    const attempt = Promise.resolve().then(() => createServices(loadSettings(process.env), consoleLogger));
+    const attempt = Promise.resolve().then(() =>
+      createServices(loadSettings(process.env), withTelemetry(consoleLogger)),
+    );
     attempt.catch(() => {
       if (made === attempt) made = undefined;
     });

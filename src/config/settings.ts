@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { federationEnv, federationSettings, type FederationSettings } from './federation';
 
 /**
  * Operator settings: app settings in Azure, environment variables locally. Never API input: a portal can never
@@ -46,11 +47,11 @@ const envSchema = z.object({
   LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: z.enum(['true', 'false']).default('false'),
   LICENSE_SYNC_MAIL_PORTAL_ID: z.string().min(1).optional(),
   LICENSE_SYNC_MAIL_FROM: z.email().optional(),
-  LICENSE_SYNC_PUBLIC_URL: z.string().url().optional(),
-  WEBSITE_HOSTNAME: z.string().min(1).optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
   LICENSE_SYNC_AUTH: z.enum(AUTH_MODES).optional(),
+  /** Set by the platform on every instance: only this makes a run an Azure one (IDENTITY_ENDPOINT does not). */
   WEBSITE_INSTANCE_ID: z.string().optional(),
+  ...federationEnv,
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),
 });
 
@@ -81,8 +82,6 @@ export interface Settings {
     mailPortalId?: string;
     mailFrom?: string;
   };
-  /** Where people open the web page (links in notifications). */
-  publicUrl: string;
   keyVaultUrl?: string;
   authorityHostOverride?: string;
   graphEndpointOverride?: string;
@@ -96,6 +95,8 @@ export interface Settings {
   auth: AuthMode;
   /** WEBSITE_INSTANCE_ID is set: the platform runs this process. */
   runningInAzure: boolean;
+  /** Secretless tenants: the multi-tenant app, the managed identity it trusts, and this app's public URL. */
+  federation: FederationSettings;
   /** Set only by the local host: where the simulated demo tenant answers. */
   simulator?: { authorityHost: string; graphEndpoint: string };
 }
@@ -146,9 +147,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       mailPortalId: e.LICENSE_SYNC_MAIL_PORTAL_ID,
       mailFrom: e.LICENSE_SYNC_MAIL_FROM,
     },
-    publicUrl: (
-      e.LICENSE_SYNC_PUBLIC_URL ?? (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : `http://127.0.0.1:${e.PORT}`)
-    ).replace(/\/+$/, ''),
     keyVaultUrl: e.LICENSE_SYNC_KEY_VAULT_URL,
     authorityHostOverride: e.LICENSE_SYNC_AUTHORITY_HOST,
     graphEndpointOverride: e.LICENSE_SYNC_GRAPH_ENDPOINT,
@@ -159,5 +157,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     managedIdentityClientId: e.AZURE_CLIENT_ID,
     auth,
     runningInAzure,
+    federation: federationSettings(e, { runningInAzure, port: e.PORT }),
   };
 }

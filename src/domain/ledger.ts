@@ -182,6 +182,8 @@ export interface LicenseGateway {
   list(portalId?: string): Promise<LicenseRecord[]>;
   get(licenseId: string): Promise<LicenseRecord | undefined>;
   listConsumers(licenseId: string): Promise<ConsumerRecord[]>;
+  /** The same, a page of storage at a time (an export streams them on). */
+  consumerPages(licenseId: string): AsyncIterable<ConsumerRecord[]>;
   getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;
   /** Sync-owned consumers of a portal whose assignment is in error (e.g. CountViolation), counted by skuId. */
   assignmentErrors(portalId: string): Promise<Map<string, number>>;

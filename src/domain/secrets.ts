@@ -14,6 +14,8 @@ export const channelSecretSchema = z.strictObject({
   signingSecret: z.string().min(1).optional(),
 });
 export type ChannelSecret = z.infer<typeof channelSecretSchema>;
+/** How a run signs in: a stored secret, or the federated kind, which has none (nothing is ever stored for it). */
+export type PortalCredential = PortalSecret | { kind: 'federated' };
 
 export interface SecretStore {
   /** Writes a new version of the portal's secret. */

@@ -10,6 +10,7 @@ import {
   partitionFilter,
   forEachPage,
   queryAll,
+  queryPages,
   rangeFilter,
 } from './tables';
 
@@ -46,11 +47,18 @@ export class TableLicenseGateway implements LicenseGateway {
   }
 
   async listConsumers(licenseId: string): Promise<ConsumerRecord[]> {
+    const all: ConsumerRecord[] = [];
+    for await (const page of this.consumerPages(licenseId)) all.push(...page);
+    return all;
+  }
+
+  async *consumerPages(licenseId: string): AsyncGenerator<ConsumerRecord[]> {
     const parts = parseLicenseId(licenseId);
-    if (!parts) return [];
+    if (!parts) return;
     const filter = rangeFilter(partitionFilter(encodeKey(parts.portalId)), consumerRowKeyRange(parts.skuId));
-    const rows = await queryAll(this.tables.consumers, filter);
-    return rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
+    for await (const rows of queryPages(this.tables.consumers, filter)) {
+      yield rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
+    }
   }
 
   async assignmentErrors(portalId: string): Promise<Map<string, number>> {

@@ -9,8 +9,15 @@ import { createPortal } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
 import { LocalSecretStore } from '../secrets';
 import { hostSettings, type HostSettings } from '../runs/hostSettings';
+import { startTelemetry, stopTelemetry, withTelemetry } from '../telemetry';
 import { startAzurite, type AzuriteInstance } from './azurite';
 import { startLocalHost, type HostLog, type LocalHost } from './host';
+import {
+  allowConsentRedirect,
+  createSecretlessDemoPortal,
+  prepareSecretlessDemo,
+  type SecretlessDemo,
+} from './demoSecretless';
 import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN } from './simulator/demo';
 import { startSimulator, type Simulator } from './simulator/server';
 import { ensureLocalCertificate } from './tls';
@@ -77,7 +84,7 @@ export interface LocalApp {
   hostSettings: HostSettings;
   storage: StorageInfo;
   /** The demo: the simulator and, when this start created it, the demo portal and its first run. */
-  demo?: { simulatorUrl: string; portal?: PortalRecord; firstRunId?: string };
+  demo?: { simulatorUrl: string; portal?: PortalRecord; firstRunId?: string; secretlessPortal?: PortalRecord };
   stop(): Promise<void>;
 }
 
@@ -208,15 +215,19 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     // The function modules and anything else reading the environment see the same settings.
     for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
     const settings = loadSettings(process.env);
+    // npm start started it already (src/telemetry/local.ts); this covers an app started in-process.
+    if (startTelemetry(process.env, 'local') !== 'off') cleanup.push(stopTelemetry);
 
     // ---- the simulated demo tenant
     let simulator: Simulator | undefined;
+    let secretless: SecretlessDemo | undefined;
     if (settings.demo) {
       const tls = options.tls ?? (await ensureLocalCertificate(path.join(settings.dataDir, 'tls')));
       simulator = await startSimulator({ cert: tls.cert, key: tls.key });
       cleanup.push(() => simulator!.close());
       addDemoTenant(simulator);
       settings.simulator = { authorityHost: simulator.authorityHost, graphEndpoint: simulator.graphEndpoint };
+      secretless = prepareSecretlessDemo(simulator, settings);
     }
 
     // ---- services, shared by every function of this process
@@ -226,7 +237,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     try {
       // A local run keeps portal secrets in its data folder, unless the operator pointed it at a Key Vault.
       const secrets = settings.keyVaultUrl ? undefined : new LocalSecretStore(settings.dataDir);
-      made = await (options.servicesFactory ?? createServices)(settings, loggerFrom(log), { secrets });
+      made = await (options.servicesFactory ?? createServices)(settings, withTelemetry(loggerFrom(log)), { secrets });
     } catch (error) {
       const reason = (error as { code?: string }).code ?? (error as Error).message;
       throw new LocalStartError(
@@ -272,6 +283,9 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     });
     started.host = host;
     cleanup.push(() => host.stop());
+    // The consent redirect comes back to where this host really listens (PORT may have been 0).
+    if (!env.LICENSE_SYNC_PUBLIC_URL) settings.federation.publicUrl = host.url.replace(/\/+$/, '');
+    if (secretless) allowConsentRedirect(secretless, settings);
 
     // ---- the demo portal, when the store is empty
     let demo: LocalApp['demo'];
@@ -281,6 +295,11 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
         const portal = await createDemoPortal(services);
         const run = await queueRun(services, portal.id, 'manual');
         demo = { ...demo, portal, firstRunId: run.id };
+        if (secretless) {
+          const secretlessPortal = await createSecretlessDemoPortal(services, secretless);
+          await queueRun(services, secretlessPortal.id, 'manual');
+          demo = { ...demo, secretlessPortal };
+        }
       }
     }
 

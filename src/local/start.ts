@@ -1,3 +1,5 @@
+// First: the telemetry distro must start before what it instruments is loaded (when a connection string is set).
+import '../telemetry/local';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -85,7 +87,7 @@ function banner(app: LocalApp, settings: Settings): string[] {
   ];
   if (app.demo) {
     const portal = app.demo.portal
-      ? `created "${app.demo.portal.name}"; its first run is queued`
+      ? `created "${app.demo.portal.name}"${app.demo.secretlessPortal ? ` and "${app.demo.secretlessPortal.name}" (federated, no secret)` : ''}; first runs queued`
       : 'portals exist already, so no demo portal was created';
     lines.push(`  Demo:       simulated Microsoft tenant at ${app.demo.simulatorUrl}; ${portal}`);
   } else {

@@ -84,7 +84,7 @@ async function sendEmail(services: Services, channel: ChannelRecord, event: Aler
     };
   const reader = await openTenant(services, portal);
   if (!reader.sendMail) throw new AppError('graph_error', { detail: 'this tenant reader cannot send mail' });
-  await reader.sendMail(mailFrom, emailMessage(event, alert, channel.to ?? [], services.settings.publicUrl));
+  await reader.sendMail(mailFrom, emailMessage(event, alert, channel.to ?? [], services.settings.federation.publicUrl));
   return { ok: true, status: 202 };
 }
 
@@ -101,7 +101,9 @@ export async function sendToChannel(
     const secret = await services.secrets.getChannel(channel.id);
     if (!secret?.url) return { ok: false, permanent: true, error: 'The channel has no stored URL; add it again.' };
     const body =
-      channel.kind === 'teams' ? teamsBody(event, alert, services.settings.publicUrl) : webhookBody(event, alert);
+      channel.kind === 'teams'
+        ? teamsBody(event, alert, services.settings.federation.publicUrl)
+        : webhookBody(event, alert);
     const outcome = await sendNotification(
       {
         url: secret.url,

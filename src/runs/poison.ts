@@ -5,6 +5,7 @@ import { lastRunOf } from './lifecycle';
 import { newQueuedRun } from '../domain/runs';
 import { evaluateAfterRunSafely } from '../notify/evaluateAlerts';
 import type { RunMessage } from '../domain/runMessage';
+import { recordRunOutcome } from '../telemetry';
 
 const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
 
@@ -62,5 +63,6 @@ export async function failPoisonedRun(
   );
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
   await evaluateAfterRunSafely(services, message.portalId, 'failed');
+  recordRunOutcome({ ...ids, trigger: run.trigger, attempt: attempts }, { status: 'failed', errorCode });
   return failed;
 }

@@ -25,6 +25,8 @@ export const TABLES = {
   channels: 'channels',
   deliveries: 'deliveries',
   audit: 'audit',
+  /** Pending "Connect a tenant" consents: single-use states, kept at most an hour. */
+  consentStates: 'consentstates',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

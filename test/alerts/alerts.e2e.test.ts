@@ -287,6 +287,14 @@ describe('the rules document', () => {
     });
     expect(next.body.items).toHaveLength(1);
     expect(next.body.items[0].id).not.toBe(first.body.items[0].id);
+    const all = await api.call('alertsList', { query: '?state=all' });
+    const csv = await api.call('alertsList', { query: '?state=all&format=csv' });
+    const lines = csv.text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toContain('id,rule,portalId');
+    expect(lines).toHaveLength(all.body.items.length + 1);
   });
 });
 
@@ -330,7 +338,7 @@ describe('deliveries', () => {
     expect((await api.call('channelsTest', { params: { id: mail.body.id } })).body).toMatchObject({ ok: true });
     const card = JSON.parse(receiver.received.at(-1)!.body);
     expect(card.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
-    expect(card.attachments[0].content.actions[0].url).toBe(`${api.settings.publicUrl}/#/alerts`);
+    expect(card.attachments[0].content.actions[0].url).toBe(`${api.settings.federation.publicUrl}/#/alerts`);
     expect(tenant.sentMail.at(-1)).toMatchObject({
       from: 'alerts@contoso-alerts.example',
       message: { toRecipients: [{ emailAddress: { address: 'ops@example.com' } }] },

@@ -1,9 +1,11 @@
 // @ts-check
 // The list of portal accesses: switches, the last run of each, and their actions.
-import { portals } from '../api.js';
+import { listPath, portals } from '../api.js';
+import { downloadLink } from '../download.js';
 import { button, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import { CLOUD_SHORT, countsSummary, credentialText, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
+import { connectTenant } from './connect.js';
 
 /** @typedef {import('../api.js').Portal} Portal */
 
@@ -50,13 +52,18 @@ function lastRunCell(portal) {
 export async function portalListView(ctx) {
   ctx.setTitle('Portal accesses');
   const { root } = ctx;
+  const connect = connectTenant(ctx, () => list ?? []);
   root.append(
     pageHeader({
       title: 'Portal accesses',
       intro:
         'One portal access per Microsoft 365 tenant. Active portal accesses with automatic sync on are synced at every scheduled run.',
-      actions: [h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access')],
+      actions: [
+        h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access'),
+        connect.button,
+      ],
     }),
+    connect.form,
   );
   const body = h('div');
   root.append(body);
@@ -195,6 +202,7 @@ export async function portalListView(ctx) {
       h(
         'div',
         { class: 'card table-card' },
+        h('div', { class: 'card-header' }, downloadLink(listPath.portals(), 'portal accesses')),
         h(
           'div',
           { class: 'table-scroll' },
