@@ -1,5 +1,5 @@
 import type { Services } from '../domain/ports';
-import type { PortalRecord } from '../domain/records';
+import { DEFAULT_INACTIVE_DAYS, type PortalRecord } from '../domain/records';
 import { changePortal, createPortal, deletePortal, getPortal, listPortals } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
 import { previewSync } from '../sync/preview';
@@ -24,6 +24,7 @@ import type {
   unlinkConsumerEndpoint,
   verifyPortalEndpoint,
 } from './endpoints';
+import { getPricedLicense, listPricedLicenses } from './insights';
 import * as ledger from './ledger';
 import { openApiDocument } from './openapi';
 import type { PortalView } from './schemas';
@@ -35,7 +36,12 @@ import type { PortalView } from './schemas';
 
 /** What a response shows of a portal: the schema strips internal fields; the legacy kind is labelled. */
 export function portalView(portal: PortalRecord): PortalView {
-  return { ...portal, ...(portal.authKind === 'password' ? { legacy: true as const } : {}) };
+  return {
+    ...portal,
+    activity: portal.activity ?? false,
+    inactiveDays: portal.inactiveDays ?? DEFAULT_INACTIVE_DAYS,
+    ...(portal.authKind === 'password' ? { legacy: true as const } : {}),
+  };
 }
 
 export const listPortalsController: Controller<typeof listPortalsEndpoint> = async (_input, services) => ({
@@ -89,12 +95,12 @@ export const getRunController: Controller<typeof getRunEndpoint> = async ({ para
 
 export const listLicensesController: Controller<typeof listLicensesEndpoint> = async ({ query }, services) => ({
   status: 200,
-  body: { items: await ledger.listLicenses(services, query.portalId) },
+  body: { items: await listPricedLicenses(services, query.portalId) },
 });
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
   status: 200,
-  body: await ledger.getLicense(services, params.id),
+  body: await getPricedLicense(services, params.id),
 });
 
 export const listConsumersController: Controller<typeof listConsumersEndpoint> = async ({ params }, services) => ({

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
+import { bad, notFound } from './responses';
+import { insightEndpoints } from './insightsEndpoints';
 import {
   consumerLinkSchema,
   consumerListSchema,
@@ -36,14 +38,6 @@ import {
 
 const noParams = z.strictObject({});
 
-const bad = (what = 'The request is invalid: the failing fields are listed.'): ResponseSpec => ({
-  description: what,
-  schema: errorResponseSchema,
-});
-const notFound = (what: string): ResponseSpec => ({
-  description: `${what} does not exist.`,
-  schema: errorResponseSchema,
-});
 const conflict = (what: string): ResponseSpec => ({ description: what, schema: errorResponseSchema });
 const signInFailed: ResponseSpec = {
   description:
@@ -340,5 +334,6 @@ export const endpoints: readonly Endpoint[] = [
   unlinkConsumerEndpoint,
   findContactsEndpoint,
   createContactEndpoint,
+  ...insightEndpoints,
   openApiEndpoint,
 ] as readonly Endpoint[];

@@ -139,6 +139,8 @@ describe('the OpenAPI document', () => {
       authKind: 'clientSecret',
       active: true,
       autoSync: true,
+      activity: false,
+      inactiveDays: 90,
       hasSecret: true,
       createdAt: '2024-01-01T00:00:00Z',
       updatedAt: '2024-01-01T00:00:00Z',

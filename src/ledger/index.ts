@@ -3,7 +3,10 @@ import type { Ledger } from '../domain/ledger';
 import { getTableClient, TABLES, type TableBaseName } from '../storage/clients';
 import { TableContactGateway } from './contacts';
 import { CountingTable, newStats, type LedgerStats } from './countingTable';
+import { TableHistoryGateway } from './history';
+import { TableHolderGateway } from './holders';
 import { TableLeaseRepository } from './leases';
+import { TablePriceGateway } from './prices';
 import { TableLicenseGateway } from './licenses';
 import { TablePortalRepository } from './portals';
 import { TablePurgeGateway } from './purge';
@@ -31,16 +34,19 @@ export async function createLedger(
   const now = options.now ?? Date.now;
   const stats = newStats();
   const table = async (name: TableBaseName) => new CountingTable(await getTableClient(settings, name), stats);
-  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks] = await Promise.all([
-    table(TABLES.portals),
-    table(TABLES.runs),
-    table(TABLES.leases),
-    table(TABLES.licenses),
-    table(TABLES.consumers),
-    table(TABLES.contacts),
-    table(TABLES.contactAddresses),
-    table(TABLES.userLinks),
-  ]);
+  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks, history, prices] =
+    await Promise.all([
+      table(TABLES.portals),
+      table(TABLES.runs),
+      table(TABLES.leases),
+      table(TABLES.licenses),
+      table(TABLES.consumers),
+      table(TABLES.contacts),
+      table(TABLES.contactAddresses),
+      table(TABLES.userLinks),
+      table(TABLES.history),
+      table(TABLES.prices),
+    ]);
   const contactGateway = new TableContactGateway({ contacts, contactAddresses }, now);
   return {
     stats,
@@ -50,6 +56,9 @@ export async function createLedger(
     syncState: new TableSyncStateGateway({ licenses, consumers, userLinks }, contactGateway),
     contacts: contactGateway,
     licenses: new TableLicenseGateway({ licenses, consumers }, contactGateway, now),
-    purge: new TablePurgeGateway([licenses, consumers, userLinks]),
+    purge: new TablePurgeGateway([licenses, consumers, userLinks, history]),
+    history: new TableHistoryGateway(history),
+    prices: new TablePriceGateway(prices),
+    holders: new TableHolderGateway(consumers),
   };
 }

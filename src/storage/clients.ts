@@ -20,6 +20,8 @@ export const TABLES = {
   userLinks: 'userlinks',
   runs: 'runs',
   leases: 'leases',
+  history: 'history',
+  prices: 'prices',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

@@ -5,7 +5,9 @@ import { newQueuedRun } from '../domain/runs';
 import type { RunRecord } from '../domain/records';
 import type { TenantReader } from '../domain/tenant';
 import { lastRunOf, recordOnPortal, RunRecorder, takeLease } from '../runs/lifecycle';
+import { activityPass } from './activityPass';
 import { reconcilePortal } from './reconcilePortal';
+import { recordSnapshots } from './snapshots';
 import { openTenant } from './tenantRead';
 
 export interface DeliveryAttempt {
@@ -103,6 +105,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
 
     reader = await openTenant(services, portal);
     const outcome = await reconcilePortal(services, portal, reader, startedAt, { allowDelta: true, apply: true });
+    // Delta runs read no activity: the day's first full read does.
+    const activity = outcome.readMode === 'full' ? await activityPass(services, portal, reader, startedAt) : {};
+    const history = await recordSnapshots(services, portal, outcome.licensedUsers, startedAt);
     const stats = reader.stats();
     const fullRead = outcome.readMode === 'full';
     const done = await recorder.finish(
@@ -121,6 +126,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
           ? { lastFullReadAt: startedAt.toISOString(), userLinksAt: portal.userLinksAt ?? startedAt.toISOString() }
           : {}),
         ...(outcome.deltaLink ? { deltaLink: outcome.deltaLink } : outcome.linkExpired ? { deltaLink: undefined } : {}),
+        subscriptionsNotice: outcome.subscriptionsNotice,
+        ...activity,
+        ...history,
       },
       portal,
     );

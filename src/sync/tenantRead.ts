@@ -1,4 +1,6 @@
-import { AppError } from '../domain/errors';
+import { AppError, isAppError } from '../domain/errors';
+import type { Notice } from '../domain/insights';
+import { subscriptionsBySku, summarizeSubscriptions } from '../insights/subscriptions';
 import type { Services } from '../domain/ports';
 import type { PortalRecord } from '../domain/records';
 import { DeltaExpiredError, type TenantPlan, type TenantReader, type TenantUser } from '../domain/tenant';
@@ -37,6 +39,34 @@ export interface TenantRead {
   linkExpired: boolean;
   /** Gives back the large-read slot the read held, if any. */
   release(): void;
+  /** Graph refused the subscriptions (403): the plans carry none, the licenses keep what they had. */
+  subscriptionsNotice?: Notice;
+}
+
+/**
+ * The plans, each with its subscriptions (GET /directory/subscriptions, one request). A tenant that refuses the
+ * subscriptions (403: a permission missing) still syncs: the read leaves a notice instead.
+ */
+async function readPlans(reader: TenantReader, now: Date): Promise<{ plans: TenantPlan[]; notice?: Notice }> {
+  const subscriptionsRead = reader.readSubscriptions().then(
+    (subscriptions) => ({ subscriptions }),
+    (error: unknown) => {
+      if (isAppError(error) && error.code === 'consent_missing')
+        return { notice: { code: error.code, message: error.message, at: now.toISOString() } };
+      throw error;
+    },
+  );
+  subscriptionsRead.catch(() => undefined); // awaited below; only keeps a failure from going unhandled meanwhile
+  const plans = await reader.readPlans();
+  const read = await subscriptionsRead;
+  if (!('subscriptions' in read)) return { plans, notice: read.notice };
+  const bySku = subscriptionsBySku(read.subscriptions);
+  return {
+    plans: plans.map((plan) => ({
+      ...plan,
+      subscriptions: bySku.get(plan.skuId) ?? summarizeSubscriptions([]),
+    })),
+  };
 }
 
 /** The portal's secret and a reader of its tenant. */
@@ -89,7 +119,7 @@ export async function readTenant(
   now: Date,
   options: { allowDelta: boolean },
 ): Promise<TenantRead> {
-  const plansRead = reader.readPlans();
+  const plansRead = readPlans(reader, now);
   plansRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
   const fullReadDue =
     !portal.lastFullReadAt || now.getTime() - Date.parse(portal.lastFullReadAt) >= FULL_READ_INTERVAL_MS;
@@ -108,7 +138,7 @@ export async function readTenant(
       const { users, removedObjectIds, deltaLink } = delta;
       return {
         mode: 'delta',
-        plans: await plansRead,
+        ...(await plansRead.then(({ plans, notice }) => ({ plans, subscriptionsNotice: notice }))),
         mentioned: [...users.map((user) => user.objectId), ...removedObjectIds],
         removedObjectIds,
         batches: [users],
@@ -123,7 +153,10 @@ export async function readTenant(
   const large = usersLastRun >= DELTA_MIN_USERS;
   const wantLink =
     options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
-  const [plans, deltaLink] = await Promise.all([plansRead, wantLink ? reader.latestDeltaLink!() : undefined]);
+  const [{ plans, notice }, deltaLink] = await Promise.all([
+    plansRead,
+    wantLink ? reader.latestDeltaLink!() : undefined,
+  ]);
   // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts). Its size
   // is known from its last run, or (a first sync) from the licenses its plans say are in use.
   const assignments = plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
@@ -138,5 +171,6 @@ export async function readTenant(
     deltaLink,
     linkExpired,
     release,
+    ...(notice ? { subscriptionsNotice: notice } : {}),
   };
 }

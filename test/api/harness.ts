@@ -18,6 +18,7 @@ import '../../functions/runs';
 import '../../functions/licenses';
 import '../../functions/contacts';
 import '../../functions/openapi';
+import '../../functions/insights';
 
 /**
  * Calls the registered HTTP functions the way the Functions host does (HttpRequest and InvocationContext test
