@@ -42,8 +42,12 @@ param alertEmail string = ''
 @description('Resource id of an existing action group to notify as well (Teams, SMS, ITSM, ...). Empty: none.')
 param alertActionGroupId string = ''
 
-@description('Client id of the Entra app registration that signs administrators in to the API and page (App Service Authentication). Empty: no sign-in in front of the app (function keys still protect the API routes).')
-param authClientId string = ''
+@description('Client id of the Entra app registration that signs people and automation in to the API and page (App Service Authentication), with the app roles LicenseSync.Reader and LicenseSync.Admin (docs/deploy.md). Required: the app authorizes every request from the signed-in principal (LICENSE_SYNC_AUTH=easyauth).')
+@minLength(36)
+param authClientId string
+
+@description('Audiences accepted in bearer tokens besides the client id and api://<client id> (e.g. a custom Application ID URI).')
+param authAllowedAudiences array = []
 
 @description('Most instances the app may scale out to.')
 @minValue(1)
@@ -458,6 +462,8 @@ var appSettings = union(
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${appIdentity.properties.clientId};Authorization=AAD'
     LICENSE_SYNC_SCHEDULE: syncSchedule
     LICENSE_SYNC_KEY_VAULT_URL: vault.properties.vaultUri
+    // Authorize from App Service Authentication's x-ms-client-principal; the API routes are anonymous to the host.
+    LICENSE_SYNC_AUTH: 'easyauth'
     LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
     LICENSE_SYNC_QUEUE_NAME: runQueueName
     // The worker's JavaScript heap fits the instance (512 MB instance: 320 MB, as `npm run bench` measures): V8
@@ -492,7 +498,10 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
 
 // App Service Authentication: administrators sign in with Entra ID before any request reaches the app. Who may
 // sign in is decided in Entra (the app registration's "Assignment required" and app roles): see docs/deploy.md.
-resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+// Unauthenticated requests are sent to the sign-in page (the page needs it; App Service answers the page's
+// XMLHttpRequests and requests with a bearer token it cannot accept with 401 instead). The app then refuses any
+// request without a principal (401) or without a role (403) itself.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'authsettingsV2'
   properties: {
@@ -513,7 +522,7 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authC
           openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
         }
         validation: {
-          allowedAudiences: [authClientId, 'api://${authClientId}']
+          allowedAudiences: union([authClientId, 'api://${authClientId}'], authAllowedAudiences)
         }
       }
     }

@@ -153,6 +153,7 @@ const NOT_IN_AZURE: Record<string, string> = {
   LICENSE_SYNC_DEMO: 'local runs only (the demo portal)',
   LICENSE_SYNC_DATA_DIR: 'local runs only (Azurite data, local secret store)',
   PORT: 'local runs only (HTTP port of the local host)',
+  WEBSITE_INSTANCE_ID: 'set by the platform itself (it tells the code it runs in Azure)',
 };
 
 /** Settings the Functions host (not our code) reads, which the app needs all the same. */
@@ -313,6 +314,41 @@ describe('infra/main.bicep role assignments', () => {
       const scoped = resources.find((r) => r.symbol === scopeSymbol);
       expect(scoped?.type).toBe(NEEDED_ROLES[id]!.scope);
     }
+  });
+});
+
+describe('infra/main.bicep sign-in (App Service Authentication)', () => {
+  const auth = () => {
+    const found = resources.filter(
+      (r) => r.type === 'Microsoft.Web/sites/config' && propertyValue(r.body, 'name') === "'authsettingsV2'",
+    );
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it('requires authentication for every request, unconditionally, and sends browsers to sign in', () => {
+    expect(bicep).toMatch(/resource authSettings '[^']+' = \{/);
+    expect(auth().body).toMatch(/platform:\s*\{\s*enabled:\s*true\s*\}/);
+    expect(auth().body).toMatch(/requireAuthentication:\s*true/);
+    expect(auth().body).toMatch(/unauthenticatedClientAction:\s*'RedirectToLoginPage'/);
+    expect(auth().body).not.toMatch(/excludedPaths/);
+  });
+
+  it('signs in with Entra ID for the client id parameter, its audiences and extra ones, with the token store off', () => {
+    expect(auth().body).toMatch(/azureActiveDirectory:\s*\{\s*enabled:\s*true/);
+    expect(auth().body).toMatch(/clientId:\s*authClientId/);
+    expect(auth().body).toMatch(
+      /allowedAudiences:\s*union\(\[authClientId, 'api:\/\/\$\{authClientId\}'\], authAllowedAudiences\)/,
+    );
+    expect(auth().body).toMatch(/tokenStore:\s*\{\s*enabled:\s*false\s*\}/);
+    expect(paramDefault(bicep, 'authClientId')).toBeUndefined();
+  });
+
+  it('tells the app to authorize from the platform principal (LICENSE_SYNC_AUTH=easyauth)', () => {
+    expect(functionAppSettings().expression).toMatch(/LICENSE_SYNC_AUTH:\s*'easyauth'/);
+    expect(
+      loadSettings({ WEBSITE_INSTANCE_ID: 'x', LICENSE_SYNC_AUTH: 'easyauth', AzureWebJobsStorage: 'x' }).auth,
+    ).toBe('easyauth');
   });
 });
 

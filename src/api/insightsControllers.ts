@@ -1,3 +1,4 @@
+import { recordChange } from '../domain/audit';
 import type { Controller } from './http';
 import * as insights from './insights';
 import type {
@@ -28,26 +29,58 @@ export const listPricesController: Controller<typeof listPricesEndpoint> = async
   body: { items: await insights.listPlanPrices(services) },
 });
 
-export const putPlanPriceController: Controller<typeof putPlanPriceEndpoint> = async ({ params, body }, services) => ({
-  status: 200,
-  body: await insights.putPlanPrice(services, params.skuId, body),
-});
+const priceSummary = (price: { amount: string; currency: string; period: string }) =>
+  `${price.amount} ${price.currency} per ${price.period}`;
 
-export const deletePlanPriceController: Controller<typeof deletePlanPriceEndpoint> = async ({ params }, services) => {
+export const putPlanPriceController: Controller<typeof putPlanPriceEndpoint> = async (
+  { params, body, principal },
+  services,
+) => {
+  const price = await insights.putPlanPrice(services, params.skuId, body);
+  await recordChange(services, principal, {
+    action: 'price.set',
+    target: `prices/${params.skuId}`,
+    summary: `Set the plan's price to ${priceSummary(price)}`,
+  });
+  return { status: 200, body: price };
+};
+
+export const deletePlanPriceController: Controller<typeof deletePlanPriceEndpoint> = async (
+  { params, principal },
+  services,
+) => {
   await insights.deletePlanPrice(services, params.skuId);
+  await recordChange(services, principal, {
+    action: 'price.delete',
+    target: `prices/${params.skuId}`,
+    summary: "Removed the plan's price",
+  });
   return { status: 204 };
 };
 
 export const putLicensePriceController: Controller<typeof putLicensePriceEndpoint> = async (
-  { params, body },
+  { params, body, principal },
   services,
-) => ({ status: 200, body: await insights.putLicensePrice(services, params.id, body) });
+) => {
+  const price = await insights.putLicensePrice(services, params.id, body);
+  await recordChange(services, principal, {
+    action: 'price.set',
+    target: `licenses/${params.id}/price`,
+    summary: `Set the license's own price to ${priceSummary(price)}`,
+  });
+  return { status: 200, body: price };
+};
 
 export const deleteLicensePriceController: Controller<typeof deleteLicensePriceEndpoint> = async (
-  { params },
+  { params, principal },
   services,
 ) => {
   await insights.deleteLicensePrice(services, params.id);
+  await recordChange(services, principal, {
+    action: 'price.delete',
+    target: `licenses/${params.id}/price`,
+    summary: "Removed the license's own price",
+  });
   return { status: 204 };
 };
 

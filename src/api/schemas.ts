@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
+import { displayText } from './text';
 import {
   cloudSchema,
   conflictSchema,
@@ -47,13 +48,14 @@ const tenantSchema = z
   .string()
   .refine((value) => GUID.test(value) || DOMAIN.test(value), 'must be the tenant GUID or a verified domain')
   .meta({ description: 'The tenant GUID or one of its verified domains (e.g. contoso.onmicrosoft.com).' });
-const nameSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(80, 'must be at most 80 characters')
-  .refine((value) => !hasControlCharacter(value), 'must not contain control characters')
-  .meta({ description: "Unique (case-insensitive); prefixes the names of the portal's licenses." });
+const nameSchema = displayText(
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(80, 'must be at most 80 characters')
+    .refine((value) => !hasControlCharacter(value), 'must not contain control characters'),
+).meta({ description: "Unique (case-insensitive); prefixes the names of the portal's licenses." });
 const emailSchema = z.email('must be an e-mail address').max(320);
 
 // ---- errors -----------------------------------------------------------------------------------------------
@@ -318,7 +320,7 @@ export const syncPreviewSchema = z
 export const contactCreateSchema = z
   .strictObject({
     email: emailSchema,
-    displayName: z.string().trim().min(1, 'must not be empty').max(256),
+    displayName: displayText(z.string().trim().min(1, 'must not be empty').max(256)),
     aliases: z.array(emailSchema).max(50).optional(),
   })
   .meta({ id: 'ContactCreate' });

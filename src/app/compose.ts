@@ -2,6 +2,7 @@ import { loadSettings, type Settings } from '../config/settings';
 import type { Logger, Services } from '../domain/ports';
 import { createTenantReader } from '../graph/reader';
 import { createLedger } from '../ledger';
+import { createAuditTrail } from '../ledger/audit';
 import { createSecretStore } from '../secrets';
 import { SkuNameCatalogLoader } from '../skus';
 import { createRunQueue } from '../storage/runQueue';
@@ -32,6 +33,7 @@ export async function createServices(
     planNames: () => planNames.load(),
     openTenant: overrides.openTenant ?? ((portal, secret) => createTenantReader(portal, secret, settings)),
     runQueue: overrides.runQueue ?? createRunQueue(settings),
+    audit: createAuditTrail(settings),
     logger,
     now: overrides.now ?? (() => new Date()),
   };

@@ -21,7 +21,10 @@ import { ensureLocalCertificate } from './tls';
  *
  * Local-only settings, besides those of src/config/settings.ts:
  * - `LICENSE_SYNC_STORAGE=memory`: Azurite keeps its data in memory (tests); default: `<dataDir>/azurite`.
- * - `LICENSE_SYNC_FUNCTION_KEY`: the key non-anonymous routes require in `x-functions-key`; default: none.
+ * - `LICENSE_SYNC_FUNCTION_KEY`: the key non-anonymous routes require in `x-functions-key`; default: none. Implies
+ *   LICENSE_SYNC_AUTH=key unless that is set.
+ * - `LICENSE_SYNC_AUTH=easyauth`: requests carry their own `x-ms-client-principal` (the settable principal of
+ *   tests); without one the API answers 401, as behind App Service Authentication.
  * - `LICENSE_SYNC_LOCAL_RETRY_DELAY`: seconds before a failed message is retried (host.json's visibilityTimeout).
  * - `LICENSE_SYNC_LOCAL_MESSAGE_LEASE`: seconds a message stays hidden while it runs, i.e. how soon the message
  *   of a killed app is delivered again (default 60; the Functions host uses 10 minutes).
@@ -166,6 +169,8 @@ function createDemoPortal(services: Services): Promise<PortalRecord> {
 export async function startLocalApp(options: LocalAppOptions = {}): Promise<LocalApp> {
   const log = options.log ?? defaultLog;
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  // A local function key means the operator wants Azure's key check: every key holder is an admin.
+  if (env.LICENSE_SYNC_FUNCTION_KEY && !env.LICENSE_SYNC_AUTH) env.LICENSE_SYNC_AUTH = 'key';
   const initial = loadSettings(env);
   const cleanup: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | undefined;
@@ -254,6 +259,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       host: hostConfig,
       port: settings.port,
       functionKey: env.LICENSE_SYNC_FUNCTION_KEY || undefined,
+      passClientPrincipal: settings.auth === 'easyauth',
       messageLeaseMs: lease,
       log,
     });

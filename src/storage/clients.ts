@@ -22,6 +22,7 @@ export const TABLES = {
   leases: 'leases',
   history: 'history',
   prices: 'prices',
+  audit: 'audit',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

@@ -19,6 +19,7 @@ import '../../functions/licenses';
 import '../../functions/contacts';
 import '../../functions/openapi';
 import '../../functions/insights';
+import '../../functions/access';
 
 /**
  * Calls the registered HTTP functions the way the Functions host does (HttpRequest and InvocationContext test
@@ -42,6 +43,7 @@ export interface CallResult {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   text: string;
+  headers: Headers;
 }
 
 export interface ApiHarness {
@@ -149,7 +151,7 @@ export async function startApi(
       throw new Error(`${method} ${route} ${response.status} has a body the document does not describe`);
     }
     checked.push(`${method} ${route} ${response.status}`);
-    return { status: response.status, body: parsed, text };
+    return { status: response.status, body: parsed, text, headers: response.headers };
   }
 
   return { settings, services, logs, bodies, checked, call };

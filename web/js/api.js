@@ -27,6 +27,9 @@
 /** @typedef {NonNullable<Consumer['assignment']>} Assignment */
 /** @typedef {Out<Schemas['contactSchema']>} Contact */
 /** @typedef {import('zod').input<Schemas['contactCreateSchema']>} ContactCreate */
+/** @typedef {typeof import('../../src/api/access')} AccessSchemas */
+/** @typedef {Out<AccessSchemas['meSchema']>} Me */
+/** @typedef {Out<AccessSchemas['auditPageSchema']>} AuditPage */
 
 const KEY_STORAGE = 'm365-license-sync.functionKey';
 
@@ -221,6 +224,17 @@ export const licenses = {
   link: (id, contactId) => call('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
   /** @type {(id: string, contactId: string) => Promise<void>} */
   unlink: (id, contactId) => call('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
+};
+
+export const session = {
+  /** @type {() => Promise<Me>} Who is signed in. */
+  me: () => call('GET', '/api/me'),
+};
+
+export const audit = {
+  /** @type {(continuationToken?: string) => Promise<AuditPage>} One page, newest first. */
+  list: (continuationToken) =>
+    call('GET', `/api/audit?limit=50${continuationToken ? `&continuationToken=${enc(continuationToken)}` : ''}`),
 };
 
 export const contacts = {

@@ -129,7 +129,7 @@ export async function contactsView(ctx) {
     const messages = h('div');
     const form = h(
       'form',
-      { class: 'card form', novalidate: true, 'aria-labelledby': 'create-contact-title' },
+      { 'data-admin': true, class: 'card form', novalidate: true, 'aria-labelledby': 'create-contact-title' },
       h('h2', { id: 'create-contact-title' }, 'Create a contact by hand'),
       h('div', { class: 'field' }, h('label', { for: emailId }, 'E-mail'), emailInput),
       h('div', { class: 'field' }, h('label', { for: nameId }, 'Display name'), nameInput),

@@ -339,6 +339,7 @@ export async function licenseDetailView(ctx) {
           null,
           c.owner.kind === 'manual'
             ? button('Unlink', {
+                'data-admin': true,
                 class: 'btn btn-small btn-danger-quiet',
                 'aria-label': `Unlink ${email ?? c.contactId}`,
                 onClick: async () => {
@@ -410,7 +411,7 @@ export async function licenseDetailView(ctx) {
     const result = h('div', { 'aria-live': 'polite' });
     const form = h(
       'form',
-      { class: 'inline-form', novalidate: true },
+      { 'data-admin': true, class: 'inline-form', novalidate: true },
       h('h3', null, 'Link a contact by hand'),
       h(
         'div',

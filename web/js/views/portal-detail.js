@@ -129,6 +129,7 @@ export async function portalDetailView(ctx) {
         ],
         actions: [
           button('Sync now', {
+            'data-admin': true,
             class: 'btn btn-primary',
             disabled: !portal.active,
             title: portal.active ? undefined : 'Activate the portal access to sync it',
@@ -136,11 +137,16 @@ export async function portalDetailView(ctx) {
               if ((await syncNow(ctx, portal)) !== undefined) await refresh();
             },
           }),
-          h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/preview` }, 'Preview'),
-          button('Verify', { onClick: (/** @type {Event} */ event) => void verify(event) }),
-          h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/edit` }, 'Edit'),
+          h(
+            'a',
+            { 'data-admin': true, class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/preview` },
+            'Preview',
+          ),
+          button('Verify', { 'data-admin': true, onClick: (/** @type {Event} */ event) => void verify(event) }),
+          h('a', { 'data-admin': true, class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/edit` }, 'Edit'),
           h('a', { class: 'btn', href: `#/licenses?portal=${encodeURIComponent(portal.id)}` }, 'Licenses'),
           button('Delete', {
+            'data-admin': true,
             class: 'btn btn-danger-quiet',
             onClick: async () => {
               if (await deletePortal(ctx, portal)) ctx.navigate('#/portals');

@@ -55,7 +55,7 @@ export async function portalListView(ctx) {
       title: 'Portal accesses',
       intro:
         'One portal access per Microsoft 365 tenant. Active portal accesses with automatic sync on are synced at every scheduled run.',
-      actions: [h('a', { class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access')],
+      actions: [h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access')],
     }),
   );
   const body = h('div');
@@ -83,7 +83,7 @@ export async function portalListView(ctx) {
             null,
             'Add the first tenant: an app registration with a client secret or certificate and the application permissions Organization.Read.All and User.Read.All.',
           ),
-          h('a', { class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access'),
+          h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access'),
         ),
       );
       return;
@@ -147,6 +147,7 @@ export async function portalListView(ctx) {
             'td',
             { class: 'actions' },
             button('Sync now', {
+              'data-admin': true,
               'aria-label': `Sync now: ${portal.name}`,
               disabled: !portal.active,
               title: portal.active ? undefined : 'Activate the portal access to sync it',
@@ -158,6 +159,7 @@ export async function portalListView(ctx) {
             h(
               'a',
               {
+                'data-admin': true,
                 class: 'btn',
                 href: `#/portals/${encodeURIComponent(portal.id)}/preview`,
                 'aria-label': `Preview: ${portal.name}`,
@@ -167,6 +169,7 @@ export async function portalListView(ctx) {
             h(
               'a',
               {
+                'data-admin': true,
                 class: 'btn',
                 href: `#/portals/${encodeURIComponent(portal.id)}/edit`,
                 'aria-label': `Edit: ${portal.name}`,
@@ -174,6 +177,7 @@ export async function portalListView(ctx) {
               'Edit',
             ),
             button('Delete', {
+              'data-admin': true,
               class: 'btn btn-danger-quiet',
               'aria-label': `Delete: ${portal.name}`,
               onClick: async () => {
