@@ -11,7 +11,7 @@ import { LocalSecretStore } from '../secrets';
 import { hostSettings, type HostSettings } from '../runs/hostSettings';
 import { startAzurite, type AzuriteInstance } from './azurite';
 import { startLocalHost, type HostLog, type LocalHost } from './host';
-import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN } from './simulator/demo';
+import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN, demoPriceList } from './simulator/demo';
 import { startSimulator, type Simulator } from './simulator/server';
 import { ensureLocalCertificate } from './tls';
 
@@ -158,6 +158,7 @@ function createDemoPortal(services: Services): Promise<PortalRecord> {
     cloud: 'simulated',
     active: true,
     autoSync: true,
+    activity: true,
     auth: { kind: 'clientSecret', clientSecret: DEMO_CLIENT_SECRET },
   });
 }
@@ -272,6 +273,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       demo = { simulatorUrl: simulator.url };
       if ((await services.ledger.portals.list()).length === 0) {
         const portal = await createDemoPortal(services);
+        for (const { skuId, price } of demoPriceList()) await services.ledger.prices.putPlanPrice(skuId, price);
         const run = await queueRun(services, portal.id, 'manual');
         demo = { ...demo, portal, firstRunId: run.id };
       }
