@@ -9,6 +9,7 @@ import { previewView } from './js/views/preview.js';
 import { licenseListView, licenseDetailView } from './js/views/licenses.js';
 import { contactsView } from './js/views/contacts.js';
 import { auditView } from './js/views/audit.js';
+import { licensedUsersView, pricesView, wasteView } from './js/views/insights.js';
 
 /**
  * What a view gets: where to draw, what the address names, and the page's shared services.
@@ -41,6 +42,9 @@ const routes = [
   [/^\/licenses$/, licenseListView],
   [/^\/contacts$/, contactsView],
   [/^\/audit$/, auditView],
+  [/^\/waste$/, wasteView],
+  [/^\/reports\/licensed-users$/, licensedUsersView],
+  [/^\/prices$/, pricesView],
 ];
 
 const ADMIN_ROLE = 'LicenseSync.Admin';

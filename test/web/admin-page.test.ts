@@ -94,6 +94,9 @@ describe('the admin page', () => {
       'Portal accesses',
       'Licenses',
       'Contacts',
+      'Waste',
+      'Licensed users',
+      'Prices',
       'Audit',
     ]);
     await screenshot(page, '01-portals-empty');

@@ -30,6 +30,14 @@
 /** @typedef {typeof import('../../src/api/access')} AccessSchemas */
 /** @typedef {Out<AccessSchemas['meSchema']>} Me */
 /** @typedef {Out<AccessSchemas['auditPageSchema']>} AuditPage */
+/** @typedef {typeof import('../../src/api/insightsSchemas')} InsightSchemas */
+/** @typedef {Out<InsightSchemas['historySchema']>['items'][number]} LicenseSnapshot */
+/** @typedef {Out<InsightSchemas['licensedUsersReportSchema']>['items'][number]} LicensedUsersMonth */
+/** @typedef {Out<InsightSchemas['planPriceSchema']>} PlanPrice */
+/** @typedef {Out<InsightSchemas['licensePriceSchema']>} LicensePrice */
+/** @typedef {import('zod').input<InsightSchemas['priceBodySchema']>} PriceInput */
+/** @typedef {Out<InsightSchemas['wasteReportSchema']>} WasteReport */
+/** @typedef {WasteReport['items'][number]} WasteItem */
 
 const KEY_STORAGE = 'm365-license-sync.functionKey';
 
@@ -104,7 +112,7 @@ function messageForStatus(status, statusText) {
 
 /**
  * One request; resolves the parsed JSON answer (undefined when empty), rejects with an ApiError.
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<unknown>}
@@ -173,7 +181,7 @@ const enc = encodeURIComponent;
 /**
  * The answer of a request, as the server's schema for it says.
  * @template T
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<T>}
@@ -224,6 +232,28 @@ export const licenses = {
   link: (id, contactId) => call('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
   /** @type {(id: string, contactId: string) => Promise<void>} */
   unlink: (id, contactId) => call('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
+  /** @type {(id: string) => Promise<LicenseSnapshot[]>} The last 12 months, oldest first. */
+  history: (id) => items(`/api/licenses/${enc(id)}/history`),
+  /** @type {(id: string, body: PriceInput) => Promise<LicensePrice>} */
+  setPrice: (id, body) => call('PUT', `/api/licenses/${enc(id)}/price`, body),
+  /** @type {(id: string) => Promise<void>} */
+  removePrice: (id) => call('DELETE', `/api/licenses/${enc(id)}/price`),
+};
+
+export const prices = {
+  /** @type {() => Promise<PlanPrice[]>} */
+  list: () => items('/api/prices'),
+  /** @type {(skuId: string, body: PriceInput) => Promise<PlanPrice>} */
+  set: (skuId, body) => call('PUT', `/api/prices/${enc(skuId)}`, body),
+  /** @type {(skuId: string) => Promise<void>} */
+  remove: (skuId) => call('DELETE', `/api/prices/${enc(skuId)}`),
+};
+
+export const insights = {
+  /** @type {(portalId?: string) => Promise<WasteReport>} */
+  waste: (portalId) => call('GET', `/api/insights/waste${portalId ? `?portalId=${enc(portalId)}` : ''}`),
+  /** @type {(month: string) => Promise<LicensedUsersMonth[]>} */
+  licensedUsers: (month) => items(`/api/reports/licensed-users?month=${enc(month)}`),
 };
 
 export const session = {
