@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { listAuditController, listAuditEndpoint, meController, meEndpoint } from '../src/api/access';
 import { appServices } from '../src/app/compose';
 import { defineApiRoute } from '../src/api/http';

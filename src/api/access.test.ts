@@ -1,8 +1,10 @@
+import { parse } from 'csv-parse/sync';
 import { randomUUID } from 'node:crypto';
 import { ADMIN_ROLE, encodeClientPrincipal, parseClientPrincipal, READER_ROLE } from '../auth/principal';
 import { loadSettings, SettingsError } from '../config/settings';
 import { registeredFunctions, type HttpDefinition } from '../host/registry';
 import { newTableClient } from '../storage/clients';
+import { mapConcurrent } from '../util/async';
 import { endpoints } from './endpoints';
 import { expectNoSecrets, startApi, type ApiHarness } from '../../test/api/harness';
 import { portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
@@ -245,5 +247,41 @@ describe('the audit trail', () => {
     expect(res.status).toBe(204);
     const [latest] = (await api.call('auditList', { headers: reader, query: '?limit=1' })).body.items;
     expect(latest).toMatchObject({ action: 'portal.purge', target: `portals/${portalId}` });
+  });
+
+  it('exports the whole trail as CSV, every page from the first whatever limit and continuationToken say', async () => {
+    // More entries than one export page (1,000), from 2020 so they sort after the changes above.
+    const OLD = 1001;
+    const start = Date.parse('2020-01-01T00:00:00Z');
+    await mapConcurrent([...Array(OLD).keys()], 16, (i) =>
+      api.services.audit.record({
+        at: new Date(start + i * 1000).toISOString(),
+        principal: { name: 'importer' },
+        action: 'contact.create',
+        target: `contacts/c${i}`,
+        summary: i === 0 ? '=HYPERLINK("https://evil.example")' : `entry ${i}`,
+      }),
+    );
+    const first = await api.call('auditList', { headers: reader, query: '?limit=2' });
+    const csv = await api.call('auditList', {
+      headers: reader,
+      query: `?format=csv&limit=2&continuationToken=${encodeURIComponent(first.body.continuationToken)}`,
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="audit-\d{4}-\d{2}-\d{2}\.csv"$/);
+    expect(csv.headers.get('x-content-type-options')).toBe('nosniff');
+    const rows = parse<Record<string, string>>(csv.text, { bom: true, columns: true });
+    expect(rows).toHaveLength(OLD + 5);
+    expect(rows.slice(0, 5).map((row) => row.action)).toEqual([
+      'portal.purge',
+      'contact.create',
+      'run.start',
+      'portal.change',
+      'portal.create',
+    ]);
+    expect(new Set(rows.slice(5).map((row) => row.target)).size).toBe(OLD);
+    expect(rows.at(-1)).toMatchObject({ 'principal.name': 'importer', summary: `'=HYPERLINK("https://evil.example")` });
+    const in2020 = await api.call('auditList', { headers: reader, query: '?format=csv&from=2020-01-01&to=2020-12-31' });
+    expect(parse(in2020.text, { bom: true, columns: true })).toHaveLength(OLD);
   });
 });

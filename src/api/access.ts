@@ -3,7 +3,8 @@ import { AUTH_MODES } from '../config/settings';
 import { InvalidContinuationTokenError } from '../domain/audit';
 import { defineEndpoint } from './endpoint';
 import { ApiError, type Controller } from './http';
-import { errorResponseSchema } from './schemas';
+import { defineListEndpoint, pagedListController } from './lists';
+import { errorResponseSchema, listQuery } from './schemas';
 
 /** Who is signed in (`GET /api/me`) and who changed what (`GET /api/audit`). */
 
@@ -40,7 +41,7 @@ const when = (edge: 'from' | 'to') =>
           : 'Entries before this instant (a date: up to its end, UTC).',
     });
 
-export const auditQuery = z.strictObject({
+export const auditQuery = listQuery({
   from: when('from'),
   to: when('to'),
   limit: z
@@ -48,7 +49,7 @@ export const auditQuery = z.strictObject({
     .regex(/^\d{1,4}$/, 'must be a number from 1 to 1000')
     .refine((value) => Number(value) >= 1 && Number(value) <= 1000, 'must be a number from 1 to 1000')
     .optional()
-    .meta({ description: 'At most this many entries (1-1000, default 100).' }),
+    .meta({ description: 'At most this many entries (1-1000, default 100); a CSV export is every entry.' }),
   continuationToken: z
     .string()
     .max(200)
@@ -84,7 +85,7 @@ export const meEndpoint = defineEndpoint({
   responses: { 200: { description: 'The caller.', schema: meSchema }, 400: bad },
 });
 
-export const listAuditEndpoint = defineEndpoint({
+export const listAuditEndpoint = defineListEndpoint({
   name: 'auditList',
   method: 'GET',
   route: 'api/audit',
@@ -95,6 +96,7 @@ export const listAuditEndpoint = defineEndpoint({
   params: noParams,
   query: auditQuery,
   body: undefined,
+  list: { file: 'audit', item: auditEntrySchema },
   responses: { 200: { description: 'One page of entries.', schema: auditPageSchema }, 400: bad },
 });
 
@@ -108,7 +110,8 @@ function instant(value: string | undefined, edge: 'from' | 'to'): Date | undefin
   return edge === 'to' && value.length === 10 ? new Date(date.getTime() + 86_400_000) : date;
 }
 
-export const listAuditController: Controller<typeof listAuditEndpoint> = async ({ query }, services) => {
+/** JSON: the page asked for; `?format=csv`: every entry between `from` and `to`, newest first. */
+export const listAuditController = pagedListController(listAuditEndpoint, async ({ query }, services, cursor) => {
   const from = instant(query.from, 'from');
   const to = instant(query.to, 'to');
   if (from && to && from >= to) {
@@ -117,17 +120,16 @@ export const listAuditController: Controller<typeof listAuditEndpoint> = async (
     ]);
   }
   try {
-    const page = await services.audit.list({
+    return await services.audit.list({
       from,
       to,
-      limit: query.limit ? Number(query.limit) : 100,
-      continuationToken: query.continuationToken,
+      limit: cursor.limit ?? 100,
+      continuationToken: cursor.continuationToken,
     });
-    return { status: 200, body: page };
   } catch (error) {
     if (!(error instanceof InvalidContinuationTokenError)) throw error;
     throw new ApiError(400, 'bad_request', error.message, [
       { in: 'query', path: 'continuationToken', message: 'is not a token this API gave out' },
     ]);
   }
-};
+});

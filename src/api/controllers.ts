@@ -6,27 +6,28 @@ import { queueRun } from '../runs/enqueue';
 import { previewSync } from '../sync/preview';
 import { verifyPortal } from '../sync/verify';
 import type { Controller } from './http';
-import type {
-  changePortalEndpoint,
-  createContactEndpoint,
-  createPortalEndpoint,
-  deletePortalEndpoint,
+import {
   findContactsEndpoint,
-  getLicenseEndpoint,
-  getPortalEndpoint,
-  getRunEndpoint,
-  linkConsumerEndpoint,
   listConsumersEndpoint,
   listLicensesEndpoint,
   listPortalsEndpoint,
   listRunsEndpoint,
-  openApiEndpoint,
-  syncPortalEndpoint,
-  unlinkConsumerEndpoint,
-  verifyPortalEndpoint,
+  type changePortalEndpoint,
+  type createContactEndpoint,
+  type createPortalEndpoint,
+  type deletePortalEndpoint,
+  type getLicenseEndpoint,
+  type getPortalEndpoint,
+  type getRunEndpoint,
+  type linkConsumerEndpoint,
+  type openApiEndpoint,
+  type syncPortalEndpoint,
+  type unlinkConsumerEndpoint,
+  type verifyPortalEndpoint,
 } from './endpoints';
 import { getPricedLicense, listPricedLicenses } from './insights';
 import * as ledger from './ledger';
+import { listController } from './lists';
 import { openApiDocument } from './openapi';
 import type { PortalChange, PortalCreate, PortalView } from './schemas';
 
@@ -45,9 +46,8 @@ export function portalView(portal: PortalRecord): PortalView {
   };
 }
 
-export const listPortalsController: Controller<typeof listPortalsEndpoint> = async (_input, services) => ({
-  status: 200,
-  body: { items: (await listPortals(services)).map(portalView) },
+export const listPortalsController = listController(listPortalsEndpoint, async function* (_input, services) {
+  yield (await listPortals(services)).map(portalView);
 });
 
 /** What the audit trail says of portal fields: values of the plain ones, only the kind of a credential. */
@@ -133,9 +133,8 @@ export const syncPortalController: Controller<typeof syncPortalEndpoint> = async
   return { status: 202, body: { runId: run.id } };
 };
 
-export const listRunsController: Controller<typeof listRunsEndpoint> = async ({ params, query }, services) => ({
-  status: 200,
-  body: { items: await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50) },
+export const listRunsController = listController(listRunsEndpoint, async function* ({ params, query }, services) {
+  yield await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50);
 });
 
 export const getRunController: Controller<typeof getRunEndpoint> = async ({ params }, services) => ({
@@ -143,9 +142,8 @@ export const getRunController: Controller<typeof getRunEndpoint> = async ({ para
   body: await ledger.getRun(services, params.id, params.runId),
 });
 
-export const listLicensesController: Controller<typeof listLicensesEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: { items: await listPricedLicenses(services, query.portalId) },
+export const listLicensesController = listController(listLicensesEndpoint, async function* ({ query }, services) {
+  yield await listPricedLicenses(services, query.portalId);
 });
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
@@ -153,10 +151,10 @@ export const getLicenseController: Controller<typeof getLicenseEndpoint> = async
   body: await getPricedLicense(services, params.id),
 });
 
-export const listConsumersController: Controller<typeof listConsumersEndpoint> = async ({ params }, services) => ({
-  status: 200,
-  body: { items: await ledger.listConsumers(services, params.id) },
-});
+/** Page by page from storage: a license with 100,000 consumers downloads as CSV without being held whole. */
+export const listConsumersController = listController(listConsumersEndpoint, ({ params }, services) =>
+  ledger.consumerPages(services, params.id),
+);
 
 const consumerTarget = (licenseId: string, contactId: string) => `licenses/${licenseId}/consumers/${contactId}`;
 
@@ -186,9 +184,8 @@ export const unlinkConsumerController: Controller<typeof unlinkConsumerEndpoint>
   return { status: 204 };
 };
 
-export const findContactsController: Controller<typeof findContactsEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: { items: await ledger.findContacts(services, query.email) },
+export const findContactsController = listController(findContactsEndpoint, async function* ({ query }, services) {
+  yield await ledger.findContacts(services, query.email);
 });
 
 export const createContactController: Controller<typeof createContactEndpoint> = async (

@@ -3,8 +3,11 @@ import { listAuditEndpoint, meEndpoint } from './access';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import { bad, notFound } from './responses';
 import { insightEndpoints } from './insightsEndpoints';
+import { defineListEndpoint } from './lists';
 import {
   consumerLinkSchema,
+  consumerListItemSchema,
+  consumerListQuery,
   consumerListSchema,
   consumerParams,
   consumerSchema,
@@ -22,6 +25,7 @@ import {
   openApiDocumentSchema,
   portalChangeSchema,
   portalCreateSchema,
+  portalListQuery,
   portalListSchema,
   portalParams,
   portalSchema,
@@ -50,7 +54,7 @@ const upstream: ResponseSpec = {
   schema: errorResponseSchema,
 };
 
-export const listPortalsEndpoint = defineEndpoint({
+export const listPortalsEndpoint = defineListEndpoint({
   name: 'portalsList',
   method: 'GET',
   route: 'api/portals',
@@ -58,8 +62,9 @@ export const listPortalsEndpoint = defineEndpoint({
   tag: 'portals',
   summary: 'List the portal accesses',
   params: noParams,
-  query: emptyQuery,
+  query: portalListQuery,
   body: undefined,
+  list: { file: 'portals', item: portalSchema },
   responses: { 200: { description: 'The portal accesses, by name.', schema: portalListSchema }, 400: bad() },
 });
 
@@ -179,7 +184,7 @@ export const syncPortalEndpoint = defineEndpoint({
   },
 });
 
-export const listRunsEndpoint = defineEndpoint({
+export const listRunsEndpoint = defineListEndpoint({
   name: 'runsList',
   method: 'GET',
   route: 'api/portals/{id}/runs',
@@ -189,6 +194,7 @@ export const listRunsEndpoint = defineEndpoint({
   params: portalParams,
   query: runListQuery,
   body: undefined,
+  list: { file: 'runs', item: runSchema },
   responses: {
     200: { description: 'The runs, newest first.', schema: runListSchema },
     400: bad(),
@@ -209,7 +215,7 @@ export const getRunEndpoint = defineEndpoint({
   responses: { 200: { description: 'The run.', schema: runSchema }, 400: bad(), 404: notFound('The run') },
 });
 
-export const listLicensesEndpoint = defineEndpoint({
+export const listLicensesEndpoint = defineListEndpoint({
   name: 'licensesList',
   method: 'GET',
   route: 'api/licenses',
@@ -219,6 +225,7 @@ export const listLicensesEndpoint = defineEndpoint({
   params: noParams,
   query: licenseListQuery,
   body: undefined,
+  list: { file: 'licenses', item: licenseSchema },
   responses: { 200: { description: 'The licenses, by name.', schema: licenseListSchema }, 400: bad() },
 });
 
@@ -235,7 +242,7 @@ export const getLicenseEndpoint = defineEndpoint({
   responses: { 200: { description: 'The license.', schema: licenseSchema }, 400: bad(), 404: notFound('The license') },
 });
 
-export const listConsumersEndpoint = defineEndpoint({
+export const listConsumersEndpoint = defineListEndpoint({
   name: 'consumersList',
   method: 'GET',
   route: 'api/licenses/{id}/consumers',
@@ -243,8 +250,9 @@ export const listConsumersEndpoint = defineEndpoint({
   tag: 'licenses',
   summary: 'Consumers of a license',
   params: licenseParams,
-  query: emptyQuery,
+  query: consumerListQuery,
   body: undefined,
+  list: { file: 'consumers', item: consumerListItemSchema },
   responses: {
     200: { description: 'The consumers, sync-owned and hand-made.', schema: consumerListSchema },
     400: bad(),
@@ -288,7 +296,7 @@ export const unlinkConsumerEndpoint = defineEndpoint({
   },
 });
 
-export const findContactsEndpoint = defineEndpoint({
+export const findContactsEndpoint = defineListEndpoint({
   name: 'contactsFind',
   method: 'GET',
   route: 'api/contacts',
@@ -299,6 +307,7 @@ export const findContactsEndpoint = defineEndpoint({
   params: noParams,
   query: contactFindQuery,
   body: undefined,
+  list: { file: 'contacts', item: contactSchema },
   responses: {
     200: { description: 'The contact holding the address, if any.', schema: contactListSchema },
     400: bad(),

@@ -6,6 +6,7 @@ import { isCrossSiteWrite } from '../auth/origin';
 import { loadSettings } from '../config/settings';
 import { defineHttp, type HttpDefinition } from '../host/registry';
 import { invocationLogger } from '../runs/log';
+import { annotateRequest } from '../telemetry';
 import { ERROR_CODES, isAppError, type ErrorCode } from '../domain/errors';
 import { ConflictError, NotFoundError } from '../domain/ledger';
 import { InvalidInputError } from '../portals/errors';
@@ -22,6 +23,8 @@ import { malformedStrings, NOT_WELL_FORMED } from './text';
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** A response that is not JSON (a CSV file, src/api/lists.ts), sent as it is: it checks its rows itself. */
+  raw?: { headers: Record<string, string>; body: HttpResponseInit['body'] };
 }
 
 export type Controller<E extends Endpoint> = (input: EndpointInput<E>, services: Services) => Promise<ApiResult>;
@@ -105,6 +108,8 @@ export function httpHandler<E extends Endpoint>(
       services = { ...(await getServices()), logger: invocationLogger(context) };
       const access = authorize(services.settings.auth, request.headers, endpoint.role);
       if (!access.ok) throw new ApiError(access.status, access.code, access.message);
+      // The request's span names the caller by object id only (never a name).
+      annotateRequest({ objectId: access.principal.objectId });
       if (isCrossSiteWrite(request.method, request.url, request.headers)) {
         throw new ApiError(403, 'cross_site_request', 'Changes are accepted only from pages of this app (Origin).');
       }
@@ -221,6 +226,9 @@ function tooLarge(): ApiError {
 function respond(endpoint: Endpoint, result: ApiResult): HttpResponseInit {
   const spec = endpoint.responses[result.status];
   if (!spec) throw new ResponseMismatchError(`${endpoint.name} answered ${result.status}, which it does not declare`);
+  // A file (a CSV export) goes out as the controller made it, with the headers every answer carries.
+  if (result.raw)
+    return { ...result.raw, status: result.status, headers: { ...result.raw.headers, ...SECURITY_HEADERS } };
   if (!spec.schema) return { status: result.status, headers: { ...SECURITY_HEADERS } };
   const parsed = spec.schema.safeParse(result.body);
   if (!parsed.success) {

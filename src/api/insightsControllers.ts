@@ -1,32 +1,36 @@
 import { recordChange } from '../domain/audit';
 import type { Controller } from './http';
 import * as insights from './insights';
-import type {
-  deleteLicensePriceEndpoint,
-  deletePlanPriceEndpoint,
+import {
   licensedUsersReportEndpoint,
   licenseHistoryEndpoint,
   listPricesEndpoint,
-  putLicensePriceEndpoint,
-  putPlanPriceEndpoint,
-  wasteEndpoint,
+  type deleteLicensePriceEndpoint,
+  type deletePlanPriceEndpoint,
+  type putLicensePriceEndpoint,
+  type putPlanPriceEndpoint,
+  type wasteEndpoint,
 } from './insightsEndpoints';
+import { listController } from './lists';
 
 /** Controllers of the insights routes: one use case each. */
 
-export const licenseHistoryController: Controller<typeof licenseHistoryEndpoint> = async (
-  { params, query },
-  services,
-) => ({ status: 200, body: { items: await insights.licenseHistory(services, params.id, query) } });
+export const licenseHistoryController = listController(
+  licenseHistoryEndpoint,
+  async function* ({ params, query }, services) {
+    yield await insights.licenseHistory(services, params.id, query);
+  },
+);
 
-export const licensedUsersReportController: Controller<typeof licensedUsersReportEndpoint> = async (
-  { query },
-  services,
-) => ({ status: 200, body: { items: await insights.licensedUsersReport(services, query.month, query.portalId) } });
+export const licensedUsersReportController = listController(
+  licensedUsersReportEndpoint,
+  async function* ({ query }, services) {
+    yield await insights.licensedUsersReport(services, query.month, query.portalId);
+  },
+);
 
-export const listPricesController: Controller<typeof listPricesEndpoint> = async (_input, services) => ({
-  status: 200,
-  body: { items: await insights.listPlanPrices(services) },
+export const listPricesController = listController(listPricesEndpoint, async function* (_input, services) {
+  yield await insights.listPlanPrices(services);
 });
 
 const priceSummary = (price: { amount: string; currency: string; period: string }) =>

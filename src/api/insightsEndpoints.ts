@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { defineEndpoint, type Endpoint } from './endpoint';
 import {
   historyQuery,
+  licensedUsersMonthSchema,
+  licenseSnapshotItemSchema,
+  priceListQuery,
   historySchema,
   licensedUsersQuery,
   licensedUsersReportSchema,
@@ -14,6 +17,7 @@ import {
   wasteQuery,
   wasteReportSchema,
 } from './insightsSchemas';
+import { defineListEndpoint } from './lists';
 import { bad, notFound } from './responses';
 import { emptyQuery, licenseParams } from './schemas';
 
@@ -21,7 +25,7 @@ import { emptyQuery, licenseParams } from './schemas';
 
 const noParams = z.strictObject({});
 
-export const licenseHistoryEndpoint = defineEndpoint({
+export const licenseHistoryEndpoint = defineListEndpoint({
   name: 'licensesHistory',
   method: 'GET',
   route: 'api/licenses/{id}/history',
@@ -33,6 +37,7 @@ export const licenseHistoryEndpoint = defineEndpoint({
   params: licenseParams,
   query: historyQuery,
   body: undefined,
+  list: { file: 'license-history', item: licenseSnapshotItemSchema },
   responses: {
     200: { description: 'The snapshots, oldest first.', schema: historySchema },
     400: bad(),
@@ -40,7 +45,7 @@ export const licenseHistoryEndpoint = defineEndpoint({
   },
 });
 
-export const licensedUsersReportEndpoint = defineEndpoint({
+export const licensedUsersReportEndpoint = defineListEndpoint({
   name: 'reportsLicensedUsers',
   method: 'GET',
   route: 'api/reports/licensed-users',
@@ -52,6 +57,7 @@ export const licensedUsersReportEndpoint = defineEndpoint({
   params: noParams,
   query: licensedUsersQuery,
   body: undefined,
+  list: { file: 'licensed-users', item: licensedUsersMonthSchema },
   responses: {
     200: { description: 'One item per portal with data in the month.', schema: licensedUsersReportSchema },
     400: bad(),
@@ -59,7 +65,7 @@ export const licensedUsersReportEndpoint = defineEndpoint({
   },
 });
 
-export const listPricesEndpoint = defineEndpoint({
+export const listPricesEndpoint = defineListEndpoint({
   name: 'pricesList',
   method: 'GET',
   route: 'api/prices',
@@ -68,8 +74,9 @@ export const listPricesEndpoint = defineEndpoint({
   summary: 'Plan prices',
   description: "Prices per plan (every portal). A license's own price shows on the license.",
   params: noParams,
-  query: emptyQuery,
+  query: priceListQuery,
   body: undefined,
+  list: { file: 'prices', item: planPriceSchema },
   responses: { 200: { description: 'The plan prices.', schema: planPriceListSchema }, 400: bad() },
 });
 
@@ -130,6 +137,10 @@ export const deleteLicensePriceEndpoint = defineEndpoint({
   responses: { 204: { description: 'Removed.' }, 400: bad(), 404: notFound('The license or its own price') },
 });
 
+/**
+ * Not a plain list ({ items, totals }): CSV export hook left for the exports helper; `?format=csv` of the items
+ * would need a source of WasteItem pages plus where the totals go.
+ */
 export const wasteEndpoint = defineEndpoint({
   name: 'insightsWaste',
   method: 'GET',

@@ -1,46 +1,42 @@
 import { z } from 'zod';
 import { licenseSnapshotSchema } from '../domain/insights';
 import { PRICE_PERIODS, priceInputSchema } from '../insights/money';
-import { idSchema, licenseIdSchema } from './schemas';
+import { idSchema, licenseIdSchema, listQuery } from './schemas';
 
 /** The shapes of the insights routes (PRODUCT.md, "History and the billing figure", "Activity, prices and waste"). */
 
 const dayQuery = z.iso.date('must be a date YYYY-MM-DD');
 
-export const historyQuery = z.strictObject({
+export const historyQuery = listQuery({
   from: dayQuery.optional().meta({ description: 'First day (inclusive); default: 12 months before today.' }),
   to: dayQuery.optional().meta({ description: 'Last day (inclusive); default: today.' }),
 });
+export const licenseSnapshotItemSchema = licenseSnapshotSchema.meta({ id: 'LicenseSnapshot' });
 export const historySchema = z
-  .object({ items: z.array(licenseSnapshotSchema.meta({ id: 'LicenseSnapshot' })) })
+  .object({ items: z.array(licenseSnapshotItemSchema) })
   .meta({ id: 'LicenseHistory', description: "A license's daily snapshots, oldest first." });
 
-export const licensedUsersQuery = z.strictObject({
+export const licensedUsersQuery = listQuery({
   month: z
     .string()
     .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM')
     .meta({ description: 'The month, YYYY-MM.' }),
   portalId: idSchema.optional(),
 });
-export const licensedUsersReportSchema = z
+export const licensedUsersMonthSchema = z
   .object({
-    items: z.array(
-      z
-        .object({
-          portalId: z.string(),
-          portalName: z.string(),
-          month: z.string(),
-          peakLicensedUsers: z.number().int().nonnegative(),
-          lastLicensedUsers: z.number().int().nonnegative(),
-        })
-        .meta({ id: 'LicensedUsersMonth' }),
-    ),
+    portalId: z.string(),
+    portalName: z.string(),
+    month: z.string(),
+    peakLicensedUsers: z.number().int().nonnegative(),
+    lastLicensedUsers: z.number().int().nonnegative(),
   })
-  .meta({
-    id: 'LicensedUsersReport',
-    description:
-      'Distinct users holding at least one plan, per portal: the highest daily count of the month and the latest. A month without data has no item.',
-  });
+  .meta({ id: 'LicensedUsersMonth' });
+export const licensedUsersReportSchema = z.object({ items: z.array(licensedUsersMonthSchema) }).meta({
+  id: 'LicensedUsersReport',
+  description:
+    'Distinct users holding at least one plan, per portal: the highest daily count of the month and the latest. A month without data has no item.',
+});
 
 export const skuParams = z.strictObject({
   skuId: z
@@ -66,6 +62,7 @@ const shownPrice = {
 };
 export const planPriceSchema = z.object({ skuId: z.string(), ...shownPrice }).meta({ id: 'PlanPrice' });
 export const planPriceListSchema = z.object({ items: z.array(planPriceSchema) }).meta({ id: 'PlanPriceList' });
+export const priceListQuery = listQuery({});
 export const licensePriceSchema = z.object({ licenseId: z.string(), ...shownPrice }).meta({ id: 'LicensePrice' });
 
 export const wasteQuery = z.strictObject({ portalId: idSchema.optional() });

@@ -8,7 +8,8 @@ import type { ZodObject } from 'zod';
 import { ADMIN_ROLE, READER_ROLE } from '../auth/principal';
 import { openApiPath, type Endpoint, type ResponseSpec } from './endpoint';
 import { endpoints } from './endpoints';
-import { errorResponseSchema } from './schemas';
+import { isListEndpoint } from './lists';
+import { csvFileSchema, errorResponseSchema } from './schemas';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the endpoint list and its zod schemas (the same ones
@@ -53,7 +54,13 @@ function responsesOf(endpoint: Endpoint): Record<string, ResponseConfig> {
   };
   for (const [status, spec] of Object.entries(all)) {
     responses[status] = spec.schema
-      ? { description: spec.description, content: { 'application/json': { schema: spec.schema } } }
+      ? {
+          description: spec.description,
+          content: {
+            'application/json': { schema: spec.schema },
+            ...(status === '200' && isListEndpoint(endpoint) ? { 'text/csv': { schema: csvFileSchema } } : {}),
+          },
+        }
       : { description: spec.description };
   }
   return responses;

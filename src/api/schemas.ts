@@ -352,7 +352,26 @@ export const deleteQuery = z.strictObject({
 export const syncQuery = z.strictObject({
   dryRun: booleanQuery.meta({ description: '`true`: compute and return the plan of changes now, write nothing.' }),
 });
-export const runListQuery = z.strictObject({
+export const FORMATS = ['json', 'csv'] as const;
+
+export const formatQuery = z.enum(FORMATS).optional().meta({
+  description:
+    '`csv`: the whole list as a CSV file (RFC 4180, UTF-8 with a BOM, an attachment named `<list>-<YYYY-MM-DD>.csv`), streamed; nested fields are dotted columns. `json` (default): JSON.',
+});
+
+/** The 200 response of a list with `?format=csv` (OpenAPI). */
+export const csvFileSchema = z.string().meta({
+  id: 'CsvFile',
+  description:
+    'With `?format=csv`: RFC 4180, UTF-8 with a BOM, a header row of dotted field names; arrays of values are joined with "; " in one cell, arrays of objects are JSON; text cells starting with =, +, -, @, tab or CR are prefixed with \'.',
+});
+
+/** The query of a list: its own filters, and `format`. */
+export function listQuery<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject({ ...shape, format: formatQuery });
+}
+
+export const runListQuery = listQuery({
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
@@ -360,6 +379,8 @@ export const runListQuery = z.strictObject({
     .optional()
     .meta({ description: 'At most this many runs (1-200, default 50).' }),
 });
-export const licenseListQuery = z.strictObject({ portalId: idSchema.optional() });
-export const contactFindQuery = z.strictObject({ email: emailSchema });
+export const licenseListQuery = listQuery({ portalId: idSchema.optional() });
+export const contactFindQuery = listQuery({ email: emailSchema });
+export const consumerListQuery = listQuery({});
+export const portalListQuery = listQuery({});
 export const emptyQuery = z.strictObject({});

@@ -6,6 +6,7 @@ import { createAuditTrail } from '../ledger/audit';
 import { createSecretStore } from '../secrets';
 import { SkuNameCatalogLoader } from '../skus';
 import { createRunQueue } from '../storage/runQueue';
+import { withTelemetry } from '../telemetry';
 
 /** Adapters a caller supplies instead of the real ones (the local host's file secret store, a test's fake). */
 export type ServiceOverrides = Partial<Pick<Services, 'secrets' | 'openTenant' | 'runQueue' | 'now'>>;
@@ -49,7 +50,9 @@ let made: Promise<Services> | undefined;
 export function appServices(): Promise<Services> {
   if (provided) return provided;
   if (!made) {
-    const attempt = Promise.resolve().then(() => createServices(loadSettings(process.env), consoleLogger));
+    const attempt = Promise.resolve().then(() =>
+      createServices(loadSettings(process.env), withTelemetry(consoleLogger)),
+    );
     attempt.catch(() => {
       if (made === attempt) made = undefined;
     });

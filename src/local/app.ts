@@ -9,6 +9,7 @@ import { createPortal } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
 import { LocalSecretStore } from '../secrets';
 import { hostSettings, type HostSettings } from '../runs/hostSettings';
+import { startTelemetry, stopTelemetry, withTelemetry } from '../telemetry';
 import { startAzurite, type AzuriteInstance } from './azurite';
 import { startLocalHost, type HostLog, type LocalHost } from './host';
 import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN, demoPriceList } from './simulator/demo';
@@ -209,6 +210,8 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     // The function modules and anything else reading the environment see the same settings.
     for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
     const settings = loadSettings(process.env);
+    // npm start started it already (src/telemetry/local.ts); this covers an app started in-process.
+    if (startTelemetry(process.env, 'local') !== 'off') cleanup.push(stopTelemetry);
 
     // ---- the simulated demo tenant
     let simulator: Simulator | undefined;
@@ -227,7 +230,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     try {
       // A local run keeps portal secrets in its data folder, unless the operator pointed it at a Key Vault.
       const secrets = settings.keyVaultUrl ? undefined : new LocalSecretStore(settings.dataDir);
-      made = await (options.servicesFactory ?? createServices)(settings, loggerFrom(log), { secrets });
+      made = await (options.servicesFactory ?? createServices)(settings, withTelemetry(loggerFrom(log)), { secrets });
     } catch (error) {
       const reason = (error as { code?: string }).code ?? (error as Error).message;
       throw new LocalStartError(

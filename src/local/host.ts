@@ -10,6 +10,9 @@ import type { QueueClient } from '@azure/storage-queue';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ReadableStream } from 'node:stream/web';
 import { inspect } from 'node:util';
 import type { Settings } from '../config/settings';
 import type { FunctionDefinition, HttpDefinition, QueueDefinition, TimerDefinition } from '../host/registry';
@@ -184,15 +187,24 @@ async function writeResponse(
   result: HttpResponseInit | HttpResponse | undefined,
 ): Promise<number> {
   const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
-  const body = Buffer.from(await response.arrayBuffer());
+  const streamed = isStreamedBody(result);
+  const body = streamed ? undefined : Buffer.from(await response.arrayBuffer());
   res.statusCode = response.status;
   const setCookies = [...response.headers.getSetCookie(), ...response.cookies.map(serializeCookie)];
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') res.setHeader(name, value);
   });
   if (setCookies.length) res.setHeader('set-cookie', setCookies);
-  res.setHeader('content-length', body.length);
-  res.end(body);
+  if (body) {
+    res.setHeader('content-length', body.length);
+    res.end(body);
+  } else if (response.body) {
+    // As Azure does with HTTP streams on: chunked, each chunk sent as the handler makes it. A failure mid-way
+    // aborts the connection, so the client sees the response incomplete rather than a short file.
+    await pipeline(Readable.fromWeb(response.body), res);
+  } else {
+    res.end();
+  }
   return response.status;
 }
 
@@ -205,6 +217,13 @@ export function loggableUrl(url: string | undefined): string {
   params.delete('code');
   const rest = params.toString();
   return `${raw.slice(0, query)}${rest ? `?${rest}` : ''}`;
+}
+
+/** A body the handler makes as it goes (a stream or an async iterable), not one already in memory. */
+function isStreamedBody(result: HttpResponseInit | HttpResponse | undefined): boolean {
+  if (result instanceof HttpResponse) return true;
+  const body = result?.body;
+  return typeof body === 'object' && body !== null && (Symbol.asyncIterator in body || body instanceof ReadableStream);
 }
 
 function plain(res: ServerResponse, status: number, message: string): number {
@@ -380,6 +399,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       return await writeResponse(res, result);
     } catch (error) {
       log('error', `[${def.name}] ERROR Executed (Failed): ${formatArgs([error])}`);
+      // A streamed response that failed mid-way: its status is sent; the connection is cut (pipeline did).
+      if (res.headersSent) return 500;
       // As in Azure: an unhandled error is a bare 500, no details.
       res.statusCode = 500;
       res.end();

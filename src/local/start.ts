@@ -1,3 +1,5 @@
+// First: the telemetry distro must start before what it instruments is loaded (when a connection string is set).
+import '../telemetry/local';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

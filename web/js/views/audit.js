@@ -1,5 +1,6 @@
 // @ts-check
-import { audit } from '../api.js';
+import { audit, listPath } from '../api.js';
+import { downloadLink } from '../download.js';
 import { button, h, timeEl } from '../dom.js';
 import { errorBox, loading, pageHeader } from './common.js';
 
@@ -66,7 +67,9 @@ export async function auditView(ctx) {
       body.replaceChildren(h('p', { class: 'muted' }, 'Nothing changed yet.'));
       return;
     }
-    if (!body.contains(table)) body.append(table, more);
+    // The download is the whole trail, every page, not only those loaded here.
+    if (!body.contains(table))
+      body.append(h('p', null, downloadLink(listPath.audit(), 'the audit trail')), table, more);
     more.replaceChildren(
       page.continuationToken ? button('Load more', { onClick: () => void load(page.continuationToken) }) : '',
     );

@@ -1,6 +1,7 @@
 // @ts-check
 // Find a contact by any of its addresses; create one by hand.
-import { contacts as contactsApi, portals as portalsApi } from '../api.js';
+import { contacts as contactsApi, listPath, portals as portalsApi } from '../api.js';
+import { downloadLink } from '../download.js';
 import { alertBox, badge, h, listen, replaceChildren, timeEl, uid } from '../dom.js';
 import { errorBox, pageHeader } from './common.js';
 
@@ -88,7 +89,10 @@ export async function contactsView(ctx) {
       replaceChildren(
         results,
         found.length
-          ? found.map((c) => contactCard(c, portalName))
+          ? [
+              ...found.map((c) => contactCard(c, portalName)),
+              h('p', null, downloadLink(listPath.contacts(email), 'contacts')),
+            ]
           : alertBox('info', null, h('p', null, 'No contact holds the address ', h('strong', null, email), '.')),
       );
       if (found.length === 0) results.append(createForm(email));

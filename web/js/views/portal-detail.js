@@ -1,6 +1,7 @@
 // @ts-check
 // One portal access: its settings, the run going on now (with progress), and its run history.
-import { portals } from '../api.js';
+import { listPath, portals } from '../api.js';
+import { downloadLink } from '../download.js';
 import {
   alertBox,
   badge,
@@ -327,6 +328,7 @@ export async function portalDetailView(ctx) {
         { class: 'card-header' },
         h('h2', { id: 'history-title' }, 'Run history'),
         h('p', { class: 'muted' }, 'Newest first, including the scheduled runs.'),
+        downloadLink(listPath.runs(portal.id), 'run history'),
       ),
       skipNote ? h('p', { class: 'skip-note', id: 'schedule-note' }, skipNote) : null,
       runs.length === 0

@@ -1,6 +1,7 @@
 // @ts-check
 // The list of portal accesses: switches, the last run of each, and their actions.
-import { portals } from '../api.js';
+import { listPath, portals } from '../api.js';
+import { downloadLink } from '../download.js';
 import { button, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import { CLOUD_SHORT, countsSummary, credentialText, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
@@ -195,6 +196,7 @@ export async function portalListView(ctx) {
       h(
         'div',
         { class: 'card table-card' },
+        h('div', { class: 'card-header' }, downloadLink(listPath.portals(), 'portal accesses')),
         h(
           'div',
           { class: 'table-scroll' },
