@@ -262,6 +262,14 @@ describe('history and the billing figure', () => {
     const empty = await api.call('reportsLicensedUsers', { query: `?month=2026-10&portalId=${t.portalId}` });
     expect(empty.body.items).toEqual([]);
     expect((await api.call('licensesHistory', { params: { id: `${t.portalId}.nope` } })).status).toBe(404);
+    const csv = await api.call('licensesHistory', { params: { id: e3.id }, query: '?format=csv' });
+    expect(csv.status).toBe(200);
+    expect(
+      csv.text
+        .replace(/^\uFEFF/, '')
+        .split('\r\n')
+        .slice(0, 2),
+    ).toEqual(['date,available,consumedUnits,assigned,warning,suspended', '2026-11-20,12,3,3,0,0']);
   });
 });
 

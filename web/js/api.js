@@ -212,6 +212,11 @@ export const listPath = {
   /** @param {string} email */
   contacts: (email) => `/api/contacts?email=${enc(email)}`,
   audit: () => '/api/audit',
+  /** @param {string} licenseId */
+  history: (licenseId) => `/api/licenses/${enc(licenseId)}/history`,
+  /** @param {string} month */
+  licensedUsers: (month) => `/api/reports/licensed-users?month=${enc(month)}`,
+  prices: () => '/api/prices',
 };
 
 export const portals = {
@@ -247,7 +252,7 @@ export const licenses = {
   /** @type {(id: string, contactId: string) => Promise<void>} */
   unlink: (id, contactId) => call('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
   /** @type {(id: string) => Promise<LicenseSnapshot[]>} The last 12 months, oldest first. */
-  history: (id) => items(`/api/licenses/${enc(id)}/history`),
+  history: (id) => items(listPath.history(id)),
   /** @type {(id: string, body: PriceInput) => Promise<LicensePrice>} */
   setPrice: (id, body) => call('PUT', `/api/licenses/${enc(id)}/price`, body),
   /** @type {(id: string) => Promise<void>} */
@@ -256,7 +261,7 @@ export const licenses = {
 
 export const prices = {
   /** @type {() => Promise<PlanPrice[]>} */
-  list: () => items('/api/prices'),
+  list: () => items(listPath.prices()),
   /** @type {(skuId: string, body: PriceInput) => Promise<PlanPrice>} */
   set: (skuId, body) => call('PUT', `/api/prices/${enc(skuId)}`, body),
   /** @type {(skuId: string) => Promise<void>} */
@@ -267,7 +272,7 @@ export const insights = {
   /** @type {(portalId?: string) => Promise<WasteReport>} */
   waste: (portalId) => call('GET', `/api/insights/waste${portalId ? `?portalId=${enc(portalId)}` : ''}`),
   /** @type {(month: string) => Promise<LicensedUsersMonth[]>} */
-  licensedUsers: (month) => items(`/api/reports/licensed-users?month=${enc(month)}`),
+  licensedUsers: (month) => items(listPath.licensedUsers(month)),
 };
 
 export const session = {

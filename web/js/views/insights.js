@@ -3,9 +3,11 @@
 import {
   insights as insightsApi,
   licenses as licensesApi,
+  listPath,
   portals as portalsApi,
   prices as pricesApi,
 } from '../api.js';
+import { downloadLink } from '../download.js';
 import { formatNumber, h } from '../dom.js';
 import { loading, pageHeader } from './common.js';
 import { money, priceForm } from './license-insights.js';
@@ -152,7 +154,14 @@ export async function licensedUsersView(ctx) {
       intro:
         'People holding at least one plan, per portal, each counted once across plans (guests and disabled accounts too): the highest daily count of the month and the latest. What a service provider bills by.',
     }),
-    h('p', null, h('label', { for: 'report-month' }, 'Month '), picker),
+    h(
+      'p',
+      { class: 'toolbar' },
+      h('label', { for: 'report-month' }, 'Month '),
+      picker,
+      ' ',
+      downloadLink(listPath.licensedUsers(month), 'licensed users'),
+    ),
   );
   const done = loading(root);
   let items;
@@ -225,6 +234,7 @@ export async function pricesView(ctx) {
       title: 'Prices',
       intro:
         'What a seat of each plan costs you, for every portal (a license can override it on its page). Kept in this app only, never sent to Microsoft; a yearly price counts a twelfth a month; currencies are never converted.',
+      actions: [downloadLink(listPath.prices(), 'prices')],
     }),
   );
   const rows = [...plans]

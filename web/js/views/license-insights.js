@@ -2,7 +2,8 @@
 // A license's insights on its page: its subscriptions with the next renewal, a 12-month history chart (uPlot, with
 // a table for screen readers) and its price (editable by admins).
 import uPlot from '../../vendor/uplot.esm.js';
-import { licenses as licensesApi } from '../api.js';
+import { licenses as licensesApi, listPath } from '../api.js';
+import { downloadLink } from '../download.js';
 import { badge, button, formatNumber, h, listen, plural, replaceChildren, uid } from '../dom.js';
 import { errorBox, errorText } from './common.js';
 
@@ -161,6 +162,7 @@ function historyCard(licenseId) {
           h('summary', null, 'Show the values as a table'),
           historyTable(items),
         ),
+        h('p', null, downloadLink(listPath.history(licenseId), 'history')),
       );
       const xs = items.map((s) => Date.parse(`${s.date}T00:00:00Z`) / 1000);
       /** @type {uPlot.AlignedData} */
