@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAuditEndpoint, meEndpoint } from './access';
+import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import { bad, notFound } from './responses';
 import { insightEndpoints } from './insightsEndpoints';
@@ -351,6 +352,7 @@ export const endpoints: readonly Endpoint[] = [
   changePortalEndpoint,
   deletePortalEndpoint,
   verifyPortalEndpoint,
+  connectPortalEndpoint,
   syncPortalEndpoint,
   listRunsEndpoint,
   getRunEndpoint,

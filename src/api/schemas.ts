@@ -110,6 +110,13 @@ export const portalAuthSchema = z
       .strictObject({
         kind: z.literal('clientSecret'),
         clientSecret: z.string().min(1, 'must not be empty').max(1024),
+        expiresAt: z
+          .string()
+          .datetime({ offset: true, message: 'must be an ISO date-time, e.g. 2027-01-31T00:00:00Z' })
+          .optional()
+          .meta({
+            description: "When the secret expires (as shown in Entra ID); shown as the portal's credentialExpiresAt.",
+          }),
       })
       .meta({ id: 'ClientSecretAuth', description: 'App registration with a client secret (recommended).' }),
     z
@@ -137,6 +144,11 @@ export const portalAuthSchema = z
         id: 'PasswordAuth',
         description: "Legacy: a user's e-mail and password. Fails under MFA; Microsoft deprecates it.",
       }),
+    z.strictObject({ kind: z.literal('federated') }).meta({
+      id: 'FederatedAuth',
+      description:
+        "Secretless: the operator's multi-tenant app, signed in with the function app's managed identity (nothing is stored).",
+    }),
   ])
   .meta({ id: 'PortalAuth', description: 'Credentials; write-only (responses show hasSecret and secretSetAt only).' });
 export type PortalAuth = z.infer<typeof portalAuthSchema>;
@@ -145,7 +157,10 @@ export const portalCreateSchema = z
   .strictObject({
     name: nameSchema,
     tenantId: tenantSchema,
-    clientId: guidSchema.meta({ description: 'Application (client) id of the app registration.' }),
+    clientId: guidSchema.optional().meta({
+      description:
+        'Application (client) id of the app registration. Required, except for the federated kind (default LICENSE_SYNC_MULTITENANT_CLIENT_ID).',
+    }),
     cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
     active: z.boolean().default(true),
     autoSync: z.boolean().default(true),
@@ -224,6 +239,20 @@ export const tenantPlanSchema = z
 export const verifyResultSchema = z
   .object({ portalId: z.string(), ok: z.literal(true), plans: z.array(tenantPlanSchema) })
   .meta({ id: 'VerifyResult', description: 'The sign-in worked and these plans were read.' });
+
+export const portalConnectSchema = z
+  .strictObject({
+    name: nameSchema,
+    cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
+  })
+  .meta({ id: 'PortalConnect', description: 'Connect a tenant: its portal access is made when its admin consents.' });
+
+export const consentStartSchema = z
+  .object({
+    consentUrl: z.string().url().meta({ description: "Microsoft's admin-consent page; open it in the browser." }),
+    expiresAt: z.string().datetime({ offset: true }).meta({ description: 'The consent must be given before this.' }),
+  })
+  .meta({ id: 'ConsentStart' });
 
 // ---- runs and sync ----------------------------------------------------------------------------------------
 

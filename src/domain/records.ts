@@ -11,7 +11,8 @@ export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'] as const;
 export const cloudSchema = z.enum([...CLOUDS, 'simulated']);
 export type Cloud = z.infer<typeof cloudSchema>;
 
-export const AUTH_KINDS = ['clientSecret', 'certificate', 'password'] as const;
+/** `federated`: the operator's multi-tenant app, signed in with the function app's managed identity (no secret). */
+export const AUTH_KINDS = ['clientSecret', 'certificate', 'password', 'federated'] as const;
 export const authKindSchema = z.enum(AUTH_KINDS);
 export type AuthKind = z.infer<typeof authKindSchema>;
 
@@ -111,6 +112,8 @@ export const portalRecordSchema = z.object({
   autoSync: z.boolean(),
   hasSecret: z.boolean(),
   secretSetAt: isoDate.optional(),
+  /** When the stored credential stops working: a certificate's notAfter, a client secret's expiry as entered. */
+  credentialExpiresAt: isoDate.optional(),
   createdAt: isoDate,
   updatedAt: isoDate,
   lastRun: lastRunSchema.optional(),

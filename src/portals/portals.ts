@@ -9,7 +9,7 @@ import {
   type PortalRecord,
 } from '../domain/records';
 import { ConflictError } from '../domain/ledger';
-import type { PortalSecret } from '../domain/secrets';
+import { credentialExpiresAt, resolveClientId, storedSecret, type PortalAuthInput } from './credentials';
 import { InvalidInputError } from './errors';
 
 /**
@@ -20,13 +20,14 @@ import { InvalidInputError } from './errors';
 export interface NewPortal {
   name: string;
   tenantId: string;
-  clientId: string;
+  /** Optional for the federated kind: the operator's multi-tenant app by default. */
+  clientId?: string;
   cloud: Cloud;
   active: boolean;
   autoSync: boolean;
   activity?: boolean;
   inactiveDays?: number;
-  auth: PortalSecret;
+  auth: PortalAuthInput;
 }
 
 export interface PortalChanges {
@@ -39,7 +40,7 @@ export interface PortalChanges {
   activity?: boolean;
   inactiveDays?: number;
   /** New credentials: a new secret version; switching the kind needs them. */
-  auth?: PortalSecret;
+  auth?: PortalAuthInput;
 }
 
 export async function listPortals(services: Services): Promise<PortalRecord[]> {
@@ -59,15 +60,17 @@ export async function createPortal(services: Services, input: NewPortal): Promis
   checkCloud(services, input.cloud);
   // Checked before the secret is written, so a duplicate never leaves a secret behind; the repository's
   // unique-name index still decides a race.
+  const clientId = resolveClientId(services.settings, input.clientId, input.auth);
   await assertNameFree(services, input.name);
   const id = randomUUID();
   const now = services.now().toISOString();
-  await services.secrets.set(id, input.auth);
+  const secret = storedSecret(input.auth);
+  if (secret) await services.secrets.set(id, secret);
   const record = withoutUndefined<PortalRecord>({
     id,
     name: input.name,
     tenantId: input.tenantId,
-    clientId: input.clientId,
+    clientId,
     cloud: input.cloud,
     authKind: input.auth.kind,
     username: input.auth.kind === 'password' ? input.auth.username : undefined,
@@ -75,14 +78,16 @@ export async function createPortal(services: Services, input: NewPortal): Promis
     autoSync: input.autoSync,
     activity: input.activity,
     inactiveDays: input.inactiveDays,
-    hasSecret: true,
-    secretSetAt: now,
+    hasSecret: secret !== undefined,
+    secretSetAt: secret ? now : undefined,
+    credentialExpiresAt: credentialExpiresAt(input.auth),
     createdAt: now,
     updatedAt: now,
   });
   try {
     await services.ledger.portals.create(record);
   } catch (error) {
+    if (!secret) throw error;
     await services.secrets.delete(id).catch((cleanup: unknown) =>
       services.logger.error('could not remove the secret of a portal access that was not created', {
         portalId: id,
@@ -107,11 +112,16 @@ export async function changePortal(
     await assertNameFree(services, changes.name, portalId);
   }
   const now = services.now().toISOString();
+  if (changes.auth?.kind === 'federated' && changes.clientId === undefined && current.authKind !== 'federated') {
+    // Switching to the federated kind: the operator's multi-tenant app signs in, unless another is named.
+    changes = { ...changes, clientId: resolveClientId(services.settings, undefined, changes.auth) };
+  }
+  const secret = changes.auth && storedSecret(changes.auth);
 
   let restore: (() => Promise<void>) | undefined;
-  if (changes.auth) {
+  if (secret) {
     const previous = await services.secrets.get(portalId);
-    await services.secrets.set(portalId, changes.auth);
+    await services.secrets.set(portalId, secret);
     restore = () => (previous ? services.secrets.set(portalId, previous) : services.secrets.delete(portalId));
   }
   let changed: PortalRecord | undefined;
@@ -129,9 +139,13 @@ export async function changePortal(
     );
     throw error;
   }
+  if (changed && changes.auth && !secret) {
+    // Now federated: the old secret has no use any more and is not kept.
+    await services.secrets.delete(portalId);
+  }
   if (!changed) {
     // Deleted meanwhile (the delete removed the secret first): a secret set above must not outlive it.
-    if (changes.auth) {
+    if (secret) {
       await services.secrets.delete(portalId).catch((cleanup: unknown) =>
         services.logger.error('could not remove the secret of a portal access deleted meanwhile', {
           portalId,
@@ -185,8 +199,12 @@ function withChanges(stored: PortalRecord, changes: PortalChanges, now: string):
     next.authKind = changes.auth.kind;
     if (changes.auth.kind === 'password') next.username = changes.auth.username;
     else delete next.username;
-    next.hasSecret = true;
-    next.secretSetAt = now;
+    next.hasSecret = changes.auth.kind !== 'federated';
+    if (next.hasSecret) next.secretSetAt = now;
+    else delete next.secretSetAt;
+    const expiresAt = credentialExpiresAt(changes.auth);
+    if (expiresAt) next.credentialExpiresAt = expiresAt;
+    else delete next.credentialExpiresAt;
   }
   return next;
 }
@@ -224,7 +242,7 @@ function checkCredentialFollows(current: PortalRecord, changes: PortalChanges): 
   }
 }
 
-function checkCloud(services: Services, cloud: Cloud): void {
+export function checkCloud(services: Services, cloud: Cloud): void {
   if (cloud === 'simulated' && !services.settings.simulator) {
     throw new InvalidInputError([
       { path: 'cloud', message: 'simulated is only available in local runs (the built-in demo tenant)' },
@@ -236,7 +254,7 @@ function normalizeName(name: string): string {
   return name.trim().toLowerCase();
 }
 
-async function assertNameFree(services: Services, name: string, exceptId?: string): Promise<void> {
+export async function assertNameFree(services: Services, name: string, exceptId?: string): Promise<void> {
   const key = normalizeName(name);
   const taken = (await services.ledger.portals.list()).some((p) => p.id !== exceptId && normalizeName(p.name) === key);
   if (taken)

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Services } from '../domain/ports';
 import { createAuditTrail } from '../ledger/audit';
+import { createConsentStateStore } from '../ledger/consentStates';
 import { AppError } from '../domain/errors';
 import { lastRunSchema, type LastRun, type PortalRecord, type RunRecord } from '../domain/records';
 import { createLedger, type TableLedger } from '../ledger';
@@ -30,6 +31,7 @@ async function services(): Promise<Services & { sent: RunMessage[]; ledger: Tabl
       },
     },
     audit: createAuditTrail(settings),
+    consentStates: createConsentStateStore(settings),
     logger: silent,
     now: () => new Date(),
     sent,

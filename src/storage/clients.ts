@@ -23,6 +23,8 @@ export const TABLES = {
   history: 'history',
   prices: 'prices',
   audit: 'audit',
+  /** Pending "Connect a tenant" consents: single-use states, kept at most an hour. */
+  consentStates: 'consentstates',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

@@ -20,6 +20,7 @@ import '../../functions/contacts';
 import '../../functions/openapi';
 import '../../functions/insights';
 import '../../functions/access';
+import '../../functions/consent';
 
 /**
  * Calls the registered HTTP functions the way the Functions host does (HttpRequest and InvocationContext test

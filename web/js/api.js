@@ -13,6 +13,8 @@
 /** @typedef {import('zod').input<Schemas['portalCreateSchema']>} PortalCreate */
 /** @typedef {import('zod').input<Schemas['portalChangeSchema']>} PortalChange */
 /** @typedef {import('zod').input<Schemas['portalAuthSchema']>} PortalAuth */
+/** @typedef {import('zod').input<Schemas['portalConnectSchema']>} PortalConnect */
+/** @typedef {Out<Schemas['consentStartSchema']>} ConsentStart */
 /** @typedef {import('../../src/api/schemas').FieldError} FieldError */
 /** @typedef {Out<Schemas['verifyResultSchema']>} VerifyResult */
 /** @typedef {Out<Schemas['runSchema']>} Run */
@@ -226,6 +228,11 @@ export const portals = {
   get: (id) => call('GET', `/api/portals/${enc(id)}`),
   /** @type {(body: PortalCreate) => Promise<Portal>} */
   create: (body) => call('POST', '/api/portals', body),
+  /**
+   * Connect a tenant: Microsoft's admin-consent page to open, and until when it may be used.
+   * @type {(body: PortalConnect) => Promise<ConsentStart>}
+   */
+  connect: (body) => call('POST', '/api/portals/connect', body),
   /** @type {(id: string, body: PortalChange) => Promise<Portal>} */
   update: (id, body) => call('PATCH', `/api/portals/${enc(id)}`, body),
   /** @type {(id: string, purge: boolean) => Promise<void>} */

@@ -35,6 +35,7 @@ export const AUTH_LABELS = {
   clientSecret: 'Client secret',
   certificate: 'Certificate',
   password: 'E-mail + password',
+  federated: 'Federated (no secret)',
 };
 
 /** @type {Readonly<Record<AuthKind, [hint: string, tone: import('./dom.js').Tone]>>} */
@@ -42,6 +43,7 @@ export const AUTH_HINTS = {
   clientSecret: ['Recommended', 'neutral'],
   certificate: ['Recommended', 'neutral'],
   password: ['Legacy', 'warning'],
+  federated: ['No secret', 'neutral'],
 };
 
 /** @type {Readonly<Record<RunTrigger, string>>} */
@@ -121,12 +123,27 @@ export function portalBadges(portal) {
   ].filter((node) => node !== null);
 }
 
+/** A credential expiring within this many days is shown in red. */
+const EXPIRY_WARNING_DAYS = 30;
+
 /** @param {Portal} portal */
 export function credentialText(portal) {
+  const kind = AUTH_LABELS[portal.authKind];
+  const expires = portal.credentialExpiresAt ? Date.parse(portal.credentialExpiresAt) : NaN;
+  const soon = Number.isFinite(expires) && expires - Date.now() < EXPIRY_WARNING_DAYS * 86_400_000;
   return h(
     'span',
     null,
-    AUTH_LABELS[portal.authKind],
-    portal.hasSecret ? null : [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')],
+    kind,
+    !portal.hasSecret && portal.authKind !== 'federated'
+      ? [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')]
+      : null,
+    Number.isFinite(expires)
+      ? h(
+          'span',
+          { class: `credential-expiry${soon ? ' error-text' : ''}`, dataset: { soon: String(soon) } },
+          ` · ${expires < Date.now() ? 'expired' : 'expires'} ${new Date(expires).toISOString().slice(0, 10)}`,
+        )
+      : null,
   );
 }

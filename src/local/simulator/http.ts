@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimFault } from './faults';
+import type { FederationState } from './federationState';
 import type { SimTenant } from './tenant';
 
 /** What the Entra and Graph handlers share: the tenants, the tokens handed out, and the public address. */
@@ -9,6 +10,8 @@ export interface SimState {
   tenants: SimTenant[];
   tokens: Map<string, IssuedToken>;
   refreshTokens: Map<string, IssuedToken>;
+  /** Managed identities, multi-tenant apps and the admin-consent page's answers. */
+  federation: FederationState;
 }
 
 export interface IssuedToken {
