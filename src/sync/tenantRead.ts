@@ -48,24 +48,18 @@ export interface TenantRead {
  * subscriptions (403: a permission missing) still syncs: the read leaves a notice instead.
  */
 async function readPlans(reader: TenantReader, now: Date): Promise<{ plans: TenantPlan[]; notice?: Notice }> {
-  const subscriptionsRead = reader.readSubscriptions().then(
-    (subscriptions) => ({ subscriptions }),
-    (error: unknown) => {
-      if (isAppError(error) && error.code === 'consent_missing')
-        return { notice: { code: error.code, message: error.message, at: now.toISOString() } };
-      throw error;
-    },
-  );
-  subscriptionsRead.catch(() => undefined); // awaited below; only keeps a failure from going unhandled meanwhile
+  // One after the other: the plans' request signs in, and the subscriptions' reuses its token.
   const plans = await reader.readPlans();
-  const read = await subscriptionsRead;
-  if (!('subscriptions' in read)) return { plans, notice: read.notice };
-  const bySku = subscriptionsBySku(read.subscriptions);
+  let subscriptions;
+  try {
+    subscriptions = await reader.readSubscriptions();
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'consent_missing') throw error;
+    return { plans, notice: { code: error.code, message: error.message, at: now.toISOString() } };
+  }
+  const bySku = subscriptionsBySku(subscriptions);
   return {
-    plans: plans.map((plan) => ({
-      ...plan,
-      subscriptions: bySku.get(plan.skuId) ?? summarizeSubscriptions([]),
-    })),
+    plans: plans.map((plan) => ({ ...plan, subscriptions: bySku.get(plan.skuId) ?? summarizeSubscriptions([]) })),
   };
 }
 
