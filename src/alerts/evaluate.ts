@@ -14,8 +14,10 @@ export interface LicenseFacts {
   name: string;
   available: number;
   consumedUnits: number;
-  /** Sync-owned consumers whose assignment is in an error state. */
+  /** Sync-owned consumers whose assignment is in an error state, plus the failed assignments. */
   assignmentErrors: number;
+  /** Of those, users whose assignment failed for every source (e.g. CountViolation): they hold no seat. */
+  failedAssignments?: number;
   nextLifecycleAt?: string;
   /** Absent while the portal does not read sign-in activity. */
   inactiveHolders?: number;
@@ -123,10 +125,17 @@ function licenseConditions(rules: AlertRules, license: LicenseFacts, now: Date):
     );
   if (rules.assignmentErrors.enabled && license.assignmentErrors > 0)
     out.push(
-      condition('assignmentErrors', license, `${license.name}: ${license.assignmentErrors} assignments in error`, {
-        skuId: license.skuId,
-        assignmentErrors: license.assignmentErrors,
-      }),
+      condition(
+        'assignmentErrors',
+        license,
+        `${license.name}: ${license.assignmentErrors} assignments in error` +
+          (license.failedAssignments ? ` (${license.failedAssignments} failed, no seat assigned)` : ''),
+        {
+          skuId: license.skuId,
+          assignmentErrors: license.assignmentErrors,
+          ...(license.failedAssignments ? { failedAssignments: license.failedAssignments } : {}),
+        },
+      ),
     );
   if (
     rules.inactive.enabled &&

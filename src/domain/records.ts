@@ -195,6 +195,11 @@ export const licenseRecordSchema = z.object({
   consumedUnits: z.number().int(),
   /** Consumers linked to this license, sync-owned and hand-made. */
   assigned: z.number().int(),
+  /**
+   * Users whose assignment of this plan failed for every source (e.g. a group license with CountViolation: no
+   * seat left), counted by the last full read; absent when none.
+   */
+  failedAssignments: z.number().int().optional(),
   capabilityStatus: z.string(),
   appliesTo: z.string(),
   overAssigned: z.boolean(),

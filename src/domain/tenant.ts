@@ -42,6 +42,12 @@ export interface TenantUser {
   /** Member or Guest */
   userType: string;
   plans: TenantUserPlan[];
+  /**
+   * Plans assigned to the user that failed for every source (licenseAssignmentStates in state Error, not in
+   * assignedLicenses: e.g. a group license with CountViolation). The user does not hold them; the license counts
+   * them as failed assignments. Absent from readers that do not report states.
+   */
+  failedPlans?: { skuId: string; error: string }[];
 }
 
 /** A page of Graph's /users/delta: changed users, and ids of users deleted since the last delta link. */

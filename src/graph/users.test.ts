@@ -106,7 +106,7 @@ describe('user plans', () => {
     ]);
   });
 
-  test('a group assignment that failed (CountViolation) is not a plan the user holds', () => {
+  test('a group assignment that failed (CountViolation) is not a plan the user holds, but a failed plan', () => {
     const mapped = toTenantUser(
       user({
         assignedLicenses: [{ skuId: BP }],
@@ -117,6 +117,7 @@ describe('user plans', () => {
       }),
     );
     expect(mapped.plans.map((p) => p.skuId)).toEqual([BP]);
+    expect(mapped.failedPlans).toEqual([{ skuId: E3, error: 'CountViolation' }]);
   });
 
   test('without assignment states a held license counts as direct and active', () => {

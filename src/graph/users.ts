@@ -63,8 +63,21 @@ export function userPlans(user: User): TenantUserPlan[] {
   return plans;
 }
 
+/** Assignments that failed for every source: in licenseAssignmentStates (state Error), not in assignedLicenses. */
+export function failedPlans(user: User): { skuId: string; error: string }[] {
+  const held = new Set((user.assignedLicenses ?? []).flatMap((l) => (l.skuId ? [l.skuId.toLowerCase()] : [])));
+  const failed = new Map<string, string>();
+  for (const state of user.licenseAssignmentStates ?? []) {
+    const skuId = state.skuId?.toLowerCase();
+    if (!skuId || held.has(skuId) || state.state !== 'Error' || failed.has(skuId)) continue;
+    failed.set(skuId, state.error ?? 'Other');
+  }
+  return [...failed].map(([skuId, error]) => ({ skuId, error }));
+}
+
 export function toTenantUser(user: User): TenantUser {
   const userPrincipalName = user.userPrincipalName ?? '';
+  const failed = failedPlans(user);
   return {
     objectId: (user.id ?? '').toLowerCase(),
     displayName: user.displayName ?? userPrincipalName,
@@ -74,6 +87,7 @@ export function toTenantUser(user: User): TenantUser {
     accountEnabled: user.accountEnabled ?? true,
     userType: user.userType ?? 'Member',
     plans: userPlans(user),
+    ...(failed.length > 0 ? { failedPlans: failed } : {}),
   };
 }
 

@@ -53,7 +53,9 @@ export function licenseFacts(license: LicenseRecord, assignmentErrors: Map<strin
     name: license.name,
     available: license.available,
     consumedUnits: license.consumedUnits,
-    assignmentErrors: assignmentErrors.get(license.skuId) ?? 0,
+    // Consumers whose assignment reports an error, and users whose assignment failed outright (no seat).
+    assignmentErrors: (assignmentErrors.get(license.skuId) ?? 0) + (license.failedAssignments ?? 0),
+    ...(license.failedAssignments ? { failedAssignments: license.failedAssignments } : {}),
     ...(nextLifecycleAt ? { nextLifecycleAt } : {}),
   };
 }

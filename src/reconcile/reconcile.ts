@@ -49,6 +49,8 @@ export class Reconciliation {
   /** Consumer key -> the objectId it stands for ('' when a person linked it), for every link the tenant holds. */
   private readonly seen = new Map<string, string>();
   private readonly createdByAddress = new Map<string, string>();
+  /** Users per skuId whose assignment failed for every source (a full read counts them all). */
+  private readonly failedAssignments = new Map<string, number>();
   /** Net consumers added per skuId by this run. */
   private readonly netAdded = new Map<string, number>();
   private readonly existingLicenses: Map<string, LicenseRecord>;
@@ -113,6 +115,8 @@ export class Reconciliation {
     for (const user of users) {
       this.mentioned.add(user.objectId);
       if (user.plans.length > 0) this.licensedUsers++;
+      for (const failed of user.failedPlans ?? [])
+        this.failedAssignments.set(failed.skuId, (this.failedAssignments.get(failed.skuId) ?? 0) + 1);
       const heldPlans = user.plans.filter((held) => this.linkableSkus.has(held.skuId));
       if (heldPlans.length === 0) continue;
       const fingerprint = userFingerprint(user);
@@ -255,6 +259,7 @@ export class Reconciliation {
       state,
       existing: this.existingLicenses,
       netAdded: this.netAdded,
+      failedAssignments: this.failedAssignments,
       planNames: this.setup.planNames,
       now: this.setup.now,
     });

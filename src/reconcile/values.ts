@@ -38,6 +38,7 @@ const LICENSE_VALUE_FIELDS = [
   'statusMessage',
   'nextLifecycleAt',
   'trial',
+  'failedAssignments',
 ] as const satisfies readonly (keyof LicenseRecord)[];
 
 function sameLicenseValues(a: LicenseRecord, b: LicenseRecord): boolean {
@@ -48,7 +49,10 @@ function sameLicenseValues(a: LicenseRecord, b: LicenseRecord): boolean {
   );
 }
 
-type LicenseValues = Omit<LicenseRecord, 'id' | 'portalId' | 'skuId' | 'assigned' | 'createdAt' | 'updatedAt'>;
+type LicenseValues = Omit<
+  LicenseRecord,
+  'id' | 'portalId' | 'skuId' | 'assigned' | 'failedAssignments' | 'createdAt' | 'updatedAt'
+>;
 
 export function licenseValuesFromPlan(plan: TenantPlan, portalName: string, names: PlanNames): LicenseValues {
   const displayName = names.displayName(plan.skuId, plan.skuPartNumber);
@@ -117,6 +121,8 @@ interface LicensePlanning {
   existing: ReadonlyMap<string, LicenseRecord>;
   /** Consumers added (net) per skuId by the run. */
   netAdded: ReadonlyMap<string, number>;
+  /** Users whose assignment of a plan failed, per skuId: complete after a full read only. */
+  failedAssignments: ReadonlyMap<string, number>;
   planNames: PlanNames;
   now: string;
 }
@@ -126,7 +132,7 @@ interface LicensePlanning {
  * left the tenant, each with its count of consumers.
  */
 export function planLicenses(part: ChangePlan, input: LicensePlanning): void {
-  const { portal, plans, state, existing, netAdded, planNames, now } = input;
+  const { portal, plans, state, existing, netAdded, failedAssignments, planNames, now } = input;
   // Consumers per license after this run: counted from the whole state, or (delta) the stored count moved by
   // what this run added and removed.
   const stateCounts = new Map<string, number>();
@@ -138,6 +144,9 @@ export function planLicenses(part: ChangePlan, input: LicensePlanning): void {
     const base = state.scope === 'full' ? (stateCounts.get(skuId) ?? 0) : (existing.get(skuId)?.assigned ?? 0);
     return Math.max(0, base + (netAdded.get(skuId) ?? 0));
   };
+  // A delta read does not carry assignment states reliably: the licenses keep what the last full read counted.
+  const failedOf = (skuId: string) =>
+    state.scope === 'full' ? { failedAssignments: failedAssignments.get(skuId) || undefined } : {};
   const diff = (before: LicenseRecord | undefined, values: LicenseValues, skuId: string): void => {
     const assigned = assignedOf(skuId);
     if (!before) {
@@ -148,12 +157,13 @@ export function planLicenses(part: ChangePlan, input: LicensePlanning): void {
         skuId,
         ...values,
         assigned,
+        ...failedOf(skuId),
         createdAt: now,
         updatedAt: now,
       });
       return;
     }
-    const desired: LicenseRecord = { ...before, ...values, assigned, updatedAt: before.updatedAt };
+    const desired: LicenseRecord = { ...before, ...values, assigned, ...failedOf(skuId), updatedAt: before.updatedAt };
     if (!sameLicenseValues(before, desired)) part.licenses.update.push({ ...desired, updatedAt: now });
   };
   const planSkus = new Set<string>();

@@ -78,7 +78,13 @@ async function sync(): Promise<string> {
 
 async function openAlerts() {
   const { body } = await api.call('alertsList', { query: `?portalId=${portal.id}` });
-  return body.items as { id: string; rule: string; licenseId?: string; details: Record<string, unknown> }[];
+  return body.items as {
+    id: string;
+    rule: string;
+    severity: string;
+    licenseId?: string;
+    details: Record<string, unknown>;
+  }[];
 }
 
 beforeAll(async () => {
@@ -252,6 +258,28 @@ describe('alerts from the runs of a portal', () => {
     tenant.updateApp(APP.clientId, { clientSecret: APP.clientSecret });
     expect(await sync()).toBe('succeeded');
     expect((await openAlerts()).some((a) => a.rule === 'runFailures')).toBe(false);
+  });
+
+  test('a group license out of seats (CountViolation) raises assignmentErrors on its license until the user goes', async () => {
+    const newcomer = tenant.addUser({
+      displayName: 'Sales newcomer',
+      userPrincipalName: 'sales.new@contoso-alerts.example',
+      licenses: [{ sku: 'ENTERPRISEPACK', groups: [{ groupId: randomUUID(), error: 'CountViolation' }] }],
+    });
+    const from = events().length;
+    expect(await sync()).toBe('succeeded');
+    const license = await api.services.ledger.licenses.get(`${portal.id}.${E3}`);
+    expect(license?.failedAssignments).toBe(1);
+    const failed = (await openAlerts()).find((a) => a.rule === 'assignmentErrors' && a.licenseId === license?.id);
+    expect(failed).toMatchObject({ severity: 'critical', details: { assignmentErrors: 1, failedAssignments: 1 } });
+    expect(events().slice(from)).toEqual([
+      expect.objectContaining({ event: 'alert.raised', alert: expect.objectContaining({ id: failed!.id }) }),
+    ]);
+    tenant.removeUser(newcomer);
+    expect(await sync()).toBe('succeeded');
+    expect((await api.services.ledger.licenses.get(license!.id))?.failedAssignments).toBeUndefined();
+    expect((await openAlerts()).some((a) => a.id === failed!.id)).toBe(false);
+    expect(events().at(-1)).toMatchObject({ event: 'alert.resolved', alert: { id: failed!.id } });
   });
 });
 
