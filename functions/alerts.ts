@@ -20,7 +20,7 @@ import { defineApiRoute } from '../src/api/http';
 import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineTimer } from '../src/host/registry';
-import { evaluateDaily } from '../src/notify/evaluateAlerts';
+import { dailyWork } from '../src/runs/daily';
 import { invocationLogger } from '../src/runs/log';
 
 /** Alerts: the rules, the list, the channels (routes in src/api/alertEndpoints.ts), and the daily pass. */
@@ -34,13 +34,16 @@ export const channelsCreate = defineApiRoute(createChannelEndpoint, createChanne
 export const channelsDelete = defineApiRoute(deleteChannelEndpoint, deleteChannelController, appServices);
 export const channelsTest = defineApiRoute(testChannelEndpoint, testChannelController, appServices);
 
-/** Once a day (LICENSE_SYNC_ALERTS_SCHEDULE): the rules that depend on the date, and alerts past retention. */
+/**
+ * Once a day (LICENSE_SYNC_ALERTS_SCHEDULE): the rules that depend on the date, and alerts and snapshots past
+ * retention (src/runs/daily.ts).
+ */
 export const alertsDaily = defineTimer({
   name: 'alertsDaily',
   schedule: settings.alerts.schedule,
   handler: async (_timer, context) => {
     const services = await appServices();
-    const summary = await evaluateDaily({ ...services, logger: invocationLogger(context) });
-    context.info('Daily alert pass done', { ...summary });
+    const summary = await dailyWork({ ...services, logger: invocationLogger(context) });
+    context.info('Daily pass done', { ...summary });
   },
 });

@@ -30,6 +30,7 @@ describe('the rules document', () => {
     expect(rules.inactive).toEqual({ enabled: true, minCount: 1 });
     expect(rules.runFailures).toEqual({ enabled: true, consecutive: 3 });
     expect(rules.rightSize).toEqual({ enabled: true, days: 45 });
+    expect(rules.stale).toEqual({ enabled: true, hours: 24 });
     expect(defaultAlertRules().inactive.enabled).toBe(false);
   });
 
@@ -91,6 +92,33 @@ describe('evaluating the rules', () => {
       ['credentialExpiry', 'p2', 'warning'],
     ]);
     expect(held[0]!.details.errorCode).toBe('invalid_client_secret');
+  });
+
+  test('stale: an auto-syncing portal without a successful run for 24 hours (or never, 24 hours after it was added)', () => {
+    const hoursAgo = (hours: number) => new Date(NOW.getTime() - hours * 3_600_000).toISOString();
+    const portal = { name: 'P', consecutiveFailures: 0, autoSyncing: true };
+    const held = evaluate(
+      rules,
+      facts({
+        portals: [
+          { ...portal, portalId: 'late', lastSuccessAt: hoursAgo(25), createdAt: hoursAgo(900) },
+          { ...portal, portalId: 'fresh', lastSuccessAt: hoursAgo(23), createdAt: hoursAgo(900) },
+          { ...portal, portalId: 'never', createdAt: hoursAgo(30) },
+          { ...portal, portalId: 'new', createdAt: hoursAgo(2) },
+          { ...portal, portalId: 'paused', autoSyncing: false, lastSuccessAt: hoursAgo(100) },
+        ],
+      }),
+      NOW,
+    );
+    expect(held.map((c) => [c.rule, c.portalId, c.severity])).toEqual([
+      ['stale', 'late', 'critical'],
+      ['stale', 'never', 'critical'],
+    ]);
+    expect(held[1]!.message).toBe('P: no successful sync yet');
+    const relaxed = alertRulesSchema.parse({ stale: { hours: 48 } });
+    expect(
+      evaluate(relaxed, facts({ portals: [{ ...portal, portalId: 'late', lastSuccessAt: hoursAgo(25) }] }), NOW),
+    ).toEqual([]);
   });
 
   test('right-size per subscription with seats to cut inside its window', () => {

@@ -31,6 +31,12 @@ export interface PortalFacts {
   lastErrorCode?: string;
   lastErrorMessage?: string;
   credentialExpiresAt?: string;
+  /** Active, synced automatically and not being deleted: the timer should keep it fresh. */
+  autoSyncing?: boolean;
+  /** End of its last successful run. */
+  lastSuccessAt?: string;
+  /** When it was added: a portal that never succeeded is stale from then on. */
+  createdAt?: string;
 }
 
 export interface RenewalFacts {
@@ -171,7 +177,20 @@ function portalConditions(rules: AlertRules, portal: PortalFacts, now: Date): Co
         { credentialExpiresAt: portal.credentialExpiresAt },
       ),
     );
+  const stale = staleCondition(rules, portal, now);
+  if (stale) out.push(stale);
   return out;
+}
+
+function staleCondition(rules: AlertRules, portal: PortalFacts, now: Date): Condition | undefined {
+  const since = portal.lastSuccessAt ?? portal.createdAt;
+  if (!rules.stale.enabled || !portal.autoSyncing || !since || Number.isNaN(Date.parse(since))) return undefined;
+  if (now.getTime() - Date.parse(since) <= rules.stale.hours * 3_600_000) return undefined;
+  const last = portal.lastSuccessAt ? `since ${portal.lastSuccessAt.slice(0, 16).replace('T', ' ')} UTC` : 'yet';
+  return condition('stale', portal, `${portal.name}: no successful sync ${last}`, {
+    hours: rules.stale.hours,
+    ...(portal.lastSuccessAt ? { lastSuccessAt: portal.lastSuccessAt } : {}),
+  });
 }
 
 function renewalCondition(rules: AlertRules, renewal: RenewalFacts, now: Date): Condition | undefined {

@@ -74,4 +74,4 @@ export const scopes = {
   everything: (): boolean => true,
 };
 
-export const DATED_RULES: ReadonlySet<AlertRule> = new Set(['expiring', 'credentialExpiry', 'rightSize']);
+export const DATED_RULES: ReadonlySet<AlertRule> = new Set(['expiring', 'credentialExpiry', 'rightSize', 'stale']);

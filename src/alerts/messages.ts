@@ -27,6 +27,7 @@ const RULE_TITLES: Record<AlertRule, string> = {
   runFailures: 'Sync keeps failing',
   credentialExpiry: 'Credential expires soon',
   rightSize: 'Seats to cut before renewal',
+  stale: 'Sync has not succeeded lately',
 };
 
 export function ruleTitle(rule: AlertRule): string {

@@ -14,6 +14,7 @@ export const ALERT_RULES = [
   'runFailures',
   'credentialExpiry',
   'rightSize',
+  'stale',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 export const alertRuleSchema = z.enum(ALERT_RULES);
@@ -25,6 +26,8 @@ export const RULE_SEVERITY: Record<AlertRule, Severity> = {
   overAssigned: 'critical',
   assignmentErrors: 'critical',
   runFailures: 'critical',
+  // A portal that stopped syncing leaves every other rule of it looking at old figures, like failing runs do.
+  stale: 'critical',
   lowStock: 'warning',
   expiring: 'warning',
   credentialExpiry: 'warning',
@@ -55,6 +58,10 @@ export const alertRulesSchema = z.strictObject({
     .default({ enabled: true, consecutive: 3 }),
   credentialExpiry: z.strictObject({ enabled: enabled(true), days: days(30) }).default({ enabled: true, days: 30 }),
   rightSize: z.strictObject({ enabled: enabled(true), days: days(45) }).default({ enabled: true, days: 45 }),
+  /** Not in PRODUCT.md's first list: an active auto-sync portal without a successful run for `hours`. */
+  stale: z
+    .strictObject({ enabled: enabled(true), hours: z.number().int().min(1).max(8760).default(24) })
+    .default({ enabled: true, hours: 24 }),
   exclude: z
     .strictObject({ portalIds: ids, licenseIds: ids, skuIds: ids })
     .default({ portalIds: [], licenseIds: [], skuIds: [] }),

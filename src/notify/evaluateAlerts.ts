@@ -14,7 +14,7 @@ import { notifyChannels } from './deliveries';
  * holds the last good read, which that run did not replace); once a day the rules that depend on the date.
  */
 
-const PORTAL_RULES: ReadonlySet<AlertRule> = new Set(['runFailures', 'credentialExpiry']);
+const PORTAL_RULES: ReadonlySet<AlertRule> = new Set(['runFailures', 'credentialExpiry', 'stale']);
 
 /** Alerts are kept this long after they resolve. */
 export const ALERT_RETENTION_MONTHS = 13;

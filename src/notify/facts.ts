@@ -96,5 +96,8 @@ export async function portalFacts(
     ...(last?.errorCode ? { lastErrorCode: last.errorCode } : {}),
     ...(last?.errorMessage ? { lastErrorMessage: last.errorMessage } : {}),
     ...(credentialExpiresAt ? { credentialExpiresAt } : {}),
+    autoSyncing: portal.active && portal.autoSync && !portal.deletingAt,
+    ...(portal.lastSuccessAt ? { lastSuccessAt: portal.lastSuccessAt } : {}),
+    createdAt: portal.createdAt,
   };
 }

@@ -1,10 +1,12 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { InvocationContext, type Timer } from '@azure/functions';
+import { alertsDaily } from '../../functions/alerts';
 import { QueueListener } from '../../src/local/queueListener';
 import { startSimulator, type SimTenant, type Simulator } from '../../src/local/simulator';
 import { skuIdOf } from '../../src/local/simulator/ids';
 import { createChannel } from '../../src/notify/channels';
 import { deliver } from '../../src/notify/deliveries';
-import { deliveryMessageSchema } from '../../src/domain/alerts';
+import { deliveryMessageSchema, type AlertRecord } from '../../src/domain/alerts';
 import type { PortalRecord } from '../../src/domain/records';
 import { newQueuedRun } from '../../src/domain/runs';
 import { getQueueClient } from '../../src/storage/clients';
@@ -403,5 +405,92 @@ describe('channel URLs', () => {
       createChannel(strict, { kind: 'webhook', name: 'Inner', url: 'https://hooks.internal.example/h' }),
     ).rejects.toThrow(/10\.0\.0\.1/);
     expect((await api.call('channelsList')).body.items).toHaveLength(1);
+  });
+});
+
+/** The timer function as the host calls it once a day. */
+async function daily(): Promise<void> {
+  const timer: Timer = {
+    isPastDue: false,
+    schedule: { adjustForDST: false },
+    scheduleStatus: { last: '', next: '', lastUpdated: '' },
+  };
+  await alertsDaily.handler(timer, new InvocationContext({ functionName: 'alertsDaily' }));
+  await settled();
+}
+
+function monthsAgo(months: number): Date {
+  const at = new Date();
+  at.setUTCMonth(at.getUTCMonth() - months);
+  return at;
+}
+
+describe('the daily pass (timer alertsDaily)', () => {
+  test('raises stale for an active auto-sync portal without a successful run for 24 hours, once; a successful run resolves it', async () => {
+    const lastSuccessAt = new Date(Date.now() - 30 * 3_600_000).toISOString();
+    await api.services.ledger.portals.modify(portal.id, (current) => ({ ...current, lastSuccessAt }));
+    const longAgo = new Date(Date.now() - 72 * 3_600_000).toISOString();
+    const paused = await api.services.ledger.portals.create({
+      ...portal,
+      id: randomUUID(),
+      name: 'Contoso paused',
+      active: false,
+      lastSuccessAt: undefined,
+      createdAt: longAgo,
+      updatedAt: longAgo,
+    });
+    const from = events().length;
+    await daily();
+    const stale = (await openAlerts()).find((a) => a.rule === 'stale')!;
+    expect(stale).toMatchObject({ severity: 'critical', details: { hours: 24, lastSuccessAt } });
+    const all = await api.call('alertsList', { query: '?state=open' });
+    expect(all.body.items.filter((a: { rule: string }) => a.rule === 'stale')).toHaveLength(1);
+    await daily();
+    expect(events().slice(from)).toEqual([
+      expect.objectContaining({ event: 'alert.raised', alert: expect.objectContaining({ id: stale.id }) }),
+    ]);
+    expect(await sync()).toBe('succeeded');
+    expect((await openAlerts()).some((a) => a.rule === 'stale')).toBe(false);
+    expect(events().at(-1)).toMatchObject({ event: 'alert.resolved', alert: { id: stale.id } });
+    await api.services.ledger.portals.delete(paused.id);
+  });
+
+  test('deletes alerts resolved over 13 months ago and snapshots over 25 months old, and keeps the newer ones', async () => {
+    const resolvedAlert = async (months: number) => {
+      const at = monthsAgo(months).toISOString();
+      const alert: AlertRecord = {
+        id: randomUUID(),
+        rule: 'lowStock',
+        subject: `${portal.id}/retention-${months}`,
+        portalId: portal.id,
+        state: 'open',
+        severity: 'warning',
+        message: `resolved ${months} months ago`,
+        details: {},
+        raisedAt: at,
+        updatedAt: at,
+      };
+      await api.services.ledger.alerts.open(alert);
+      return (await api.services.ledger.alerts.resolve(alert, at)).id;
+    };
+    const expired = await resolvedAlert(14);
+    const kept = await resolvedAlert(12);
+    const day = (months: number) => monthsAgo(months).toISOString().slice(0, 10);
+    for (const months of [26, 24]) {
+      const date = day(months);
+      const snapshot = { date, available: 10, consumedUnits: 9, assigned: 9, warning: 0, suspended: 0 };
+      await api.services.ledger.history.putDay(portal.id, [{ skuId: E3, ...snapshot }], { date, licensedUsers: 9 });
+    }
+    await daily();
+    const resolved = await api.call('alertsList', { query: `?state=resolved&portalId=${portal.id}&limit=500` });
+    const ids = resolved.body.items.map((a: { id: string }) => a.id);
+    expect(ids).toContain(kept);
+    expect(ids).not.toContain(expired);
+    const history = await api.services.ledger.history.licenseHistory(portal.id, E3, day(30), day(0));
+    expect(history.map((s) => s.date)).toContain(day(24));
+    expect(history.map((s) => s.date)).not.toContain(day(26));
+    expect((await api.services.ledger.history.portalHistory(portal.id, day(30), day(20))).map((s) => s.date)).toEqual([
+      day(24),
+    ]);
   });
 });

@@ -175,6 +175,7 @@ export const RULE_LABELS = {
   runFailures: 'Sync keeps failing',
   credentialExpiry: 'Credential expires soon',
   rightSize: 'Seats to cut before renewal',
+  stale: 'Sync has not succeeded lately',
 };
 
 /** @type {Readonly<Record<Severity, [text: string, tone: import('./dom.js').Tone]>>} */

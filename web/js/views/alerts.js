@@ -73,6 +73,7 @@ const RULE_FIELDS = {
   runFailures: [['consecutive', 'Failed runs in a row']],
   credentialExpiry: [['days', 'Days ahead']],
   rightSize: [['days', 'Days before renewal']],
+  stale: [['hours', 'Hours without a successful sync']],
 };
 
 /**
