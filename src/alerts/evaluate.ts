@@ -134,7 +134,7 @@ function licenseConditions(rules: AlertRules, license: LicenseFacts, now: Date):
       condition(
         'assignmentErrors',
         license,
-        `${license.name}: ${license.assignmentErrors} assignments in error` +
+        `${license.name}: ${license.assignmentErrors} ${license.assignmentErrors === 1 ? 'assignment' : 'assignments'} in error` +
           (license.failedAssignments ? ` (${license.failedAssignments} failed, no seat assigned)` : ''),
         {
           skuId: license.skuId,

@@ -318,6 +318,15 @@ describe('prices and waste', () => {
       EUR: { monthlyCost: 360, reclaimableMonthly: 330 },
       USD: { monthlyCost: 49.95, reclaimableMonthly: 29.97 },
     });
+    const csv = await api.call('insightsWaste', { query: `?portalId=${t.portalId}&format=csv` });
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="waste-\d{4}-\d{2}-\d{2}\.csv"$/);
+    const lines = csv.text.split('\r\n');
+    expect(lines[0]).toBe(
+      '\uFEFFlicenseId,licenseName,portalId,unassigned,disabledHolders,inactiveHolders,guestHolders,' +
+        'monthlyUnitPrice,currency,monthlyCost,reclaimableMonthly',
+    );
+    expect(lines.slice(1, -1)).toHaveLength(waste.body.items.length);
+    expect(lines).toContain(`${e3.id},${e3.name},${t.portalId},8,1,2,0,30,EUR,360,330`);
 
     expect((await api.call('licensesPriceDelete', { params: { id: pbi.id } })).status).toBe(204);
     expect((await api.call('licensesPriceDelete', { params: { id: pbi.id } })).status).toBe(404);

@@ -9,7 +9,7 @@ import {
   type deletePlanPriceEndpoint,
   type putLicensePriceEndpoint,
   type putPlanPriceEndpoint,
-  type wasteEndpoint,
+  wasteEndpoint,
 } from './insightsEndpoints';
 import { listController } from './lists';
 
@@ -88,7 +88,11 @@ export const deleteLicensePriceController: Controller<typeof deleteLicensePriceE
   return { status: 204 };
 };
 
-export const wasteController: Controller<typeof wasteEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: await insights.waste(services, query.portalId),
+const wasteCsv = listController(wasteEndpoint, async function* ({ query }, services) {
+  yield (await insights.waste(services, query.portalId)).items;
 });
+
+export const wasteController: Controller<typeof wasteEndpoint> = async (input, services) =>
+  input.query.format === 'csv'
+    ? wasteCsv(input, services)
+    : { status: 200, body: await insights.waste(services, input.query.portalId) };

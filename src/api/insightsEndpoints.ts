@@ -14,6 +14,7 @@ import {
   priceBodySchema,
   priceLicenseParams,
   skuParams,
+  wasteItemSchema,
   wasteQuery,
   wasteReportSchema,
 } from './insightsSchemas';
@@ -137,11 +138,8 @@ export const deleteLicensePriceEndpoint = defineEndpoint({
   responses: { 204: { description: 'Removed.' }, 400: bad(), 404: notFound('The license or its own price') },
 });
 
-/**
- * Not a plain list ({ items, totals }): CSV export hook left for the exports helper; `?format=csv` of the items
- * would need a source of WasteItem pages plus where the totals go.
- */
-export const wasteEndpoint = defineEndpoint({
+/** A list with totals: JSON has `{ items, totals }`; the CSV file has the items (the totals are their sums). */
+export const wasteEndpoint = defineListEndpoint({
   name: 'insightsWaste',
   method: 'GET',
   route: 'api/insights/waste',
@@ -153,6 +151,7 @@ export const wasteEndpoint = defineEndpoint({
   params: noParams,
   query: wasteQuery,
   body: undefined,
+  list: { file: 'waste', item: wasteItemSchema },
   responses: {
     200: { description: 'The waste, most reclaimable first.', schema: wasteReportSchema },
     400: bad(),

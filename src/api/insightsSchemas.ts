@@ -65,30 +65,28 @@ export const planPriceListSchema = z.object({ items: z.array(planPriceSchema) })
 export const priceListQuery = listQuery({});
 export const licensePriceSchema = z.object({ licenseId: z.string(), ...shownPrice }).meta({ id: 'LicensePrice' });
 
-export const wasteQuery = z.strictObject({ portalId: idSchema.optional() });
+export const wasteQuery = listQuery({ portalId: idSchema.optional() });
 const money = z.number().meta({ description: 'Rounded to cents.' });
+export const wasteItemSchema = z
+  .object({
+    licenseId: z.string(),
+    licenseName: z.string(),
+    portalId: z.string(),
+    unassigned: z.number().int().nonnegative(),
+    disabledHolders: z.number().int().nonnegative(),
+    inactiveHolders: z.number().int().nonnegative(),
+    guestHolders: z.number().int().nonnegative(),
+    monthlyUnitPrice: money.optional(),
+    currency: z.string().optional(),
+    monthlyCost: money.optional(),
+    reclaimableMonthly: money.optional().meta({
+      description: '(unassigned + disabled + inactive holders) x monthly unit price; disabled and inactive count once.',
+    }),
+  })
+  .meta({ id: 'WasteItem' });
 export const wasteReportSchema = z
   .object({
-    items: z.array(
-      z
-        .object({
-          licenseId: z.string(),
-          licenseName: z.string(),
-          portalId: z.string(),
-          unassigned: z.number().int().nonnegative(),
-          disabledHolders: z.number().int().nonnegative(),
-          inactiveHolders: z.number().int().nonnegative(),
-          guestHolders: z.number().int().nonnegative(),
-          monthlyUnitPrice: money.optional(),
-          currency: z.string().optional(),
-          monthlyCost: money.optional(),
-          reclaimableMonthly: money.optional().meta({
-            description:
-              '(unassigned + disabled + inactive holders) x monthly unit price; disabled and inactive count once.',
-          }),
-        })
-        .meta({ id: 'WasteItem' }),
-    ),
+    items: z.array(wasteItemSchema),
     totals: z
       .record(z.string(), z.object({ monthlyCost: money, reclaimableMonthly: money }))
       .meta({ description: 'Per currency (never converted).' }),

@@ -75,6 +75,11 @@ describe('the Alerts view', () => {
     const severities = await rows.locator('td:first-child').allInnerTexts();
     const rank = (s: string) => ['Critical', 'Warning', 'Info'].indexOf(s.trim());
     expect(severities.map(rank)).toEqual([...severities.map(rank)].sort((a, b) => a - b));
+    // The exclusions are picked from the real portals and plans; the stale rule has its hours.
+    const pickers = page.locator('form[aria-label="Alert rules"] .exclusions select');
+    expect(await pickers.nth(0).locator('option').allInnerTexts()).toEqual(['Contoso']);
+    expect(await pickers.nth(1).locator('option').allInnerTexts()).toContain('Microsoft 365 Business Premium');
+    expect(await page.inputValue('#rule-stale-hours')).toBe('24');
     expect(await unlabelledControls(page)).toEqual([]);
     await screenshot(page, 'alerts-01-open');
   });

@@ -131,6 +131,39 @@ describe('Download CSV', () => {
     expect(rows.map((row) => row.displayName)).toEqual(['Adele Vance']);
   });
 
+  it('on the waste ranking, the licensed users of a month and the alerts', async () => {
+    await page.goto(`${app.url}/#/waste`);
+    await page.locator('#waste-table').waitFor();
+    const waste = await download(
+      page.getByRole('link', { name: 'Download waste as CSV' }),
+      '/api/insights/waste?format=csv',
+      'waste',
+    );
+    expect(waste.length).toBe(await page.locator('#waste-table tbody tr').count());
+    expect(waste[0]).toMatchObject({ licenseId: expect.any(String), unassigned: expect.stringMatching(/^\d+$/) });
+    await screenshot(page, '22-download-waste');
+
+    const month = TODAY.slice(0, 7);
+    await page.goto(`${app.url}/#/reports/licensed-users?month=${month}`);
+    await page.locator('#licensed-users-table').waitFor();
+    const users = await download(
+      page.getByRole('link', { name: 'Download licensed users as CSV' }),
+      `/api/reports/licensed-users?month=${month}&format=csv`,
+      'licensed-users',
+    );
+    expect(users.map((row) => row.month)).toContain(month);
+
+    await page.goto(`${app.url}/#/alerts`);
+    await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor();
+    const alerts = await download(
+      page.getByRole('link', { name: 'Download alerts, open and resolved as CSV' }),
+      '/api/alerts?state=all&format=csv',
+      'alerts',
+    );
+    // The demo has a low-stock plan.
+    expect(alerts.map((row) => row.rule)).toContain('lowStock');
+  });
+
   it('on the audit trail, the whole trail and not only the entries the page loaded', async () => {
     const created = await fetch(`${app.url}/api/contacts`, {
       method: 'POST',

@@ -100,6 +100,8 @@ describe('the insight views', () => {
     expect(await page.getByRole('img', { name: /History from/ }).count()).toBe(1);
     expect(await page.locator('.history-values tbody tr').count()).toBe(1);
     expect(await page.locator('.price-line').textContent()).toContain('$23.00');
+    // The demo's Sales group ran out of E3 seats for one member (CountViolation).
+    expect(await page.locator('.stat', { hasText: 'Failed assignments' }).innerText()).toMatch(/^1\s/);
     await screenshot(page, 'insights-01-license');
   });
 

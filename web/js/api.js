@@ -254,6 +254,8 @@ export const listPath = {
   /** @param {string} month */
   licensedUsers: (month) => `/api/reports/licensed-users?month=${enc(month)}`,
   prices: () => '/api/prices',
+  waste: () => '/api/insights/waste',
+  alerts: () => '/api/alerts?state=all',
 };
 
 export const portals = {

@@ -5,8 +5,10 @@ import {
   alerts as alertsApi,
   channels as channelsApi,
   licenses as licensesApi,
+  listPath,
   portals as portalsApi,
 } from '../api.js';
+import { downloadLink } from '../download.js';
 import { alertBox, badge, button, h, listen, replaceChildren, timeEl, uid } from '../dom.js';
 import { ALERT_RULES, CHANNEL_KINDS, CHANNEL_LABELS, RULE_LABELS, SEVERITIES, SEVERITY_LABELS } from '../labels.js';
 import { errorBox, pageHeader } from './common.js';
@@ -294,7 +296,9 @@ export async function alertsView(ctx) {
   ctx.root.append(
     pageHeader({
       title: 'Alerts',
-      intro: 'Low stock, over-assigned plans, assignment errors and failing syncs. Open alerts first, by severity.',
+      intro:
+        'Low stock, over-assigned plans, assignment errors, renewals and failing or stale syncs. Open alerts first, by severity.',
+      actions: [downloadLink(listPath.alerts(), 'alerts, open and resolved')],
     }),
   );
   const [open, resolved, rules, list, portals, licenses] = await Promise.all([

@@ -48,6 +48,7 @@ export async function wasteView(ctx) {
       title: 'Waste',
       intro:
         'Seats paid for and not used: unassigned seats, and holders whose accounts are disabled or who have not signed in for the portal’s inactive days. Ranked by the money a month they could save (by seats where no price is set).',
+      actions: [downloadLink(listPath.waste(), 'waste')],
     }),
   );
   const totals = Object.entries(report.totals);

@@ -298,6 +298,8 @@ export async function licenseDetailView(ctx) {
         stat('Warning', license.warning, license.warning ? 'warning' : undefined),
         stat('Suspended', license.suspended, license.suspended ? 'warning' : undefined),
         stat('Locked out', license.lockedOut, license.lockedOut ? 'warning' : undefined),
+        // Users a group (or an admin) assigned the plan to, without a seat for them (e.g. CountViolation).
+        license.failedAssignments ? stat('Failed assignments', license.failedAssignments, 'error') : null,
       ),
       h(
         'p',
