@@ -296,6 +296,8 @@ describe('the rules document', () => {
     expect(put.body.runFailures).toEqual({ enabled: true, consecutive: 3 });
     const got = await api.call('alertRulesGet');
     expect(got.body.lowStock.minFree).toBe(3);
+    const audit = await api.call('auditList');
+    expect(audit.body.items[0]).toMatchObject({ action: 'alertRules.replace', target: 'alerts/rules' });
     // Renewal dates are not recorded by this build yet: the rule says why it stays inactive.
     expect(typeof got.body.unavailable.rightSize).toBe('string');
   });
@@ -377,6 +379,12 @@ describe('deliveries', () => {
     });
     expect(receiver.received.at(-1)!.headers).not.toHaveProperty('x-license-sync-signature');
     expect((await api.call('channelsDelete', { params: { id: teams.body.id } })).status).toBe(204);
+    const audit = (await api.call('auditList')).body.items as { action: string; target: string; summary: string }[];
+    expect(audit.slice(0, 3).map((entry) => [entry.action, entry.target])).toEqual([
+      ['channel.delete', `notifications/channels/${teams.body.id}`],
+      ['channel.create', `notifications/channels/${mail.body.id}`],
+      ['channel.create', `notifications/channels/${teams.body.id}`],
+    ]);
     expect((await api.call('channelsDelete', { params: { id: teams.body.id } })).status).toBe(404);
     await api.call('channelsDelete', { params: { id: mail.body.id } });
   });
