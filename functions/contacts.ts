@@ -1,7 +1,7 @@
 import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { createContactController, findContactsController } from '../src/api/controllers';
-import { createContactEndpoint, findContactsEndpoint } from '../src/api/endpoints';
+import { createContactEndpoint, findContactsEndpoint } from '../src/api/ledgerEndpoints';
 import { defineApiRoute } from '../src/api/http';
 
 /** Contacts: find by any address, create by hand. */

@@ -13,7 +13,7 @@ import {
   listConsumersEndpoint,
   listLicensesEndpoint,
   unlinkConsumerEndpoint,
-} from '../src/api/endpoints';
+} from '../src/api/ledgerEndpoints';
 import { defineApiRoute } from '../src/api/http';
 
 /** Licenses with their counts, and their consumers (link and unlink by hand). */

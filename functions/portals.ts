@@ -15,7 +15,7 @@ import {
   getPortalEndpoint,
   listPortalsEndpoint,
   verifyPortalEndpoint,
-} from '../src/api/endpoints';
+} from '../src/api/portalEndpoints';
 import { defineApiRoute } from '../src/api/http';
 
 /** Portal accesses: list, create, read, change, delete, verify (routes and schemas in src/api/endpoints.ts). */

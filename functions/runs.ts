@@ -1,7 +1,7 @@
 import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { getRunController, listRunsController, syncPortalController } from '../src/api/controllers';
-import { getRunEndpoint, listRunsEndpoint, syncPortalEndpoint } from '../src/api/endpoints';
+import { getRunEndpoint, listRunsEndpoint, syncPortalEndpoint } from '../src/api/portalEndpoints';
 import { defineApiRoute } from '../src/api/http';
 
 /** Sync now (or dry run), run history, one run. */

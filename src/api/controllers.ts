@@ -6,25 +6,27 @@ import { queueRun } from '../runs/enqueue';
 import { previewSync } from '../sync/preview';
 import { verifyPortal } from '../sync/verify';
 import type { Controller } from './http';
+import { type openApiEndpoint } from './endpoints';
 import {
   findContactsEndpoint,
   listConsumersEndpoint,
   listLicensesEndpoint,
+  type createContactEndpoint,
+  type getLicenseEndpoint,
+  type linkConsumerEndpoint,
+  type unlinkConsumerEndpoint,
+} from './ledgerEndpoints';
+import {
   listPortalsEndpoint,
   listRunsEndpoint,
   type changePortalEndpoint,
-  type createContactEndpoint,
   type createPortalEndpoint,
   type deletePortalEndpoint,
-  type getLicenseEndpoint,
   type getPortalEndpoint,
   type getRunEndpoint,
-  type linkConsumerEndpoint,
-  type openApiEndpoint,
   type syncPortalEndpoint,
-  type unlinkConsumerEndpoint,
   type verifyPortalEndpoint,
-} from './endpoints';
+} from './portalEndpoints';
 import { getPricedLicense, listPricedLicenses } from './insights';
 import * as ledger from './ledger';
 import { listController, pagedListController, type PageCursor } from './lists';
