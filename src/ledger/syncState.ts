@@ -29,6 +29,7 @@ import {
   forEachPage,
   getOrUndefined,
   MAX_BATCH,
+  PAGE_SIZE,
   partitionFilter,
   queryAll,
   rangeFilter,
@@ -53,6 +54,9 @@ function addUserLinksFromEntity(row: Record<string, unknown>, into: Map<string, 
     into.set(objectId, { contactId, skuIds: skuIds ? skuIds.split(',') : [] });
   }
 }
+
+/** Consumers a portal's state reads in one query rather than in parallel ranges (two pages). */
+const SMALL_PARTITION = 2 * PAGE_SIZE;
 
 /** One copy of each of a portal's few skuIds for its many consumers. */
 type Interned = Map<string, string>;
@@ -97,18 +101,22 @@ export class TableSyncStateGateway implements SyncStateGateway {
     private readonly contacts: TableContactGateway,
   ) {}
 
-  async loadPortal(portalId: string): Promise<PortalLedgerState> {
+  async loadPortal(portalId: string, options: { expectedConsumers?: number } = {}): Promise<PortalLedgerState> {
     const filter = partitionFilter(encodeKey(portalId));
     const [{ licenses, licenseEtags }, userLinks] = await Promise.all([
       this.loadLicenses(portalId),
       this.loadUserLinks(portalId),
     ]);
-    // The consumer partition is read in RowKey ranges split at each license's prefix, several at once: the
+    // A large consumer partition is read in RowKey ranges split at each license's prefix, several at once: the
     // ranges together cover every key exactly once, and a large portal's state no longer waits on one long
-    // chain of 1,000-entity pages. Each page is turned into compact state as it comes.
-    const ranges = rowKeyRanges(licenses.map((license) => consumerRowKeyRange(license.skuId).from)).map((range) =>
-      rangeFilter(filter, range),
-    );
+    // chain of 1,000-entity pages. A small one (a page or two) is one query: ranges would only add calls.
+    // Each page is turned into compact state as it comes.
+    const small = options.expectedConsumers !== undefined && options.expectedConsumers <= SMALL_PARTITION;
+    const ranges = small
+      ? [filter]
+      : rowKeyRanges(licenses.map((license) => consumerRowKeyRange(license.skuId).from)).map((range) =>
+          rangeFilter(filter, range),
+        );
     const consumers = new Map<string, ConsumerState>();
     const skuIds: Interned = new Map();
     await mapConcurrent(ranges, READ_CONCURRENCY, (range) =>

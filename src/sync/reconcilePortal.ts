@@ -80,8 +80,11 @@ export async function reconcilePortal(
   const newContactId = syncState.contactIds();
   const read = await readTenant(portal, reader, now, options);
   try {
+    const expectedConsumers = read.plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
     const stateRead =
-      read.mode === 'delta' ? syncState.loadUsers(portal.id, read.mentioned ?? []) : syncState.loadPortal(portal.id);
+      read.mode === 'delta'
+        ? syncState.loadUsers(portal.id, read.mentioned ?? [])
+        : syncState.loadPortal(portal.id, { expectedConsumers });
     stateRead.catch(() => undefined);
     const [state, planNames] = await Promise.all([stateRead, namesRead]);
     const reconciliation = new Reconciliation({

@@ -19,6 +19,8 @@ export interface SimulatorOptions {
   key: string;
   /** Default 0: any free port. */
   port?: number;
+  /** Benchmark only: see setPageDelay. */
+  pageDelayMs?: number;
 }
 
 export interface SimRequestRecord {
@@ -48,11 +50,19 @@ export interface Simulator {
   resetCounts(): void;
   /** Forgets every access token handed out, so Graph answers 401 until clients sign in again. */
   revokeTokens(): void;
+  /** Benchmark only: Graph answers a page of 999 items after `ms` (scaled by its item count); 0: at once. */
+  setPageDelay(ms: number): void;
   close(): Promise<void>;
 }
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
-  const state: SimState = { baseUrl: '', tenants: [], tokens: new Map(), refreshTokens: new Map() };
+  const state: SimState = {
+    baseUrl: '',
+    tenants: [],
+    tokens: new Map(),
+    refreshTokens: new Map(),
+    pageDelayMs: options.pageDelayMs ?? 0,
+  };
   const log: SimRequestRecord[] = [];
   const count = (path?: string | RegExp, tenantId?: string) =>
     log.filter(
@@ -106,6 +116,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     revokeTokens: () => {
       state.tokens.clear();
       state.refreshTokens.clear();
+    },
+    setPageDelay: (ms) => {
+      state.pageDelayMs = ms;
     },
     close: () =>
       new Promise<void>((resolve) => {
