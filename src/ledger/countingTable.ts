@@ -60,13 +60,15 @@ export class CountingTable {
     return response;
   }
 
+  /** Resolves with the entity's new ETag. */
   async updateEntity<T extends object>(
     entity: TableEntity<T>,
     mode?: UpdateMode,
     options?: UpdateTableEntityOptions,
-  ): Promise<void> {
-    await this.client.updateEntity(entity, mode, options);
+  ): Promise<string | undefined> {
+    const response = await this.client.updateEntity(entity, mode, options);
     this.stats.entitiesWritten += 1;
+    return response.etag;
   }
 
   async upsertEntity<T extends object>(entity: TableEntity<T>, mode?: UpdateMode): Promise<void> {

@@ -2,7 +2,7 @@ import { AppError } from '../domain/errors';
 import type { Services } from '../domain/ports';
 import type { PortalRecord } from '../domain/records';
 import { DeltaExpiredError, type TenantPlan, type TenantReader, type TenantUser } from '../domain/tenant';
-import { readAhead } from '../util/async';
+import { readAhead, started } from '../util/async';
 import { LARGE_TENANT_USERS, largeReadSlots } from './memoryBudget';
 
 /**
@@ -18,9 +18,12 @@ const FULL_READ_INTERVAL_MS = 24 * 60 * 60_000;
  * A full run reconciles and writes this many users at a time: the run holds at most this many users and their
  * changes (plus the compact ledger state).
  */
-const APPLY_BATCH_USERS = 10_000;
-/** Graph pages read ahead while a batch is written. */
-const READ_AHEAD_PAGES = 2;
+const APPLY_BATCH_USERS = 5_000;
+/**
+ * Graph pages read ahead while a batch is written: a batch and a page, so reading the next batch goes on while the
+ * previous one is written (with Graph at about a second a page, a run would otherwise wait on both in turn).
+ */
+const READ_AHEAD_PAGES = 6;
 
 /** What one run reads of a tenant: its plans, then its users in batches. */
 export interface TenantRead {
@@ -143,7 +146,8 @@ export async function readTenant(
   return {
     mode: 'full',
     plans,
-    batches: inBatches(readAhead(reader.readUsers(), READ_AHEAD_PAGES), APPLY_BATCH_USERS),
+    // The users are read from now on, while the caller loads the ledger state.
+    batches: inBatches(started(readAhead(reader.readUsers(), READ_AHEAD_PAGES)), APPLY_BATCH_USERS),
     deltaLink,
     linkExpired,
     release,
