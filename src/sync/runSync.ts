@@ -22,6 +22,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
   const { ledger, logger } = services;
   const log = { portalId: message.portalId, runId: message.runId, trigger: message.trigger };
   const startedAt = services.now();
+  // Both at once (one round trip): the portal read is wasted only on a duplicate delivery of a finished run.
+  const portalRead = ledger.portals.get(message.portalId);
+  portalRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
   const stored = await ledger.runs.get(message.portalId, message.runId);
   // A scheduled run has no record until here (the timer writes none): it is made from the message.
   const queuedAt = message.queuedAt ? new Date(message.queuedAt) : startedAt;
@@ -36,7 +39,7 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     return run;
   }
 
-  const portal = await ledger.portals.get(message.portalId);
+  const portal = await portalRead;
   if (!portal) {
     const failed = new AppError('portal_not_found');
     logger.warn('run failed', { ...log, errorCode: failed.code });

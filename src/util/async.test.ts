@@ -25,6 +25,7 @@ describe('started', () => {
     async function* failing(): AsyncGenerator<number> {
       await Promise.resolve();
       throw new Error('page failed');
+      yield 0; // never reached: the generator's type
     }
     const items = started(failing());
     await new Promise((resolve) => setTimeout(resolve, 10));
