@@ -3,6 +3,9 @@
 //   adapters    src/graph, src/ledger, src/storage, src/secrets, src/skus, src/host: implement the ports;
 //   use cases   src/sync, src/runs, src/api, src/portals, src/reconcile, src/web: reach adapters through the ports;
 //   entry       src/app (the composition root), functions/, and src/local (the local host: anything in src).
+// Beside them, src/telemetry is instrumentation, like a logging library: it imports only the foundation, and
+// anything above may call it (a use case marks its steps with traceStep; each call is a no-op until the distro
+// is started). Only the entry points start it (telemetry/worker, telemetry/local).
 // Tests (*.test.ts, test/) may import anything; nothing else imports them. No cycles anywhere.
 const notTest = '\\.test\\.ts$';
 
@@ -28,6 +31,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(insights|alerts)/', pathNot: notTest },
       to: { path: '^(src/(?!domain/|config/|util/|insights/|alerts/)|functions/|test/)' },
+    },
+    {
+      name: 'telemetry-imports-only-foundation',
+      comment: 'src/telemetry is instrumentation any layer may call: it must not reach back into them.',
+      severity: 'error',
+      from: { path: '^src/telemetry/', pathNot: notTest },
+      to: { path: '^(src/(?!domain/|config/|util/|telemetry/)|functions/|test/)' },
+    },
+    {
+      name: 'telemetry-started-only-by-entry-points',
+      comment: "Starting the distro is the process entry point's choice (functions/ first line, npm start).",
+      severity: 'error',
+      from: { path: '^src/', pathNot: [notTest, '^src/(local|telemetry)/'] },
+      to: { path: '^src/telemetry/(worker|local)\\.ts$' },
     },
     {
       name: 'adapters-never-import-upward',

@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { createContactController, findContactsController } from '../src/api/controllers';
 import { createContactEndpoint, findContactsEndpoint } from '../src/api/endpoints';

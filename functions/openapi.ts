@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { openApiController } from '../src/api/controllers';
 import { openApiEndpoint } from '../src/api/endpoints';

@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineQueue } from '../src/host/registry';
@@ -16,15 +17,15 @@ export const portalRunPoison = defineQueue({
   handler: async (message, context) => {
     const parsed = runMessageSchema.safeParse(message);
     if (!parsed.success) {
-      context.error('Dropped a malformed poisoned run message', {
+      invocationLogger(context).error('Dropped a malformed poisoned run message', {
         problems: parsed.error.issues.map((issue) => issue.path.join('.') || issue.message),
       });
       return;
     }
-    const { portalId, runId } = parsed.data;
+    const { portalId, runId, trigger } = parsed.data;
     const services = await appServices();
     await failPoisonedRun(
-      { ...services, logger: invocationLogger(context, { portalId, runId }) },
+      { ...services, logger: invocationLogger(context, { portalId, runId, trigger }) },
       parsed.data,
       hostSettings().queues.maxDequeueCount,
     );

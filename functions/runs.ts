@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { getRunController, listRunsController, syncPortalController } from '../src/api/controllers';
 import { getRunEndpoint, listRunsEndpoint, syncPortalEndpoint } from '../src/api/endpoints';

@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { appServices } from '../src/app/compose';
 import { loadSettings } from '../src/config/settings';
 import { defineTimer, runQueueOutput } from '../src/host/registry';
@@ -15,10 +16,11 @@ export const scheduledSync = defineTimer({
   queueName: settings.queueName,
   handler: async (timer, context) => {
     const services = await appServices();
-    const result = await fanOutScheduledRuns({ ...services, logger: invocationLogger(context) });
+    const logger = invocationLogger(context);
+    const result = await fanOutScheduledRuns({ ...services, logger });
     // The output binding sends one message per array element once the function returns.
     context.extraOutputs.set(runQueue, result.messages);
-    context.info('Scheduled sync fanned out', {
+    logger.info('Scheduled sync fanned out', {
       queued: result.messages.length,
       skipped: result.skipped.length,
       isPastDue: timer.isPastDue,

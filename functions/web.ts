@@ -1,3 +1,4 @@
+import '../src/telemetry/worker';
 import { defineHttp } from '../src/host/registry';
 import { findWebRoot, serveStatic } from '../src/web/static';
 

@@ -42,8 +42,12 @@ param alertEmail string = ''
 @description('Resource id of an existing action group to notify as well (Teams, SMS, ITSM, ...). Empty: none.')
 param alertActionGroupId string = ''
 
-@description('Client id of the Entra app registration that signs administrators in to the API and page (App Service Authentication). Empty: no sign-in in front of the app (function keys still protect the API routes).')
-param authClientId string = ''
+@description('Client id of the Entra app registration that signs people and automation in to the API and page (App Service Authentication), with the app roles LicenseSync.Reader and LicenseSync.Admin (docs/deploy.md). Required: the app authorizes every request from the signed-in principal (LICENSE_SYNC_AUTH=easyauth).')
+@minLength(36)
+param authClientId string
+
+@description('Audiences accepted in bearer tokens besides the client id and api://<client id> (e.g. a custom Application ID URI).')
+param authAllowedAudiences array = []
 
 @description('Most instances the app may scale out to.')
 @minValue(1)
@@ -268,10 +272,10 @@ var alertActionGroups = concat(
   empty(alertActionGroupId) ? [] : [alertActionGroupId]
 )
 
-// A run that ends failed is logged as `run failed [portalId=... runId=...]` (src/sync/runSync.ts), or, when the host
-// gave up retrying it, `Marked a poisoned run failed [portalId=...]` (src/runs/poison.ts); both carry portalId, runId
-// and errorCode as properties too (src/runs/log.ts). Retried attempts ("will retry") do not alert. One alert per
-// failing portal (split by portalId), so a failing tenant is named in the Azure portal.
+// Every run attempt ends with one `licensesync.run.finished` custom event (src/telemetry/run.ts) whose
+// customDimensions carry portalId, runId, trigger, attempt, status (succeeded, failed, skipped, retrying) and, on
+// failure, errorCode; a run the host gave up retrying becomes `failed` through the poison queue (src/runs/poison.ts).
+// The alerts count these dimensions, never message text. The worker samples nothing (src/telemetry/start.ts).
 resource runFailedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-licsync-run-failed-${resourceToken}'
   location: location
@@ -279,7 +283,7 @@ resource runFailedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   dependsOn: [actionGroup]
   properties: {
     displayName: 'License sync: portal runs failed'
-    description: 'A portal run of m365-license-sync failed. Open the alert to see the portal id; the run\'s error code and message are in the run history (GET /api/portals/{id}/runs) and in Application Insights traces.'
+    description: 'A portal run of m365-license-sync failed. The alert names the portal id and the error code; the run\'s message is in the run history (GET /api/portals/{id}/runs) and in Application Insights.'
     severity: 2
     enabled: true
     scopes: [appInsights.id]
@@ -290,13 +294,58 @@ resource runFailedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: '''
-traces
-| where message startswith "run failed" or message startswith "Marked a poisoned run failed"
-| extend portalId = coalesce(tostring(customDimensions.portalId), tostring(customDimensions.prop__portalId), extract(@"portalId=([^\s\]]+)", 1, message), "unknown")
-| extend errorCode = coalesce(tostring(customDimensions.errorCode), tostring(customDimensions.prop__errorCode), "unknown")
-| project timestamp, portalId, errorCode, message
-'''
+          query: loadTextContent('monitoring/run-failed.kql')
+          timeAggregation: 'Count'
+          dimensions: [
+            {
+              name: 'portalId'
+              operator: 'Include'
+              values: ['*']
+            }
+            {
+              name: 'errorCode'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: alertActionGroups
+      customProperties: {
+        application: 'm365-license-sync'
+      }
+    }
+  }
+}
+
+// A portal whose last three finished runs all failed (the product's runFailures rule: 3 in a row, per portal).
+resource runsFailingInARowAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-licsync-runs-failing-${resourceToken}'
+  location: location
+  tags: tags
+  dependsOn: [actionGroup]
+  properties: {
+    displayName: 'License sync: a portal failed 3 runs in a row'
+    description: 'The last three finished runs of a portal access failed. The alert names the portal id and the last error code.'
+    severity: 1
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT1H'
+    // Looks back far enough to see three runs of a portal on a daily schedule.
+    windowSize: 'P2D'
+    autoMitigate: true
+    criteria: {
+      allOf: [
+        {
+          query: loadTextContent('monitoring/runs-failing-in-a-row.kql')
           timeAggregation: 'Count'
           dimensions: [
             {
@@ -320,6 +369,21 @@ traces
         application: 'm365-license-sync'
       }
     }
+  }
+}
+
+// The workbook: runs per portal and status, failures by error code, run duration, license stock and free seats
+// over time per portal and plan, throttling. Its queries read the names in src/telemetry/names.ts.
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(resourceGroup().id, 'licsync-workbook', resourceToken)
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'License sync monitoring'
+    category: 'workbook'
+    sourceId: appInsights.id
+    serializedData: loadTextContent('monitoring/workbook.json')
   }
 }
 
@@ -458,6 +522,8 @@ var appSettings = union(
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${appIdentity.properties.clientId};Authorization=AAD'
     LICENSE_SYNC_SCHEDULE: syncSchedule
     LICENSE_SYNC_KEY_VAULT_URL: vault.properties.vaultUri
+    // Authorize from App Service Authentication's x-ms-client-principal; the API routes are anonymous to the host.
+    LICENSE_SYNC_AUTH: 'easyauth'
     LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
     LICENSE_SYNC_QUEUE_NAME: runQueueName
     // The worker's JavaScript heap fits the instance (512 MB instance: 320 MB, as `npm run bench` measures): V8
@@ -492,7 +558,10 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
 
 // App Service Authentication: administrators sign in with Entra ID before any request reaches the app. Who may
 // sign in is decided in Entra (the app registration's "Assignment required" and app roles): see docs/deploy.md.
-resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+// Unauthenticated requests are sent to the sign-in page (the page needs it; App Service answers the page's
+// XMLHttpRequests and requests with a bearer token it cannot accept with 401 instead). The app then refuses any
+// request without a principal (401) or without a role (403) itself.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'authsettingsV2'
   properties: {
@@ -513,7 +582,7 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authC
           openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
         }
         validation: {
-          allowedAudiences: [authClientId, 'api://${authClientId}']
+          allowedAudiences: union([authClientId, 'api://${authClientId}'], authAllowedAudiences)
         }
       }
     }

@@ -153,6 +153,7 @@ const NOT_IN_AZURE: Record<string, string> = {
   LICENSE_SYNC_DEMO: 'local runs only (the demo portal)',
   LICENSE_SYNC_DATA_DIR: 'local runs only (Azurite data, local secret store)',
   PORT: 'local runs only (HTTP port of the local host)',
+  WEBSITE_INSTANCE_ID: 'set by the platform itself (it tells the code it runs in Azure)',
 };
 
 /** Settings the Functions host (not our code) reads, which the app needs all the same. */
@@ -316,6 +317,41 @@ describe('infra/main.bicep role assignments', () => {
   });
 });
 
+describe('infra/main.bicep sign-in (App Service Authentication)', () => {
+  const auth = () => {
+    const found = resources.filter(
+      (r) => r.type === 'Microsoft.Web/sites/config' && propertyValue(r.body, 'name') === "'authsettingsV2'",
+    );
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it('requires authentication for every request, unconditionally, and sends browsers to sign in', () => {
+    expect(bicep).toMatch(/resource authSettings '[^']+' = \{/);
+    expect(auth().body).toMatch(/platform:\s*\{\s*enabled:\s*true\s*\}/);
+    expect(auth().body).toMatch(/requireAuthentication:\s*true/);
+    expect(auth().body).toMatch(/unauthenticatedClientAction:\s*'RedirectToLoginPage'/);
+    expect(auth().body).not.toMatch(/excludedPaths/);
+  });
+
+  it('signs in with Entra ID for the client id parameter, its audiences and extra ones, with the token store off', () => {
+    expect(auth().body).toMatch(/azureActiveDirectory:\s*\{\s*enabled:\s*true/);
+    expect(auth().body).toMatch(/clientId:\s*authClientId/);
+    expect(auth().body).toMatch(
+      /allowedAudiences:\s*union\(\[authClientId, 'api:\/\/\$\{authClientId\}'\], authAllowedAudiences\)/,
+    );
+    expect(auth().body).toMatch(/tokenStore:\s*\{\s*enabled:\s*false\s*\}/);
+    expect(paramDefault(bicep, 'authClientId')).toBeUndefined();
+  });
+
+  it('tells the app to authorize from the platform principal (LICENSE_SYNC_AUTH=easyauth)', () => {
+    expect(functionAppSettings().expression).toMatch(/LICENSE_SYNC_AUTH:\s*'easyauth'/);
+    expect(
+      loadSettings({ WEBSITE_INSTANCE_ID: 'x', LICENSE_SYNC_AUTH: 'easyauth', AzureWebJobsStorage: 'x' }).auth,
+    ).toBe('easyauth');
+  });
+});
+
 describe('infra/main.bicep hardening', () => {
   it('turns shared-key access, public blob access and old TLS off on storage', () => {
     const storage = onlyResource('Microsoft.Storage/storageAccounts');
@@ -372,30 +408,69 @@ describe('infra/main.bicep hardening', () => {
   });
 });
 
-describe('infra/main.bicep alert on failed portal runs', () => {
-  const alert = () => onlyResource('Microsoft.Insights/scheduledQueryRules');
+describe('infra/main.bicep monitoring: alerts and workbook', () => {
+  const alerts = () => resources.filter((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+  const queryFile = (body: string) => /query:\s*loadTextContent\('([^']+)'\)/.exec(body)?.[1];
+  const kql = (body: string) => read(path.join('infra', queryFile(body) ?? 'missing.kql'));
+  const insights = () => onlyResource('Microsoft.Insights/components').symbol;
 
-  it('queries the log lines the code writes when a run ends failed, so renaming them fails here', () => {
-    const body = alert().body;
-    const query = /query:\s*'''([\s\S]*?)'''/.exec(body)?.[1] ?? '';
-    expect(query).toMatch(/^\s*traces\b/);
-    const messages = [...query.matchAll(/startswith\s+"([^"]+)"/g)].map((m) => m[1]!);
-    expect(messages.sort()).toEqual(['Marked a poisoned run failed', 'run failed']);
-    const code = sourceFiles('src').map(read).join('\n');
-    for (const message of messages) expect(code).toContain(`'${message}'`);
-    expect(query).toMatch(/portalId/);
+  it('has the failed-run alert and the three-in-a-row alert, each counting the run event by its dimensions', () => {
+    expect(
+      alerts()
+        .map((a) => a.symbol)
+        .sort(),
+    ).toEqual(['runFailedAlert', 'runsFailingInARowAlert']);
+    for (const alert of alerts()) {
+      const query = kql(alert.body);
+      expect(query).toMatch(/^customEvents\n\| where name == "licensesync\.run\.finished"/);
+      expect(query).toMatch(/customDimensions\.status/);
+      expect(query).toMatch(/customDimensions\.portalId/);
+      // Dimensions, never the message text.
+      expect(query).not.toMatch(/\bmessage\b/);
+    }
+    const failed = kql(resources.find((r) => r.symbol === 'runFailedAlert')!.body);
+    expect(failed).toMatch(/tostring\(customDimensions\.status\) == "failed"/);
+    expect(failed).toMatch(/errorCode = tostring\(customDimensions\.errorCode\)/);
+    const inARow = kql(resources.find((r) => r.symbol === 'runsFailingInARowAlert')!.body);
+    expect(inARow).toMatch(/position <= 3/);
+    expect(inARow).toMatch(/runs == 3 and failures == 3/);
   });
 
-  it('fires once per failing portal on Application Insights and notifies the configured action groups', () => {
-    const body = alert().body;
-    expect(propertyValue(body, 'scopes')).toBe(`[${onlyResource('Microsoft.Insights/components').symbol}.id]`);
-    expect(body).toMatch(/dimensions:\s*\[\s*\{\s*name:\s*'portalId'/);
-    expect(body).toMatch(/operator:\s*'GreaterThan'\s*threshold:\s*0/);
-    expect(propertyValue(body, 'actionGroups')).toBe('alertActionGroups');
+  it('fires per failing portal on Application Insights and notifies the configured action groups', () => {
+    for (const alert of alerts()) {
+      expect(propertyValue(alert.body, 'scopes')).toBe(`[${insights()}.id]`);
+      expect(alert.body).toMatch(/dimensions:\s*\[\s*\{\s*name:\s*'portalId'/);
+      expect(alert.body).toMatch(/operator:\s*'GreaterThan'\s*threshold:\s*0/);
+      expect(propertyValue(alert.body, 'actionGroups')).toBe('alertActionGroups');
+    }
     const groups = varExpression(bicep, 'alertActionGroups');
     expect(groups).toMatch(/alertEmail/);
     expect(groups).toMatch(/alertActionGroupId/);
     expect(paramDefault(bicep, 'alertEmail')).toBe('');
+  });
+
+  it('deploys a shared workbook on Application Insights from infra/monitoring/workbook.json', () => {
+    const workbook = onlyResource('Microsoft.Insights/workbooks');
+    expect(propertyValue(workbook.body, 'kind')).toBe("'shared'");
+    expect(propertyValue(workbook.body, 'sourceId')).toBe(`${insights()}.id`);
+    expect(propertyValue(workbook.body, 'serializedData')).toBe("loadTextContent('monitoring/workbook.json')");
+    const data = JSON.parse(read('infra/monitoring/workbook.json')) as {
+      version: string;
+      items: { type: number; content: { query?: string; title?: string } }[];
+    };
+    expect(data.version).toBe('Notebook/1.0');
+    const queries = data.items.filter((item) => item.type === 3).map((item) => item.content.query ?? '');
+    const all = queries.join('\n');
+    for (const name of [
+      'licensesync.run.finished',
+      'licensesync.run.duration',
+      'licensesync.license.available',
+      'licensesync.license.free',
+      'licensesync.graph.throttled',
+    ])
+      expect(all).toContain(`"${name}"`);
+    expect(all).toMatch(/errorCode = tostring\(customDimensions\.errorCode\)/);
+    expect(all).toMatch(/skuPartNumber = tostring\(customDimensions\.skuPartNumber\)/);
   });
 });
 

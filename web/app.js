@@ -1,6 +1,6 @@
 // @ts-check
 // The admin page: a hash router over a few views, each built with DOM calls on top of the HTTP API.
-import { setKeyPrompt, storedKey, storeKey } from './js/api.js';
+import { session, setKeyPrompt, storedKey, storeKey } from './js/api.js';
 import { byId, h, replaceChildren } from './js/dom.js';
 import { portalListView } from './js/views/portals.js';
 import { portalFormView } from './js/views/portal-form.js';
@@ -8,6 +8,7 @@ import { portalDetailView } from './js/views/portal-detail.js';
 import { previewView } from './js/views/preview.js';
 import { licenseListView, licenseDetailView } from './js/views/licenses.js';
 import { contactsView } from './js/views/contacts.js';
+import { auditView } from './js/views/audit.js';
 
 /**
  * What a view gets: where to draw, what the address names, and the page's shared services.
@@ -39,7 +40,25 @@ const routes = [
   [/^\/licenses\/([^/]+)$/, licenseDetailView],
   [/^\/licenses$/, licenseListView],
   [/^\/contacts$/, contactsView],
+  [/^\/audit$/, auditView],
 ];
+
+const ADMIN_ROLE = 'LicenseSync.Admin';
+
+/** Who is signed in: shown at the top; without the admin role, what would change something is hidden. */
+async function showWho() {
+  const who = byId('who', HTMLElement);
+  try {
+    const me = await session.me();
+    const admin = me.roles.includes(ADMIN_ROLE);
+    document.body.dataset.canChange = String(admin);
+    const role = admin ? 'Admin' : me.roles.includes('LicenseSync.Reader') ? 'Reader' : 'no role';
+    who.textContent = me.authMode === 'easyauth' ? `${me.name} (${role})` : '';
+    who.hidden = me.authMode !== 'easyauth';
+  } catch {
+    // The views show the API's own error (401, 403, unreachable).
+  }
+}
 
 const main = byId('main', HTMLElement);
 const toasts = byId('toasts', HTMLElement);
@@ -247,4 +266,6 @@ async function render() {
 }
 
 window.addEventListener('hashchange', () => void render());
+// In parallel: with a function key both wait for the same prompt.
+void showWho();
 void render();

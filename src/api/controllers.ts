@@ -1,3 +1,4 @@
+import { recordChange } from '../domain/audit';
 import type { Services } from '../domain/ports';
 import type { PortalRecord } from '../domain/records';
 import { changePortal, createPortal, deletePortal, getPortal, listPortals } from '../portals/portals';
@@ -5,28 +6,29 @@ import { queueRun } from '../runs/enqueue';
 import { previewSync } from '../sync/preview';
 import { verifyPortal } from '../sync/verify';
 import type { Controller } from './http';
-import type {
-  changePortalEndpoint,
-  createContactEndpoint,
-  createPortalEndpoint,
-  deletePortalEndpoint,
+import {
   findContactsEndpoint,
-  getLicenseEndpoint,
-  getPortalEndpoint,
-  getRunEndpoint,
-  linkConsumerEndpoint,
   listConsumersEndpoint,
   listLicensesEndpoint,
   listPortalsEndpoint,
   listRunsEndpoint,
-  openApiEndpoint,
-  syncPortalEndpoint,
-  unlinkConsumerEndpoint,
-  verifyPortalEndpoint,
+  type changePortalEndpoint,
+  type createContactEndpoint,
+  type createPortalEndpoint,
+  type deletePortalEndpoint,
+  type getLicenseEndpoint,
+  type getPortalEndpoint,
+  type getRunEndpoint,
+  type linkConsumerEndpoint,
+  type openApiEndpoint,
+  type syncPortalEndpoint,
+  type unlinkConsumerEndpoint,
+  type verifyPortalEndpoint,
 } from './endpoints';
 import * as ledger from './ledger';
+import { listController } from './lists';
 import { openApiDocument } from './openapi';
-import type { PortalView } from './schemas';
+import type { PortalChange, PortalCreate, PortalView } from './schemas';
 
 /**
  * Controllers: one per route, each calling one use case and saying which status its outcome gets. Errors
@@ -38,28 +40,63 @@ export function portalView(portal: PortalRecord): PortalView {
   return { ...portal, ...(portal.authKind === 'password' ? { legacy: true as const } : {}) };
 }
 
-export const listPortalsController: Controller<typeof listPortalsEndpoint> = async (_input, services) => ({
-  status: 200,
-  body: { items: (await listPortals(services)).map(portalView) },
+export const listPortalsController = listController(listPortalsEndpoint, async function* (_input, services) {
+  yield (await listPortals(services)).map(portalView);
 });
 
-export const createPortalController: Controller<typeof createPortalEndpoint> = async ({ body }, services) => ({
-  status: 201,
-  body: portalView(await createPortal(services, body)),
-});
+/** What the audit trail says of portal fields: values of the plain ones, only the kind of a credential. */
+function portalFields(fields: PortalChange | PortalCreate): string {
+  const plain = (['name', 'tenantId', 'clientId', 'cloud', 'active', 'autoSync'] as const)
+    .filter((key) => fields[key] !== undefined)
+    .map((key) => `${key}=${JSON.stringify(fields[key])}`);
+  return [...plain, ...(fields.auth ? [`credential=${fields.auth.kind} (new)`] : [])].join(', ');
+}
+
+const portalTarget = (id: string) => `portals/${id}`;
+
+export const createPortalController: Controller<typeof createPortalEndpoint> = async (
+  { body, principal },
+  services,
+) => {
+  const portal = await createPortal(services, body);
+  await recordChange(services, principal, {
+    action: 'portal.create',
+    target: portalTarget(portal.id),
+    summary: `Created portal access: ${portalFields(body)}`,
+  });
+  return { status: 201, body: portalView(portal) };
+};
 
 export const getPortalController: Controller<typeof getPortalEndpoint> = async ({ params }, services) => ({
   status: 200,
   body: portalView(await getPortal(services, params.id)),
 });
 
-export const changePortalController: Controller<typeof changePortalEndpoint> = async ({ params, body }, services) => ({
-  status: 200,
-  body: portalView(await changePortal(services, params.id, body)),
-});
+export const changePortalController: Controller<typeof changePortalEndpoint> = async (
+  { params, body, principal },
+  services,
+) => {
+  const portal = await changePortal(services, params.id, body);
+  await recordChange(services, principal, {
+    action: 'portal.change',
+    target: portalTarget(portal.id),
+    summary: `Changed portal access "${portal.name}": ${portalFields(body)}`,
+  });
+  return { status: 200, body: portalView(portal) };
+};
 
-export const deletePortalController: Controller<typeof deletePortalEndpoint> = async ({ params, query }, services) => {
-  await deletePortal(services, params.id, { purge: query.purge === 'true' });
+export const deletePortalController: Controller<typeof deletePortalEndpoint> = async (
+  { params, query, principal },
+  services,
+) => {
+  const purge = query.purge === 'true';
+  const { name } = await getPortal(services, params.id);
+  await deletePortal(services, params.id, { purge });
+  await recordChange(services, principal, {
+    action: purge ? 'portal.purge' : 'portal.delete',
+    target: portalTarget(params.id),
+    summary: `Deleted portal access "${name}" and its credential${purge ? ', with its licenses, consumers and runs' : ''}`,
+  });
   return { status: 204 };
 };
 
@@ -69,17 +106,29 @@ export const verifyPortalController: Controller<typeof verifyPortalEndpoint> = a
 };
 
 export const syncPortalController: Controller<typeof syncPortalEndpoint> = async (
-  { params, query },
+  { params, query, principal },
   services: Services,
 ) => {
-  if (query.dryRun === 'true') return { status: 200, body: await previewSync(services, params.id) };
+  if (query.dryRun === 'true') {
+    const preview = await previewSync(services, params.id);
+    await recordChange(services, principal, {
+      action: 'run.preview',
+      target: portalTarget(params.id),
+      summary: `Dry run: ${preview.summary.headline}`,
+    });
+    return { status: 200, body: preview };
+  }
   const run = await queueRun(services, params.id, 'manual');
+  await recordChange(services, principal, {
+    action: 'run.start',
+    target: `${portalTarget(params.id)}/runs/${run.id}`,
+    summary: 'Started a sync by hand (queued)',
+  });
   return { status: 202, body: { runId: run.id } };
 };
 
-export const listRunsController: Controller<typeof listRunsEndpoint> = async ({ params, query }, services) => ({
-  status: 200,
-  body: { items: await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50) },
+export const listRunsController = listController(listRunsEndpoint, async function* ({ params, query }, services) {
+  yield await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50);
 });
 
 export const getRunController: Controller<typeof getRunEndpoint> = async ({ params }, services) => ({
@@ -87,9 +136,8 @@ export const getRunController: Controller<typeof getRunEndpoint> = async ({ para
   body: await ledger.getRun(services, params.id, params.runId),
 });
 
-export const listLicensesController: Controller<typeof listLicensesEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: { items: await ledger.listLicenses(services, query.portalId) },
+export const listLicensesController = listController(listLicensesEndpoint, async function* ({ query }, services) {
+  yield await ledger.listLicenses(services, query.portalId);
 });
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
@@ -97,30 +145,55 @@ export const getLicenseController: Controller<typeof getLicenseEndpoint> = async
   body: await ledger.getLicense(services, params.id),
 });
 
-export const listConsumersController: Controller<typeof listConsumersEndpoint> = async ({ params }, services) => ({
-  status: 200,
-  body: { items: await ledger.listConsumers(services, params.id) },
-});
+/** Page by page from storage: a license with 100,000 consumers downloads as CSV without being held whole. */
+export const listConsumersController = listController(listConsumersEndpoint, ({ params }, services) =>
+  ledger.consumerPages(services, params.id),
+);
 
-export const linkConsumerController: Controller<typeof linkConsumerEndpoint> = async ({ params, body }, services) => ({
-  status: 201,
-  body: await ledger.linkConsumer(services, params.id, body.contactId),
-});
+const consumerTarget = (licenseId: string, contactId: string) => `licenses/${licenseId}/consumers/${contactId}`;
 
-export const unlinkConsumerController: Controller<typeof unlinkConsumerEndpoint> = async ({ params }, services) => {
+export const linkConsumerController: Controller<typeof linkConsumerEndpoint> = async (
+  { params, body, principal },
+  services,
+) => {
+  const consumer = await ledger.linkConsumer(services, params.id, body.contactId);
+  await recordChange(services, principal, {
+    action: 'consumer.link',
+    target: consumerTarget(params.id, body.contactId),
+    summary: 'Linked a contact to a license by hand',
+  });
+  return { status: 201, body: consumer };
+};
+
+export const unlinkConsumerController: Controller<typeof unlinkConsumerEndpoint> = async (
+  { params, principal },
+  services,
+) => {
   await ledger.unlinkConsumer(services, params.id, params.contactId);
+  await recordChange(services, principal, {
+    action: 'consumer.unlink',
+    target: consumerTarget(params.id, params.contactId),
+    summary: 'Unlinked a hand-made consumer',
+  });
   return { status: 204 };
 };
 
-export const findContactsController: Controller<typeof findContactsEndpoint> = async ({ query }, services) => ({
-  status: 200,
-  body: { items: await ledger.findContacts(services, query.email) },
+export const findContactsController = listController(findContactsEndpoint, async function* ({ query }, services) {
+  yield await ledger.findContacts(services, query.email);
 });
 
-export const createContactController: Controller<typeof createContactEndpoint> = async ({ body }, services) => ({
-  status: 201,
-  body: await ledger.createContact(services, body),
-});
+export const createContactController: Controller<typeof createContactEndpoint> = async (
+  { body, principal },
+  services,
+) => {
+  const contact = await ledger.createContact(services, body);
+  await recordChange(services, principal, {
+    action: 'contact.create',
+    target: `contacts/${contact.id}`,
+    summary: `Created contact ${JSON.stringify(body.displayName)} <${body.email}>${body.aliases?.length ? ` with ${body.aliases.length} alias(es)` : ''}`,
+  });
+  return { status: 201, body: contact };
+};
 
 export const openApiController: Controller<typeof openApiEndpoint> = () =>
   Promise.resolve({

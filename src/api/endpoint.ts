@@ -1,5 +1,6 @@
 import type { HttpMethod } from '@azure/functions';
 import type { z } from 'zod';
+import type { Access, Principal } from '../auth/principal';
 
 /**
  * One HTTP API route: its method and path, the zod schemas of its path parameters, query and body, and its
@@ -25,6 +26,11 @@ export interface Endpoint<
   summary: string;
   description?: string;
   tag: string;
+  /**
+   * Who may call it (PRODUCT.md, "Who may do what"): reads need Reader, changes and runs Admin, `SignedIn` any
+   * signed-in principal. Checked by src/api/http.ts before the input is parsed.
+   */
+  role: Access;
   params: P;
   query: Q;
   body: B;
@@ -33,6 +39,8 @@ export interface Endpoint<
 }
 
 export interface EndpointInput<E extends Endpoint> {
+  /** Who calls (for the audit trail). */
+  principal: Principal;
   params: z.output<E['params']>;
   query: z.output<E['query']>;
   body: E['body'] extends z.ZodType ? z.output<E['body']> : undefined;

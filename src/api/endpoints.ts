@@ -1,7 +1,11 @@
 import { z } from 'zod';
+import { listAuditEndpoint, meEndpoint } from './access';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
+import { defineListEndpoint } from './lists';
 import {
   consumerLinkSchema,
+  consumerListItemSchema,
+  consumerListQuery,
   consumerListSchema,
   consumerParams,
   consumerSchema,
@@ -19,6 +23,7 @@ import {
   openApiDocumentSchema,
   portalChangeSchema,
   portalCreateSchema,
+  portalListQuery,
   portalListSchema,
   portalParams,
   portalSchema,
@@ -55,15 +60,17 @@ const upstream: ResponseSpec = {
   schema: errorResponseSchema,
 };
 
-export const listPortalsEndpoint = defineEndpoint({
+export const listPortalsEndpoint = defineListEndpoint({
   name: 'portalsList',
   method: 'GET',
   route: 'api/portals',
+  role: 'Reader',
   tag: 'portals',
   summary: 'List the portal accesses',
   params: noParams,
-  query: emptyQuery,
+  query: portalListQuery,
   body: undefined,
+  list: { file: 'portals', item: portalSchema },
   responses: { 200: { description: 'The portal accesses, by name.', schema: portalListSchema }, 400: bad() },
 });
 
@@ -71,6 +78,7 @@ export const createPortalEndpoint = defineEndpoint({
   name: 'portalsCreate',
   method: 'POST',
   route: 'api/portals',
+  role: 'Admin',
   tag: 'portals',
   summary: 'Create a portal access',
   description: 'Stores the credentials in the secret store (Key Vault in Azure) and the portal access in the ledger.',
@@ -88,6 +96,7 @@ export const getPortalEndpoint = defineEndpoint({
   name: 'portalsGet',
   method: 'GET',
   route: 'api/portals/{id}',
+  role: 'Reader',
   tag: 'portals',
   summary: 'Read a portal access',
   params: portalParams,
@@ -104,6 +113,7 @@ export const changePortalEndpoint = defineEndpoint({
   name: 'portalsChange',
   method: 'PATCH',
   route: 'api/portals/{id}',
+  role: 'Admin',
   tag: 'portals',
   summary: 'Change a portal access',
   description: 'Name, tenant, client, cloud, flags or credentials. Its run history and ledger data stay.',
@@ -122,6 +132,7 @@ export const deletePortalEndpoint = defineEndpoint({
   name: 'portalsDelete',
   method: 'DELETE',
   route: 'api/portals/{id}',
+  role: 'Admin',
   tag: 'portals',
   summary: 'Delete a portal access',
   description: 'Also deletes its secret. Its licenses, consumers and runs stay unless `?purge=true`.',
@@ -135,6 +146,7 @@ export const verifyPortalEndpoint = defineEndpoint({
   name: 'portalsVerify',
   method: 'POST',
   route: 'api/portals/{id}/verify',
+  role: 'Admin',
   tag: 'portals',
   summary: 'Sign in and read the plans now',
   params: portalParams,
@@ -155,6 +167,7 @@ export const syncPortalEndpoint = defineEndpoint({
   name: 'portalsSync',
   method: 'POST',
   route: 'api/portals/{id}/sync',
+  role: 'Admin',
   tag: 'runs',
   summary: 'Sync now, or preview the changes (dry run)',
   description:
@@ -177,15 +190,17 @@ export const syncPortalEndpoint = defineEndpoint({
   },
 });
 
-export const listRunsEndpoint = defineEndpoint({
+export const listRunsEndpoint = defineListEndpoint({
   name: 'runsList',
   method: 'GET',
   route: 'api/portals/{id}/runs',
+  role: 'Reader',
   tag: 'runs',
   summary: 'Run history of a portal access, newest first',
   params: portalParams,
   query: runListQuery,
   body: undefined,
+  list: { file: 'runs', item: runSchema },
   responses: {
     200: { description: 'The runs, newest first.', schema: runListSchema },
     400: bad(),
@@ -197,6 +212,7 @@ export const getRunEndpoint = defineEndpoint({
   name: 'runsGet',
   method: 'GET',
   route: 'api/portals/{id}/runs/{runId}',
+  role: 'Reader',
   tag: 'runs',
   summary: 'One run',
   params: runParams,
@@ -205,15 +221,17 @@ export const getRunEndpoint = defineEndpoint({
   responses: { 200: { description: 'The run.', schema: runSchema }, 400: bad(), 404: notFound('The run') },
 });
 
-export const listLicensesEndpoint = defineEndpoint({
+export const listLicensesEndpoint = defineListEndpoint({
   name: 'licensesList',
   method: 'GET',
   route: 'api/licenses',
+  role: 'Reader',
   tag: 'licenses',
   summary: 'Licenses with their counts',
   params: noParams,
   query: licenseListQuery,
   body: undefined,
+  list: { file: 'licenses', item: licenseSchema },
   responses: { 200: { description: 'The licenses, by name.', schema: licenseListSchema }, 400: bad() },
 });
 
@@ -221,6 +239,7 @@ export const getLicenseEndpoint = defineEndpoint({
   name: 'licensesGet',
   method: 'GET',
   route: 'api/licenses/{id}',
+  role: 'Reader',
   tag: 'licenses',
   summary: 'One license',
   params: licenseParams,
@@ -229,15 +248,17 @@ export const getLicenseEndpoint = defineEndpoint({
   responses: { 200: { description: 'The license.', schema: licenseSchema }, 400: bad(), 404: notFound('The license') },
 });
 
-export const listConsumersEndpoint = defineEndpoint({
+export const listConsumersEndpoint = defineListEndpoint({
   name: 'consumersList',
   method: 'GET',
   route: 'api/licenses/{id}/consumers',
+  role: 'Reader',
   tag: 'licenses',
   summary: 'Consumers of a license',
   params: licenseParams,
-  query: emptyQuery,
+  query: consumerListQuery,
   body: undefined,
+  list: { file: 'consumers', item: consumerListItemSchema },
   responses: {
     200: { description: 'The consumers, sync-owned and hand-made.', schema: consumerListSchema },
     400: bad(),
@@ -249,6 +270,7 @@ export const linkConsumerEndpoint = defineEndpoint({
   name: 'consumersLink',
   method: 'POST',
   route: 'api/licenses/{id}/consumers',
+  role: 'Admin',
   tag: 'licenses',
   summary: 'Link a contact to a license by hand',
   params: licenseParams,
@@ -266,6 +288,7 @@ export const unlinkConsumerEndpoint = defineEndpoint({
   name: 'consumersUnlink',
   method: 'DELETE',
   route: 'api/licenses/{id}/consumers/{contactId}',
+  role: 'Admin',
   tag: 'licenses',
   summary: 'Unlink a hand-made consumer',
   params: consumerParams,
@@ -279,16 +302,18 @@ export const unlinkConsumerEndpoint = defineEndpoint({
   },
 });
 
-export const findContactsEndpoint = defineEndpoint({
+export const findContactsEndpoint = defineListEndpoint({
   name: 'contactsFind',
   method: 'GET',
   route: 'api/contacts',
+  role: 'Reader',
   tag: 'contacts',
   summary: 'Find the contact holding an address',
   description: 'Primary address or alias, case-insensitive. The list is empty when no contact holds it.',
   params: noParams,
   query: contactFindQuery,
   body: undefined,
+  list: { file: 'contacts', item: contactSchema },
   responses: {
     200: { description: 'The contact holding the address, if any.', schema: contactListSchema },
     400: bad(),
@@ -299,6 +324,7 @@ export const createContactEndpoint = defineEndpoint({
   name: 'contactsCreate',
   method: 'POST',
   route: 'api/contacts',
+  role: 'Admin',
   tag: 'contacts',
   summary: 'Create a contact by hand',
   params: noParams,
@@ -315,6 +341,7 @@ export const openApiEndpoint = defineEndpoint({
   name: 'openapi',
   method: 'GET',
   route: 'api/openapi.json',
+  role: 'Reader',
   tag: 'meta',
   summary: 'This OpenAPI 3 document',
   params: noParams,
@@ -341,4 +368,6 @@ export const endpoints: readonly Endpoint[] = [
   findContactsEndpoint,
   createContactEndpoint,
   openApiEndpoint,
+  meEndpoint,
+  listAuditEndpoint,
 ] as readonly Endpoint[];

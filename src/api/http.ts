@@ -1,13 +1,18 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import type { Services } from '../domain/ports';
+import { authorize, type Principal } from '../auth/principal';
+import { isCrossSiteWrite } from '../auth/origin';
+import { loadSettings } from '../config/settings';
 import { defineHttp, type HttpDefinition } from '../host/registry';
 import { invocationLogger } from '../runs/log';
+import { annotateRequest } from '../telemetry';
 import { ERROR_CODES, isAppError, type ErrorCode } from '../domain/errors';
 import { ConflictError, NotFoundError } from '../domain/ledger';
 import { InvalidInputError } from '../portals/errors';
 import type { Endpoint, EndpointInput } from './endpoint';
 import { MAX_BODY_BYTES, type ErrorResponse, type FieldError } from './schemas';
+import { malformedStrings, NOT_WELL_FORMED } from './text';
 
 /**
  * The one place that turns an HTTP request into a use-case call and its outcome into a response: parse the
@@ -18,6 +23,8 @@ import { MAX_BODY_BYTES, type ErrorResponse, type FieldError } from './schemas';
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** A response that is not JSON (a CSV file, src/api/lists.ts), sent as it is: it checks its rows itself. */
+  raw?: { headers: Record<string, string>; body: HttpResponseInit['body'] };
 }
 
 export type Controller<E extends Endpoint> = (input: EndpointInput<E>, services: Services) => Promise<ApiResult>;
@@ -67,7 +74,11 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
   internal_error: 500,
 };
 
-/** Registers an API route as an HTTP function: one function per method and route, behind a function key. */
+/**
+ * Registers an API route as an HTTP function: one function per method and route. Behind a function key with
+ * LICENSE_SYNC_AUTH=key; otherwise the host lets every request through and the handler authorizes it (easyauth:
+ * App Service Authentication has already turned away requests without a session or token).
+ */
 export function defineApiRoute<E extends Endpoint>(
   endpoint: E,
   controller: Controller<E>,
@@ -77,7 +88,7 @@ export function defineApiRoute<E extends Endpoint>(
     name: endpoint.name,
     route: endpoint.route,
     methods: [endpoint.method],
-    authLevel: 'function',
+    authLevel: loadSettings().auth === 'key' ? 'function' : 'anonymous',
     handler: httpHandler(endpoint, controller, services),
   });
 }
@@ -93,7 +104,14 @@ export function httpHandler<E extends Endpoint>(
     try {
       // Log lines go through the invocation, so Application Insights ties them to the request.
       services = { ...(await getServices()), logger: invocationLogger(context) };
-      const input = await parseInput(endpoint, request);
+      const access = authorize(services.settings.auth, request.headers, endpoint.role);
+      if (!access.ok) throw new ApiError(access.status, access.code, access.message);
+      // The request's span names the caller by object id only (never a name).
+      annotateRequest({ objectId: access.principal.objectId });
+      if (isCrossSiteWrite(request.method, request.url, request.headers)) {
+        throw new ApiError(403, 'cross_site_request', 'Changes are accepted only from pages of this app (Origin).');
+      }
+      const input = await parseInput(endpoint, request, access.principal);
       const result = await controller(input, services);
       return respond(endpoint, result);
     } catch (error) {
@@ -112,7 +130,11 @@ export function httpHandler<E extends Endpoint>(
   };
 }
 
-async function parseInput(endpoint: Endpoint, request: HttpRequest): Promise<EndpointInput<Endpoint>> {
+async function parseInput(
+  endpoint: Endpoint,
+  request: HttpRequest,
+  principal: Principal,
+): Promise<EndpointInput<Endpoint>> {
   const params = parseWith(endpoint.params, { ...request.params }, 'path');
   const rawQuery: Record<string, string> = {};
   for (const [key, value] of request.query) {
@@ -124,9 +146,23 @@ async function parseInput(endpoint: Endpoint, request: HttpRequest): Promise<End
     }
     rawQuery[key] = value;
   }
-  const query = parseWith(endpoint.query, rawQuery, 'query');
-  const body = endpoint.body ? parseWith(endpoint.body, await readJson(request), 'body') : undefined;
-  return { params, query, body } as EndpointInput<Endpoint>;
+  const query = parseWith(endpoint.query, wellFormed(rawQuery, 'query'), 'query');
+  const body = endpoint.body
+    ? parseWith(endpoint.body, wellFormed(await readJson(request), 'body'), 'body')
+    : undefined;
+  return { principal, params, query, body } as EndpointInput<Endpoint>;
+}
+
+/** No field of any kind may hold a lone surrogate (JSON's `"\ud800"`): storage would refuse or mangle it. */
+function wellFormed(value: unknown, where: FieldError['in']): unknown {
+  const paths = malformedStrings(value);
+  if (paths.length === 0) return value;
+  throw new ApiError(
+    400,
+    'bad_request',
+    'The request is invalid: see the failing fields.',
+    paths.map((path) => ({ in: where, path, message: NOT_WELL_FORMED })),
+  );
 }
 
 function parseWith(schema: z.ZodType, value: unknown, where: FieldError['in']): unknown {
@@ -158,8 +194,9 @@ export function fieldsOf(error: z.ZodError, where: FieldError['in']): FieldError
 async function readJson(request: HttpRequest): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const type = request.headers.get('content-type');
-  if (type && !/^application\/([a-z0-9.+-]+\+)?json\b/i.test(type.trim())) {
+  // A body without this type is what a cross-site form sends; a JSON type makes a browser ask first (CORS).
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
     throw new ApiError(415, 'unsupported_media_type', 'Send the body as JSON (Content-Type: application/json).');
   }
   const bytes = Buffer.from(await request.arrayBuffer());
@@ -187,7 +224,10 @@ function tooLarge(): ApiError {
 function respond(endpoint: Endpoint, result: ApiResult): HttpResponseInit {
   const spec = endpoint.responses[result.status];
   if (!spec) throw new ResponseMismatchError(`${endpoint.name} answered ${result.status}, which it does not declare`);
-  if (!spec.schema) return { status: result.status };
+  // A file (a CSV export) goes out as the controller made it, with the headers every answer carries.
+  if (result.raw)
+    return { ...result.raw, status: result.status, headers: { ...result.raw.headers, ...SECURITY_HEADERS } };
+  if (!spec.schema) return { status: result.status, headers: { ...SECURITY_HEADERS } };
   const parsed = spec.schema.safeParse(result.body);
   if (!parsed.success) {
     throw new ResponseMismatchError(
@@ -217,11 +257,14 @@ export function errorResponse(error: unknown): { status: number; body: ErrorResp
   return make(500, 'internal_error', ERROR_CODES.internal_error);
 }
 
+/** On every API response: a browser must never read an answer as anything but what its type says. */
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
+
 function json(status: number, body: unknown): HttpResponseInit {
   return {
     status,
     jsonBody: body,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    headers: { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS },
   };
 }
 

@@ -37,24 +37,26 @@ export interface ConsumerListItem extends ConsumerRecord {
 
 const CONTACT_READ_CONCURRENCY = 16;
 
-/** A license's consumers with their contacts (point reads) and, for sync-owned ones, when the sync last saw them. */
-export async function listConsumers(services: Services, licenseId: string): Promise<ConsumerListItem[]> {
+/**
+ * A license's consumers with their contacts (point reads) and, for sync-owned ones, when the sync last saw them:
+ * a page of storage at a time. NotFoundError before the first page when the license does not exist.
+ */
+export async function* consumerPages(services: Services, licenseId: string): AsyncGenerator<ConsumerListItem[]> {
   const license = await getLicense(services, licenseId);
-  const [consumers, portal] = await Promise.all([
-    services.ledger.licenses.listConsumers(licenseId),
-    services.ledger.portals.get(license.portalId),
-  ]);
-  const contacts = await mapConcurrent(consumers, CONTACT_READ_CONCURRENCY, (consumer) =>
-    services.ledger.contacts.get(consumer.contactId),
-  );
-  return consumers.map((consumer, i) => {
-    const contact = contacts[i];
-    return {
-      ...consumer,
-      contact: contact ? { id: contact.id, email: contact.email, displayName: contact.displayName } : null,
-      ...(consumer.owner.kind === 'sync' && portal?.lastSuccessAt ? { lastSeen: portal.lastSuccessAt } : {}),
-    };
-  });
+  const portal = await services.ledger.portals.get(license.portalId);
+  for await (const consumers of services.ledger.licenses.consumerPages(licenseId)) {
+    const contacts = await mapConcurrent(consumers, CONTACT_READ_CONCURRENCY, (consumer) =>
+      services.ledger.contacts.get(consumer.contactId),
+    );
+    yield consumers.map((consumer, i) => {
+      const contact = contacts[i];
+      return {
+        ...consumer,
+        contact: contact ? { id: contact.id, email: contact.email, displayName: contact.displayName } : null,
+        ...(consumer.owner.kind === 'sync' && portal?.lastSuccessAt ? { lastSeen: portal.lastSuccessAt } : {}),
+      };
+    });
+  }
 }
 
 export function linkConsumer(services: Services, licenseId: string, contactId: string): Promise<ConsumerRecord> {

@@ -1,44 +1,14 @@
-import { runSync } from '../sync/runSync';
-import { expectNoSecrets, startApi, type ApiHarness } from '../../test/api/harness';
-import { portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
+import type { ApiHarness } from '../../test/api/harness';
+import { useSyncedApi } from '../../test/api/synced';
 
 describe('licenses, consumers and contacts over HTTP', () => {
-  let t: TestTenant;
   let api: ApiHarness;
   let portalId: string;
   let domain: string;
   let e3: { id: string; name: string };
 
-  beforeAll(async () => {
-    t = await startTestTenant();
-    domain = t.tenant.domains[0]!;
-    api = await startApi({
-      simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint },
-    });
-    const created = await api.call('portalsCreate', {
-      body: {
-        name: portalName('Ledger'),
-        tenantId: t.tenantId,
-        clientId: t.clientId,
-        cloud: 'simulated',
-        auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
-      },
-    });
-    portalId = created.body.id;
-    const queued = await api.call('portalsSync', { params: { id: portalId } });
-    const run = await runSync(
-      api.services,
-      { portalId, runId: queued.body.runId, trigger: 'manual' },
-      { dequeueCount: 1, maxDequeueCount: 5 },
-    );
-    expect(run.status).toBe('succeeded');
-    const licenses = await api.call('licensesList', { query: `?portalId=${portalId}` });
-    e3 = licenses.body.items.find((l: { skuPartNumber: string }) => l.skuPartNumber === 'ENTERPRISEPACK');
-  });
-  afterAll(async () => {
-    expectNoSecrets({ logs: api.logs, bodies: api.bodies }, t.secrets);
-    await t?.close();
-  });
+  const synced = useSyncedApi('Ledger');
+  beforeAll(() => ({ api, portalId, domain, e3 } = synced));
 
   describe('licenses', () => {
     it('lists licenses with their counts, filtered by portal, by name', async () => {

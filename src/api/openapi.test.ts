@@ -87,10 +87,21 @@ describe('the OpenAPI document', () => {
     );
   });
 
-  it('puts every route behind a function key', () => {
+  it('leaves the key check to the host only with LICENSE_SYNC_AUTH=key, and names both schemes', () => {
+    // These tests run with the local default (none): the handler authorizes, the host lets requests through.
     for (const definition of apiFunctions())
-      expect(`${definition.name}: ${definition.authLevel}`).toBe(`${definition.name}: function`);
-    expect(doc).toMatchObject({ security: [{ functionKey: [] }] });
+      expect(`${definition.name}: ${definition.authLevel}`).toBe(`${definition.name}: anonymous`);
+    expect(doc).toMatchObject({ security: [{ entra: [] }, { functionKey: [] }] });
+  });
+
+  it("states each route's role in its description and in x-required-role", () => {
+    for (const endpoint of endpoints) {
+      const operation = doc.paths[openApiPath(endpoint.route)]?.[endpoint.method.toLowerCase()] as
+        (Operation & { description?: string; 'x-required-role'?: string }) | undefined;
+      expect(operation?.['x-required-role']).toBe(endpoint.role);
+      expect(operation?.description).toMatch(/Role: /);
+      expect(Object.keys(operation?.responses ?? {})).toEqual(expect.arrayContaining(['401', '403']));
+    }
   });
 
   it('gives every route its request and response schemas', () => {

@@ -5,9 +5,11 @@ import {
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import type { ZodObject } from 'zod';
+import { ADMIN_ROLE, READER_ROLE } from '../auth/principal';
 import { openApiPath, type Endpoint, type ResponseSpec } from './endpoint';
 import { endpoints } from './endpoints';
-import { errorResponseSchema } from './schemas';
+import { isListEndpoint } from './lists';
+import { csvFileSchema, errorResponseSchema } from './schemas';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the endpoint list and its zod schemas (the same ones
@@ -19,6 +21,14 @@ import { errorResponseSchema } from './schemas';
 type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 const FUNCTION_KEY = 'functionKey';
+const ENTRA = 'entra';
+
+/** What each route's `role` means, as the document says it. */
+const ROLE_TEXT: Record<Endpoint['role'], string> = {
+  SignedIn: 'any signed-in principal',
+  Reader: `${READER_ROLE} or ${ADMIN_ROLE}`,
+  Admin: ADMIN_ROLE,
+};
 
 function responsesOf(endpoint: Endpoint): Record<string, ResponseConfig> {
   const responses: Record<string, ResponseConfig> = {};
@@ -33,14 +43,24 @@ function responsesOf(endpoint: Endpoint): Record<string, ResponseConfig> {
     ...bodyErrors,
     401: {
       description:
-        'The function key is missing or wrong (x-functions-key header or ?code=). Azure answers without a body.',
+        'Not signed in (unauthenticated), or the function key is missing or wrong (x-functions-key header or ?code=; Azure answers without a body).',
+      schema: errorResponseSchema,
+    },
+    403: {
+      description: `Signed in without the app role this route needs (${ROLE_TEXT[endpoint.role]}), or a change from another site (cross_site_request).`,
       schema: errorResponseSchema,
     },
     500: { description: 'An unexpected error (internal_error).', schema: errorResponseSchema },
   };
   for (const [status, spec] of Object.entries(all)) {
     responses[status] = spec.schema
-      ? { description: spec.description, content: { 'application/json': { schema: spec.schema } } }
+      ? {
+          description: spec.description,
+          content: {
+            'application/json': { schema: spec.schema },
+            ...(status === '200' && isListEndpoint(endpoint) ? { 'text/csv': { schema: csvFileSchema } } : {}),
+          },
+        }
       : { description: spec.description };
   }
   return responses;
@@ -54,7 +74,8 @@ function routeOf(endpoint: Endpoint): RouteConfig {
     path: openApiPath(endpoint.route),
     operationId: endpoint.name,
     summary: endpoint.summary,
-    ...(endpoint.description ? { description: endpoint.description } : {}),
+    description: [endpoint.description, `Role: ${ROLE_TEXT[endpoint.role]}.`].filter(Boolean).join('\n\n'),
+    'x-required-role': endpoint.role,
     tags: [endpoint.tag],
     request: {
       ...(Object.keys(params.shape).length ? { params } : {}),
@@ -75,6 +96,13 @@ export function buildOpenApiDocument(list: readonly Endpoint[] = endpoints): Ope
     name: 'x-functions-key',
     description: 'A function key of the app (or pass it as ?code=).',
   });
+  registry.registerComponent('securitySchemes', ENTRA, {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'LICENSE_SYNC_AUTH=easyauth: an Entra ID session (the page) or an access token for the app (automation, client credentials); app roles LicenseSync.Reader and LicenseSync.Admin.',
+  });
   for (const endpoint of list) registry.registerPath(routeOf(endpoint));
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -86,7 +114,7 @@ export function buildOpenApiDocument(list: readonly Endpoint[] = endpoints): Ope
         'Portal accesses (Microsoft 365 tenants), their sync runs, and the license ledger they keep in line.',
     },
     servers: [{ url: '/' }],
-    security: [{ [FUNCTION_KEY]: [] }],
+    security: [{ [ENTRA]: [] }, { [FUNCTION_KEY]: [] }],
   });
 }
 

@@ -276,7 +276,10 @@ describe('portal accesses over HTTP', () => {
         'hasSecret',
         'id',
       ]);
-      const simulated = await api.call('portalsChange', { params: { id: a.id }, body: { cloud: 'usgov' } });
+      const simulated = await api.call('portalsChange', {
+        params: { id: a.id },
+        body: { cloud: 'usgov', auth: { kind: 'clientSecret', clientSecret: 'new-secret' } },
+      });
       expect(simulated.status).toBe(200);
     });
 

@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
+import { displayText } from './text';
 import {
   cloudSchema,
   conflictSchema,
@@ -45,13 +46,14 @@ const tenantSchema = z
   .string()
   .refine((value) => GUID.test(value) || DOMAIN.test(value), 'must be the tenant GUID or a verified domain')
   .meta({ description: 'The tenant GUID or one of its verified domains (e.g. contoso.onmicrosoft.com).' });
-const nameSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(80, 'must be at most 80 characters')
-  .refine((value) => !hasControlCharacter(value), 'must not contain control characters')
-  .meta({ description: "Unique (case-insensitive); prefixes the names of the portal's licenses." });
+const nameSchema = displayText(
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(80, 'must be at most 80 characters')
+    .refine((value) => !hasControlCharacter(value), 'must not contain control characters'),
+).meta({ description: "Unique (case-insensitive); prefixes the names of the portal's licenses." });
 const emailSchema = z.email('must be an e-mail address').max(320);
 
 // ---- errors -----------------------------------------------------------------------------------------------
@@ -273,7 +275,7 @@ export const syncPreviewSchema = z
 export const contactCreateSchema = z
   .strictObject({
     email: emailSchema,
-    displayName: z.string().trim().min(1, 'must not be empty').max(256),
+    displayName: displayText(z.string().trim().min(1, 'must not be empty').max(256)),
     aliases: z.array(emailSchema).max(50).optional(),
   })
   .meta({ id: 'ContactCreate' });
@@ -304,7 +306,26 @@ export const deleteQuery = z.strictObject({
 export const syncQuery = z.strictObject({
   dryRun: booleanQuery.meta({ description: '`true`: compute and return the plan of changes now, write nothing.' }),
 });
-export const runListQuery = z.strictObject({
+export const FORMATS = ['json', 'csv'] as const;
+
+export const formatQuery = z.enum(FORMATS).optional().meta({
+  description:
+    '`csv`: the whole list as a CSV file (RFC 4180, UTF-8 with a BOM, an attachment named `<list>-<YYYY-MM-DD>.csv`), streamed; nested fields are dotted columns. `json` (default): JSON.',
+});
+
+/** The 200 response of a list with `?format=csv` (OpenAPI). */
+export const csvFileSchema = z.string().meta({
+  id: 'CsvFile',
+  description:
+    'With `?format=csv`: RFC 4180, UTF-8 with a BOM, a header row of dotted field names; arrays of values are joined with "; " in one cell, arrays of objects are JSON; text cells starting with =, +, -, @, tab or CR are prefixed with \'.',
+});
+
+/** The query of a list: its own filters, and `format`. */
+export function listQuery<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject({ ...shape, format: formatQuery });
+}
+
+export const runListQuery = listQuery({
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
@@ -312,6 +333,8 @@ export const runListQuery = z.strictObject({
     .optional()
     .meta({ description: 'At most this many runs (1-200, default 50).' }),
 });
-export const licenseListQuery = z.strictObject({ portalId: idSchema.optional() });
-export const contactFindQuery = z.strictObject({ email: emailSchema });
+export const licenseListQuery = listQuery({ portalId: idSchema.optional() });
+export const contactFindQuery = listQuery({ email: emailSchema });
+export const consumerListQuery = listQuery({});
+export const portalListQuery = listQuery({});
 export const emptyQuery = z.strictObject({});

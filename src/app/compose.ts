@@ -2,9 +2,11 @@ import { loadSettings, type Settings } from '../config/settings';
 import type { Logger, Services } from '../domain/ports';
 import { createTenantReader } from '../graph/reader';
 import { createLedger } from '../ledger';
+import { createAuditTrail } from '../ledger/audit';
 import { createSecretStore } from '../secrets';
 import { SkuNameCatalogLoader } from '../skus';
 import { createRunQueue } from '../storage/runQueue';
+import { withTelemetry } from '../telemetry';
 
 /** Adapters a caller supplies instead of the real ones (the local host's file secret store, a test's fake). */
 export type ServiceOverrides = Partial<Pick<Services, 'secrets' | 'openTenant' | 'runQueue' | 'now'>>;
@@ -32,6 +34,7 @@ export async function createServices(
     planNames: () => planNames.load(),
     openTenant: overrides.openTenant ?? ((portal, secret) => createTenantReader(portal, secret, settings)),
     runQueue: overrides.runQueue ?? createRunQueue(settings),
+    audit: createAuditTrail(settings),
     logger,
     now: overrides.now ?? (() => new Date()),
   };
@@ -47,7 +50,9 @@ let made: Promise<Services> | undefined;
 export function appServices(): Promise<Services> {
   if (provided) return provided;
   if (!made) {
-    const attempt = Promise.resolve().then(() => createServices(loadSettings(process.env), consoleLogger));
+    const attempt = Promise.resolve().then(() =>
+      createServices(loadSettings(process.env), withTelemetry(consoleLogger)),
+    );
     attempt.catch(() => {
       if (made === attempt) made = undefined;
     });

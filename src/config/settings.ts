@@ -9,6 +9,10 @@ export const DEFAULT_SCHEDULE = '0 0 * * * *';
 export const DEFAULT_SKU_NAMES_URL =
   'https://download.microsoft.com/download/e/3/e/e3e9faf2-f28b-490a-9ada-c6089a1fc5b0/Product%20names%20and%20service%20plan%20identifiers%20for%20licensing.csv';
 
+/** Who may call the API: the platform's signed-in principal, function keys (every caller admin), or nobody checks. */
+export const AUTH_MODES = ['easyauth', 'key', 'none'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
 const httpsUrl = z
   .string()
   .url()
@@ -37,6 +41,8 @@ const envSchema = z.object({
     .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,50}$/)
     .default('portal-runs'),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
+  LICENSE_SYNC_AUTH: z.enum(AUTH_MODES).optional(),
+  WEBSITE_INSTANCE_ID: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),
 });
 
@@ -66,6 +72,10 @@ export interface Settings {
   port: number;
   /** Client id of the app's user-assigned managed identity (Key Vault, storage). */
   managedIdentityClientId?: string;
+  /** LICENSE_SYNC_AUTH: easyauth in Azure by default, none (local runs only) otherwise. */
+  auth: AuthMode;
+  /** WEBSITE_INSTANCE_ID is set: the platform runs this process. */
+  runningInAzure: boolean;
   /** Set only by the local host: where the simulated demo tenant answers. */
   simulator?: { authorityHost: string; graphEndpoint: string };
 }
@@ -84,6 +94,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(`Invalid settings: ${problems}`);
   }
   const e = parsed.data;
+  const runningInAzure = Boolean(e.WEBSITE_INSTANCE_ID);
+  const auth = e.LICENSE_SYNC_AUTH ?? (runningInAzure ? 'easyauth' : 'none');
+  if (auth === 'none' && runningInAzure) {
+    // Without this check one wrong app setting would open the whole API to the internet.
+    throw new SettingsError(
+      'LICENSE_SYNC_AUTH=none is for local runs only; in Azure set it to easyauth (App Service Authentication) or key.',
+    );
+  }
   const accountName = e.AzureWebJobsStorage__accountName;
   const storage: StorageSettings = e.AzureWebJobsStorage
     ? { connectionString: e.AzureWebJobsStorage }
@@ -109,5 +127,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     demo: e.LICENSE_SYNC_DEMO === 'on',
     port: e.PORT,
     managedIdentityClientId: e.AZURE_CLIENT_ID,
+    auth,
+    runningInAzure,
   };
 }

@@ -184,6 +184,8 @@ export interface LicenseGateway {
   list(portalId?: string): Promise<LicenseRecord[]>;
   get(licenseId: string): Promise<LicenseRecord | undefined>;
   listConsumers(licenseId: string): Promise<ConsumerRecord[]>;
+  /** The same, a page of storage at a time (an export streams them on). */
+  consumerPages(licenseId: string): AsyncIterable<ConsumerRecord[]>;
   getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;
   /** Links by hand; ConflictError when the contact is already linked to the license. Updates `assigned`. */
   addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord>;

@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings';
+import type { AuditTrail } from './audit';
 import type { Ledger } from './ledger';
 import type { PortalRecord } from './records';
 import type { RunQueue } from './runMessage';
@@ -30,6 +31,8 @@ export interface Services {
   /** A reader for one run of one portal. */
   openTenant(portal: PortalRecord, secret: PortalSecret): TenantReader;
   runQueue: RunQueue;
+  /** Who changed what. */
+  audit: AuditTrail;
   logger: Logger;
   now: Clock;
 }

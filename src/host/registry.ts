@@ -7,6 +7,7 @@ import {
   type StorageQueueOutput,
   type Timer,
 } from '@azure/functions';
+import { withRequestTelemetry } from '../telemetry';
 
 /**
  * Every function of the app is declared here once. `define*` registers it with the Azure Functions host (which
@@ -45,6 +46,10 @@ export interface QueueDefinition {
 
 export type FunctionDefinition = HttpDefinition | TimerDefinition | QueueDefinition;
 
+// Responses stream to the client as the handler writes them (a CSV export of a long list) instead of being
+// collected whole first; needs Functions host 4.28 or later. Request bodies are still read whole (64 KiB cap).
+app.setup({ enableHttpStream: true });
+
 const definitions: FunctionDefinition[] = [];
 
 export function registeredFunctions(): readonly FunctionDefinition[] {
@@ -53,9 +58,11 @@ export function registeredFunctions(): readonly FunctionDefinition[] {
 
 export function defineHttp(definition: Omit<HttpDefinition, 'kind'>): HttpDefinition {
   const def: HttpDefinition = { kind: 'http', ...definition };
-  definitions.push(def);
-  app.http(def.name, { route: def.route, methods: def.methods, authLevel: def.authLevel, handler: def.handler });
-  return def;
+  const handler = withRequestTelemetry(def.route, def.handler);
+  const traced: HttpDefinition = { ...def, handler };
+  definitions.push(traced);
+  app.http(def.name, { route: def.route, methods: def.methods, authLevel: def.authLevel, handler });
+  return traced;
 }
 
 export function runQueueOutput(queueName: string): StorageQueueOutput {

@@ -3,7 +3,15 @@ import { licenseIdOf, parseLicenseId, type ConsumerRecord, type LicenseRecord } 
 import type { CountingTable } from './countingTable';
 import { consumerCodec, consumerEntity, licenseCodec } from './entities';
 import { consumerRowKey, consumerRowKeyRange, encodeKey } from './keys';
-import { concurrentChange, getOrUndefined, isStatus, partitionFilter, queryAll, rangeFilter } from './tables';
+import {
+  concurrentChange,
+  getOrUndefined,
+  isStatus,
+  partitionFilter,
+  queryAll,
+  queryPages,
+  rangeFilter,
+} from './tables';
 
 export interface LicenseTables {
   licenses: CountingTable;
@@ -38,11 +46,18 @@ export class TableLicenseGateway implements LicenseGateway {
   }
 
   async listConsumers(licenseId: string): Promise<ConsumerRecord[]> {
+    const all: ConsumerRecord[] = [];
+    for await (const page of this.consumerPages(licenseId)) all.push(...page);
+    return all;
+  }
+
+  async *consumerPages(licenseId: string): AsyncGenerator<ConsumerRecord[]> {
     const parts = parseLicenseId(licenseId);
-    if (!parts) return [];
+    if (!parts) return;
     const filter = rangeFilter(partitionFilter(encodeKey(parts.portalId)), consumerRowKeyRange(parts.skuId));
-    const rows = await queryAll(this.tables.consumers, filter);
-    return rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
+    for await (const rows of queryPages(this.tables.consumers, filter)) {
+      yield rows.map((row) => consumerCodec.fromEntity(row)).filter((consumer) => consumer.skuId === parts.skuId);
+    }
   }
 
   async getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined> {

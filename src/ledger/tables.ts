@@ -104,8 +104,16 @@ export async function forEachPage<T extends object>(
   visit: (rows: TableEntityResult<T>[]) => void,
   select?: string[],
 ): Promise<void> {
-  const queryOptions = { ...(filter ? { filter } : {}), ...(select ? { select } : {}) };
-  for await (const page of table.pages<T>(queryOptions, PAGE_SIZE)) visit(page);
+  for await (const page of queryPages<T>(table, filter, select)) visit(page);
+}
+
+/** The pages of a query as they arrive; the next is read only when the caller asks for it. */
+export function queryPages<T extends object>(
+  table: CountingTable,
+  filter: string | undefined,
+  select?: string[],
+): AsyncGenerator<TableEntityResult<T>[]> {
+  return table.pages<T>({ ...(filter ? { filter } : {}), ...(select ? { select } : {}) }, PAGE_SIZE);
 }
 
 /** Submits actions of ONE partition in transactions of up to 100. */

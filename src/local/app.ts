@@ -9,6 +9,7 @@ import { createPortal } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
 import { LocalSecretStore } from '../secrets';
 import { hostSettings, type HostSettings } from '../runs/hostSettings';
+import { startTelemetry, stopTelemetry, withTelemetry } from '../telemetry';
 import { startAzurite, type AzuriteInstance } from './azurite';
 import { startLocalHost, type HostLog, type LocalHost } from './host';
 import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN } from './simulator/demo';
@@ -21,7 +22,10 @@ import { ensureLocalCertificate } from './tls';
  *
  * Local-only settings, besides those of src/config/settings.ts:
  * - `LICENSE_SYNC_STORAGE=memory`: Azurite keeps its data in memory (tests); default: `<dataDir>/azurite`.
- * - `LICENSE_SYNC_FUNCTION_KEY`: the key non-anonymous routes require in `x-functions-key`; default: none.
+ * - `LICENSE_SYNC_FUNCTION_KEY`: the key non-anonymous routes require in `x-functions-key`; default: none. Implies
+ *   LICENSE_SYNC_AUTH=key unless that is set.
+ * - `LICENSE_SYNC_AUTH=easyauth`: requests carry their own `x-ms-client-principal` (the settable principal of
+ *   tests); without one the API answers 401, as behind App Service Authentication.
  * - `LICENSE_SYNC_LOCAL_RETRY_DELAY`: seconds before a failed message is retried (host.json's visibilityTimeout).
  * - `LICENSE_SYNC_LOCAL_MESSAGE_LEASE`: seconds a message stays hidden while it runs, i.e. how soon the message
  *   of a killed app is delivered again (default 60; the Functions host uses 10 minutes).
@@ -166,6 +170,8 @@ function createDemoPortal(services: Services): Promise<PortalRecord> {
 export async function startLocalApp(options: LocalAppOptions = {}): Promise<LocalApp> {
   const log = options.log ?? defaultLog;
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  // A local function key means the operator wants Azure's key check: every key holder is an admin.
+  if (env.LICENSE_SYNC_FUNCTION_KEY && !env.LICENSE_SYNC_AUTH) env.LICENSE_SYNC_AUTH = 'key';
   const initial = loadSettings(env);
   const cleanup: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | undefined;
@@ -203,6 +209,8 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     // The function modules and anything else reading the environment see the same settings.
     for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
     const settings = loadSettings(process.env);
+    // npm start started it already (src/telemetry/local.ts); this covers an app started in-process.
+    if (startTelemetry(process.env, 'local') !== 'off') cleanup.push(stopTelemetry);
 
     // ---- the simulated demo tenant
     let simulator: Simulator | undefined;
@@ -221,7 +229,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     try {
       // A local run keeps portal secrets in its data folder, unless the operator pointed it at a Key Vault.
       const secrets = settings.keyVaultUrl ? undefined : new LocalSecretStore(settings.dataDir);
-      made = await (options.servicesFactory ?? createServices)(settings, loggerFrom(log), { secrets });
+      made = await (options.servicesFactory ?? createServices)(settings, withTelemetry(loggerFrom(log)), { secrets });
     } catch (error) {
       const reason = (error as { code?: string }).code ?? (error as Error).message;
       throw new LocalStartError(
@@ -254,6 +262,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       host: hostConfig,
       port: settings.port,
       functionKey: env.LICENSE_SYNC_FUNCTION_KEY || undefined,
+      passClientPrincipal: settings.auth === 'easyauth',
       messageLeaseMs: lease,
       log,
     });

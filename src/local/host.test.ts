@@ -17,6 +17,8 @@ const quiet = () => undefined;
 
 describe('local host: HTTP', () => {
   let host: LocalHost;
+  let clientHasFirstChunk = (): void => undefined;
+  const firstChunkReceived = new Promise<void>((resolve) => (clientHasFirstChunk = resolve));
   const definitions: FunctionDefinition[] = [
     http({
       name: 'web',
@@ -36,6 +38,32 @@ describe('local host: HTTP', () => {
       methods: ['POST'],
       authLevel: 'function',
       handler: async (req) => ({ status: 201, headers: { location: '/api/portals/1' }, jsonBody: await req.json() }),
+    }),
+    http({
+      name: 'stream',
+      route: 'api/stream',
+      methods: ['GET'],
+      handler: async () => ({
+        headers: { 'content-type': 'text/csv' },
+        body: (async function* () {
+          yield Buffer.from('first\n');
+          // The second chunk is made only once the client holds the first: a host that collected the body
+          // before sending would wait here for ever.
+          await firstChunkReceived;
+          yield Buffer.from('second\n');
+        })(),
+      }),
+    }),
+    http({
+      name: 'streamFails',
+      route: 'api/stream-fails',
+      methods: ['GET'],
+      handler: async () => ({
+        body: (async function* () {
+          yield Buffer.from('partial\n');
+          throw new Error('storage went away');
+        })(),
+      }),
     }),
     http({
       name: 'boom',
@@ -104,6 +132,26 @@ describe('local host: HTTP', () => {
       headers: { 'x-functions-key': 'k3y' },
     });
     expect(res.status).toBe(413);
+  });
+
+  it('sends a streamed body chunked, each chunk as the function makes it', async () => {
+    const res = await fetch(`${host.url}/api/stream`);
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    expect(res.headers.get('content-length')).toBeNull();
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const first = await reader.read();
+    expect(decoder.decode(first.value)).toBe('first\n');
+    clientHasFirstChunk();
+    let rest = '';
+    for (let next = await reader.read(); !next.done; next = await reader.read()) rest += decoder.decode(next.value);
+    expect(rest).toBe('second\n');
+  });
+
+  it('cuts the connection when a streamed body fails mid-way, so the client sees it incomplete', async () => {
+    const res = await fetch(`${host.url}/api/stream-fails`);
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
   });
 
   it('answers a bare 500 when a function throws', async () => {

@@ -10,6 +10,9 @@ import type { QueueClient } from '@azure/storage-queue';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ReadableStream } from 'node:stream/web';
 import { inspect } from 'node:util';
 import type { Settings } from '../config/settings';
 import type { FunctionDefinition, HttpDefinition, QueueDefinition, TimerDefinition } from '../host/registry';
@@ -43,6 +46,12 @@ export interface LocalHostOptions {
   port: number;
   /** When set, non-anonymous routes need it in `x-functions-key` (or `?code=`), as in Azure. */
   functionKey?: string;
+  /**
+   * Pass a request's own `x-ms-client-principal` on to the functions: the settable principal of local runs with
+   * LICENSE_SYNC_AUTH=easyauth. Otherwise the host drops `x-ms-client-principal*` headers, as App Service does
+   * with those a client sends.
+   */
+  passClientPrincipal?: boolean;
   /** Largest request body accepted (413 above it). */
   maxBodyBytes?: number;
   /** How long a queue message stays hidden while its handler runs (renewed); see QueueListenerOptions. */
@@ -151,10 +160,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function requestHeaders(req: IncomingMessage): Record<string, string> {
+function requestHeaders(req: IncomingMessage, passClientPrincipal: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
+    if (!passClientPrincipal && name.startsWith('x-ms-client-principal')) continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
@@ -177,21 +187,49 @@ async function writeResponse(
   result: HttpResponseInit | HttpResponse | undefined,
 ): Promise<number> {
   const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
-  const body = Buffer.from(await response.arrayBuffer());
+  const streamed = isStreamedBody(result);
+  const body = streamed ? undefined : Buffer.from(await response.arrayBuffer());
   res.statusCode = response.status;
   const setCookies = [...response.headers.getSetCookie(), ...response.cookies.map(serializeCookie)];
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') res.setHeader(name, value);
   });
   if (setCookies.length) res.setHeader('set-cookie', setCookies);
-  res.setHeader('content-length', body.length);
-  res.end(body);
+  if (body) {
+    res.setHeader('content-length', body.length);
+    res.end(body);
+  } else if (response.body) {
+    // As Azure does with HTTP streams on: chunked, each chunk sent as the handler makes it. A failure mid-way
+    // aborts the connection, so the client sees the response incomplete rather than a short file.
+    await pipeline(Readable.fromWeb(response.body), res);
+  } else {
+    res.end();
+  }
   return response.status;
+}
+
+/** The request's path and query for the log, without `code` (the function key, as Azure accepts it). */
+export function loggableUrl(url: string | undefined): string {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+  if (query < 0) return raw;
+  const params = new URLSearchParams(raw.slice(query + 1));
+  params.delete('code');
+  const rest = params.toString();
+  return `${raw.slice(0, query)}${rest ? `?${rest}` : ''}`;
+}
+
+/** A body the handler makes as it goes (a stream or an async iterable), not one already in memory. */
+function isStreamedBody(result: HttpResponseInit | HttpResponse | undefined): boolean {
+  if (result instanceof HttpResponse) return true;
+  const body = result?.body;
+  return typeof body === 'object' && body !== null && (Symbol.asyncIterator in body || body instanceof ReadableStream);
 }
 
 function plain(res: ServerResponse, status: number, message: string): number {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
+  res.setHeader('x-content-type-options', 'nosniff');
   res.end(
     JSON.stringify({
       error: {
@@ -202,7 +240,9 @@ function plain(res: ServerResponse, status: number, message: string): number {
               ? 'payload_too_large'
               : status === 404
                 ? 'not_found'
-                : 'bad_request',
+                : status === 421
+                  ? 'misdirected_request'
+                  : 'bad_request',
         message,
       },
     }),
@@ -303,11 +343,19 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }));
 
   // ---- HTTP
+  let port = options.port;
   const routes = new RouteTable<HttpDefinition>();
   for (const def of httpDefs) routes.add(def.route, def);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
     const method = (req.method ?? 'GET').toUpperCase();
+    // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 reaches this port with its own
+    // name in Host. Only this machine's names for this port are served.
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
+      req.resume();
+      return plain(res, 421, `This app answers only at 127.0.0.1:${port} or localhost:${port}.`);
+    }
     const base = `http://${req.headers.host ?? '127.0.0.1'}`;
     let url: URL;
     try {
@@ -341,7 +389,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const request = new HttpRequest({
       method,
       url: url.toString(),
-      headers: requestHeaders(req),
+      headers: requestHeaders(req, options.passClientPrincipal ?? false),
       body: body.length ? { bytes: body } : undefined,
       params: match.params,
     });
@@ -351,6 +399,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       return await writeResponse(res, result);
     } catch (error) {
       log('error', `[${def.name}] ERROR Executed (Failed): ${formatArgs([error])}`);
+      // A streamed response that failed mid-way: its status is sent; the connection is cut (pipeline did).
+      if (res.headersSent) return 500;
       // As in Azure: an unhandled error is a bare 500, no details.
       res.statusCode = 500;
       res.end();
@@ -368,12 +418,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         if (status >= 400 || (method !== 'GET' && method !== 'HEAD')) {
           log(
             status >= 500 ? 'error' : 'information',
-            `HTTP ${method} ${req.url} ${status} (${Date.now() - started} ms)`,
+            `HTTP ${method} ${loggableUrl(req.url)} ${status} (${Date.now() - started} ms)`,
           );
         }
       })
       .catch((error: unknown) => {
-        log('error', `HTTP ${req.method} ${req.url} failed: ${formatArgs([error])}`);
+        log('error', `HTTP ${req.method} ${loggableUrl(req.url)} failed: ${formatArgs([error])}`);
         if (!res.headersSent) res.statusCode = 500;
         res.end();
       });
@@ -390,7 +440,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
 
   if (options.triggers !== false) {
     for (const def of queueDefs) {

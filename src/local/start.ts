@@ -1,3 +1,5 @@
+// First: the telemetry distro must start before what it instruments is loaded (when a connection string is set).
+import '../telemetry/local';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -92,12 +94,21 @@ function banner(app: LocalApp, settings: Settings): string[] {
     lines.push('  Demo:       off (LICENSE_SYNC_DEMO=off)');
   }
   lines.push(
-    `  Auth:       ${process.env.LICENSE_SYNC_FUNCTION_KEY ? 'API calls need the x-functions-key header (LICENSE_SYNC_FUNCTION_KEY)' : 'no function key required locally'}`,
+    `  Auth:       ${AUTH_LINES[app.settings.auth](Boolean(process.env.LICENSE_SYNC_FUNCTION_KEY))}`,
     'Press Ctrl+C to stop.',
     '',
   );
   return lines;
 }
+
+const AUTH_LINES: Record<Settings['auth'], (hasKey: boolean) => string> = {
+  none: () => 'none (LICENSE_SYNC_AUTH=none): every caller is an admin, as "local"; only 127.0.0.1 is served',
+  key: (hasKey) =>
+    hasKey
+      ? 'function key (LICENSE_SYNC_FUNCTION_KEY): API calls need the x-functions-key header'
+      : 'key mode without LICENSE_SYNC_FUNCTION_KEY: no key is checked locally',
+  easyauth: () => 'easyauth: each request names its principal in x-ms-client-principal (base64 JSON); without one, 401',
+};
 
 function explain(error: unknown): string {
   if (error instanceof PortInUseError || error instanceof SettingsError || error instanceof LocalStartError)

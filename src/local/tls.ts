@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -14,14 +15,20 @@ const VALID_DAYS = 30;
  * A self-signed certificate for 127.0.0.1 and localhost, made on this machine, for the simulated Microsoft
  * endpoints of local runs and tests. The Graph client and MSAL refuse plain http, so the simulator speaks
  * HTTPS; processes trust this certificate through NODE_EXTRA_CA_CERTS. Reused while it is fresh.
+ *
+ * It is a leaf, not a CA (CA:FALSE, no keyCertSign, serverAuth only, names 127.0.0.1 and localhost only):
+ * trusting it process-wide vouches for these two names and nothing else, so whoever reads its key cannot sign
+ * a certificate for login.microsoftonline.com that the process would accept.
  */
 export async function ensureLocalCertificate(dir: string): Promise<LocalCertificate> {
   const certPath = path.join(dir, 'localhost-cert.pem');
   const keyPath = path.join(dir, 'localhost-key.pem');
   try {
     const info = await stat(certPath);
-    if (Date.now() - info.mtimeMs < (VALID_DAYS - 2) * 86_400_000) {
-      return { certPath, keyPath, cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+    const cert = await readFile(certPath, 'utf8');
+    // A certificate of an older version (a CA) is replaced.
+    if (Date.now() - info.mtimeMs < (VALID_DAYS - 2) * 86_400_000 && !new X509Certificate(cert).ca) {
+      return { certPath, keyPath, cert, key: await readFile(keyPath, 'utf8') };
     }
   } catch {
     // none yet
@@ -38,8 +45,8 @@ export async function ensureLocalCertificate(dir: string): Promise<LocalCertific
     notBeforeDate,
     notAfterDate,
     extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, keyEncipherment: true },
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
       {
         name: 'subjectAltName',

@@ -90,6 +90,7 @@ export async function changePortal(
 ): Promise<PortalRecord> {
   const current = await getPortal(services, portalId);
   if (changes.cloud !== undefined) checkCloud(services, changes.cloud);
+  checkCredentialFollows(current, changes);
   if (changes.name !== undefined && normalizeName(changes.name) !== normalizeName(current.name)) {
     await assertNameFree(services, changes.name, portalId);
   }
@@ -168,6 +169,26 @@ export async function deletePortal(services: Services, portalId: string, options
     await services.ledger.runs.deleteAll(portalId);
   }
   services.logger.info('portal access deleted', { portalId, purge: options.purge });
+}
+
+/**
+ * The stored secret belongs to one app in one tenant: pointed at another tenant, app or cloud it would be sent
+ * to whoever controls that one. A move therefore needs the credential again in the same request.
+ */
+function checkCredentialFollows(current: PortalRecord, changes: PortalChanges): void {
+  if (changes.auth) return;
+  const differs = (next: string | undefined, stored: string) =>
+    next !== undefined && next.toLowerCase() !== stored.toLowerCase();
+  const moved = [
+    differs(changes.tenantId, current.tenantId) && 'tenantId',
+    differs(changes.clientId, current.clientId) && 'clientId',
+    differs(changes.cloud, current.cloud) && 'cloud',
+  ].filter((field): field is string => Boolean(field));
+  if (moved.length > 0) {
+    throw new InvalidInputError([
+      { path: 'auth', message: `is required when ${moved.join(', ')} changes: enter the credential again` },
+    ]);
+  }
 }
 
 function checkCloud(services: Services, cloud: Cloud): void {

@@ -4,6 +4,7 @@ import type { RunRecord } from '../domain/records';
 import { lastRunOf } from './lifecycle';
 import { newQueuedRun } from '../domain/runs';
 import type { RunMessage } from '../domain/runMessage';
+import { recordRunOutcome } from '../telemetry';
 
 const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
 
@@ -60,5 +61,6 @@ export async function failPoisonedRun(
       : undefined,
   );
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
+  recordRunOutcome({ ...ids, trigger: run.trigger, attempt: attempts }, { status: 'failed', errorCode });
   return failed;
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Services } from '../domain/ports';
+import { createAuditTrail } from '../ledger/audit';
 import { AppError } from '../domain/errors';
 import { lastRunSchema, type LastRun, type PortalRecord, type RunRecord } from '../domain/records';
 import { createLedger, type TableLedger } from '../ledger';
@@ -28,6 +29,7 @@ async function services(): Promise<Services & { sent: RunMessage[]; ledger: Tabl
         sent.push(message);
       },
     },
+    audit: createAuditTrail(settings),
     logger: silent,
     now: () => new Date(),
     sent,

@@ -20,6 +20,7 @@ export const TABLES = {
   userLinks: 'userlinks',
   runs: 'runs',
   leases: 'leases',
+  audit: 'audit',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

@@ -4,6 +4,7 @@ import type { Services } from '../domain/ports';
 import type { Conflict, PortalRecord, RunCounts } from '../domain/records';
 import type { TenantReader } from '../domain/tenant';
 import { Reconciliation } from '../reconcile/reconcile';
+import { traceStep } from '../telemetry';
 import { readTenant } from './tenantRead';
 
 /**
@@ -53,12 +54,16 @@ class PlanSink {
       if (this.conflicts.length < MAX_CONFLICTS_KEPT) this.conflicts.push(conflict);
     if (this.mode === 'preview') this.truncated = appendPlan(this.plan, part, PREVIEW_MAX_ITEMS) || this.truncated;
     else if (this.mode === 'collect') appendPlan(this.plan, part);
-    else this.entitiesWritten += (await this.syncState.apply(part, this.state, this.carry)).entitiesWritten;
+    else this.entitiesWritten += (await this.apply(part, this.carry)).entitiesWritten;
   }
 
   async close(): Promise<void> {
-    if (this.mode === 'collect')
-      this.entitiesWritten += (await this.syncState.apply(this.plan, this.state)).entitiesWritten;
+    if (this.mode === 'collect') this.entitiesWritten += (await this.apply(this.plan)).entitiesWritten;
+  }
+
+  /** Each write of the ledger is an `apply` span of the run. */
+  private apply(part: ChangePlan, carry?: ApplyCarry) {
+    return traceStep('apply', () => this.syncState.apply(part, this.state, carry));
   }
 }
 
@@ -101,10 +106,12 @@ export async function reconcilePortal(
     });
     const mode = !options.apply ? 'preview' : read.mode === 'full' ? 'write' : 'collect';
     const sink = new PlanSink(syncState, state, mode, emptyPlan(portal.id, reconciliation.currentCounts()));
-    const opening = reconciliation.start();
+    // Each reconciliation step is a `reconcile` span of the run (the reads between them are tenant read spans).
+    const opening = traceStep('reconcile', () => reconciliation.start());
     if (opening) await sink.write(opening);
-    for await (const batch of read.batches) await sink.write(await reconciliation.step(batch));
-    await sink.write(reconciliation.finish());
+    for await (const batch of read.batches)
+      await sink.write(await traceStep('reconcile', () => reconciliation.step(batch)));
+    await sink.write(traceStep('reconcile', () => reconciliation.finish()));
     await sink.close();
     return {
       counts: reconciliation.currentCounts(),

@@ -18,6 +18,7 @@ import '../../functions/runs';
 import '../../functions/licenses';
 import '../../functions/contacts';
 import '../../functions/openapi';
+import '../../functions/access';
 
 /**
  * Calls the registered HTTP functions the way the Functions host does (HttpRequest and InvocationContext test
@@ -41,6 +42,7 @@ export interface CallResult {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   text: string;
+  headers: Headers;
 }
 
 export interface ApiHarness {
@@ -122,7 +124,8 @@ export async function startApi(
     });
     const init = await definition.handler(request, context);
     const response = init instanceof HttpResponse ? init : new HttpResponse(init);
-    const text = await response.text();
+    // Not response.text(): it drops a leading BOM, which a CSV response must carry.
+    const text = Buffer.from(await response.arrayBuffer()).toString('utf8');
     bodies.push(text);
     if (response.status >= 500 && !options.allowServerError) {
       throw new Error(
@@ -137,8 +140,15 @@ export async function startApi(
       throw new Error(
         `${method} ${route} answered ${response.status}, which the OpenAPI document does not list: ${text}`,
       );
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (described.schema) {
+    const csv = response.headers.get('content-type')?.startsWith('text/csv') ?? false;
+    if (csv && !described.csv)
+      throw new Error(
+        `${method} ${route} answered ${response.status} as CSV, which the OpenAPI document does not list`,
+      );
+    const parsed: unknown = text && !csv ? JSON.parse(text) : undefined;
+    if (csv) {
+      // The CSV's own tests check its content.
+    } else if (described.schema) {
       const problems = validate(doc, described.schema, parsed);
       if (problems.length)
         throw new Error(
@@ -148,7 +158,7 @@ export async function startApi(
       throw new Error(`${method} ${route} ${response.status} has a body the document does not describe`);
     }
     checked.push(`${method} ${route} ${response.status}`);
-    return { status: response.status, body: parsed, text };
+    return { status: response.status, body: parsed, text, headers: response.headers };
   }
 
   return { settings, services, logs, bodies, checked, call };

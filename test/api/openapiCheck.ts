@@ -68,11 +68,15 @@ export function responseSchemaOf(
   path: string,
   method: string,
   status: number,
-): { documented: boolean; schema?: Schema } {
+): { documented: boolean; schema?: Schema; csv?: boolean } {
   const operation = doc.paths[path]?.[method.toLowerCase()];
   const response = operation?.responses[String(status)];
   if (!response) return { documented: false };
-  return { documented: true, schema: response.content?.['application/json']?.schema };
+  return {
+    documented: true,
+    schema: response.content?.['application/json']?.schema,
+    csv: response.content?.['text/csv'] !== undefined,
+  };
 }
 
 function problemOf(error: ErrorObject): string {

@@ -125,7 +125,11 @@ test('an admin PATCH of the tenant drops a delta link the sync wrote between its
     ),
   );
 
-  const changed = await changePortal(services, portal.id, { tenantId: 'fabrikam.onmicrosoft.com' });
+  const changed = await changePortal(services, portal.id, {
+    tenantId: 'fabrikam.onmicrosoft.com',
+    // Another tenant needs its credential again.
+    auth: { kind: 'clientSecret', clientSecret: 'fabrikam-secret' },
+  });
 
   // The link belongs to the old tenant: derived from the record as stored at the write, not as first read.
   expect(changed.tenantId).toBe('fabrikam.onmicrosoft.com');
@@ -157,7 +161,11 @@ test('a run that read a tenant the admin has since replaced keeps none of its re
   const services = racing(
     once(
       (entity) => 'lastSuccessAt' in entity,
-      () => changePortal(h.services, portal.id, { tenantId: otherTenant }),
+      () =>
+        changePortal(h.services, portal.id, {
+          tenantId: otherTenant,
+          auth: { kind: 'clientSecret', clientSecret: 'other-tenant-secret' },
+        }),
     ),
   );
   const queued = newQueuedRun(portal.id, 'manual', new Date());

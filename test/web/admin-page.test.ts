@@ -94,6 +94,7 @@ describe('the admin page', () => {
       'Portal accesses',
       'Licenses',
       'Contacts',
+      'Audit',
     ]);
     await screenshot(page, '01-portals-empty');
   });

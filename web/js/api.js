@@ -27,6 +27,9 @@
 /** @typedef {NonNullable<Consumer['assignment']>} Assignment */
 /** @typedef {Out<Schemas['contactSchema']>} Contact */
 /** @typedef {import('zod').input<Schemas['contactCreateSchema']>} ContactCreate */
+/** @typedef {typeof import('../../src/api/access')} AccessSchemas */
+/** @typedef {Out<AccessSchemas['meSchema']>} Me */
+/** @typedef {Out<AccessSchemas['auditPageSchema']>} AuditPage */
 
 const KEY_STORAGE = 'm365-license-sync.functionKey';
 
@@ -189,9 +192,23 @@ async function items(path) {
   return /** @type {{ items: T[] }} */ (await api('GET', path)).items;
 }
 
+/** Where each list is: what the page reads, and what its "Download CSV" links point at with format=csv. */
+export const listPath = {
+  portals: () => '/api/portals',
+  /** @param {string} portalId */
+  runs: (portalId) => `/api/portals/${enc(portalId)}/runs`,
+  /** @param {string} [portalId] */
+  licenses: (portalId) => `/api/licenses${portalId ? `?portalId=${enc(portalId)}` : ''}`,
+  /** @param {string} licenseId */
+  consumers: (licenseId) => `/api/licenses/${enc(licenseId)}/consumers`,
+  /** @param {string} email */
+  contacts: (email) => `/api/contacts?email=${enc(email)}`,
+  audit: () => '/api/audit',
+};
+
 export const portals = {
   /** @type {() => Promise<Portal[]>} */
-  list: () => items('/api/portals'),
+  list: () => items(listPath.portals()),
   /** @type {(id: string) => Promise<Portal>} */
   get: (id) => call('GET', `/api/portals/${enc(id)}`),
   /** @type {(body: PortalCreate) => Promise<Portal>} */
@@ -207,20 +224,34 @@ export const portals = {
   /** @type {(id: string) => Promise<SyncPreview>} */
   preview: (id) => call('POST', `/api/portals/${enc(id)}/sync?dryRun=true`),
   /** @type {(id: string) => Promise<Run[]>} */
-  runs: (id) => items(`/api/portals/${enc(id)}/runs`),
+  runs: (id) => items(listPath.runs(id)),
 };
 
 export const licenses = {
   /** @type {(portalId?: string) => Promise<License[]>} */
-  list: (portalId) => items(`/api/licenses${portalId ? `?portalId=${enc(portalId)}` : ''}`),
+  list: (portalId) => items(listPath.licenses(portalId)),
   /** @type {(id: string) => Promise<License>} */
   get: (id) => call('GET', `/api/licenses/${enc(id)}`),
   /** @type {(id: string) => Promise<ConsumerListItem[]>} */
-  consumers: (id) => items(`/api/licenses/${enc(id)}/consumers`),
+  consumers: (id) => items(listPath.consumers(id)),
   /** @type {(id: string, contactId: string) => Promise<Consumer>} */
   link: (id, contactId) => call('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
   /** @type {(id: string, contactId: string) => Promise<void>} */
   unlink: (id, contactId) => call('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
+};
+
+export const session = {
+  /** @type {() => Promise<Me>} Who is signed in. */
+  me: () => call('GET', '/api/me'),
+};
+
+export const audit = {
+  /** @type {(continuationToken?: string) => Promise<AuditPage>} One page, newest first. */
+  list: (continuationToken) =>
+    call(
+      'GET',
+      `${listPath.audit()}?limit=50${continuationToken ? `&continuationToken=${enc(continuationToken)}` : ''}`,
+    ),
 };
 
 export const contacts = {
@@ -229,7 +260,7 @@ export const contacts = {
    * @param {string} email
    * @returns {Promise<Contact[]>}
    */
-  find: (email) => items(`/api/contacts?email=${enc(email)}`),
+  find: (email) => items(listPath.contacts(email)),
   /** @type {(body: ContactCreate) => Promise<Contact>} */
   create: (body) => call('POST', '/api/contacts', body),
 };

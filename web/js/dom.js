@@ -201,7 +201,8 @@ export function toggle({ label, checked, disabled, onChange, showLabel = false }
     role: 'switch',
     class: 'switch-input',
     checked,
-    disabled,
+    // A reader sees the state but cannot flip it (app.js sets data-can-change from /api/me).
+    disabled: disabled || document.body.dataset.canChange === 'false',
     'aria-label': showLabel ? undefined : label,
   });
   const wrap = h(

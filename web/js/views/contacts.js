@@ -1,6 +1,7 @@
 // @ts-check
 // Find a contact by any of its addresses; create one by hand.
-import { contacts as contactsApi, portals as portalsApi } from '../api.js';
+import { contacts as contactsApi, listPath, portals as portalsApi } from '../api.js';
+import { downloadLink } from '../download.js';
 import { alertBox, badge, h, listen, replaceChildren, timeEl, uid } from '../dom.js';
 import { errorBox, pageHeader } from './common.js';
 
@@ -88,7 +89,10 @@ export async function contactsView(ctx) {
       replaceChildren(
         results,
         found.length
-          ? found.map((c) => contactCard(c, portalName))
+          ? [
+              ...found.map((c) => contactCard(c, portalName)),
+              h('p', null, downloadLink(listPath.contacts(email), 'contacts')),
+            ]
           : alertBox('info', null, h('p', null, 'No contact holds the address ', h('strong', null, email), '.')),
       );
       if (found.length === 0) results.append(createForm(email));
@@ -129,7 +133,7 @@ export async function contactsView(ctx) {
     const messages = h('div');
     const form = h(
       'form',
-      { class: 'card form', novalidate: true, 'aria-labelledby': 'create-contact-title' },
+      { 'data-admin': true, class: 'card form', novalidate: true, 'aria-labelledby': 'create-contact-title' },
       h('h2', { id: 'create-contact-title' }, 'Create a contact by hand'),
       h('div', { class: 'field' }, h('label', { for: emailId }, 'E-mail'), emailInput),
       h('div', { class: 'field' }, h('label', { for: nameId }, 'Display name'), nameInput),

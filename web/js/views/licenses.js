@@ -1,8 +1,9 @@
 // @ts-check
 // Licenses per portal and plan, a chart of available vs assigned, and one license's consumers.
-import { ApiError, contacts as contactsApi, licenses as licensesApi, portals as portalsApi } from '../api.js';
+import { ApiError, contacts as contactsApi, licenses as licensesApi, listPath, portals as portalsApi } from '../api.js';
 import { alertBox, badge, button, formatNumber, h, listen, replaceChildren, timeEl, uid } from '../dom.js';
 import { availableVsAssignedChart } from '../chart.js';
+import { downloadLink } from '../download.js';
 import { errorBox, errorText, loading, pageHeader } from './common.js';
 import { accountFlags, howAssigned } from './preview.js';
 
@@ -166,6 +167,7 @@ export async function licenseListView(ctx) {
           ' ',
           h('span', { class: 'count' }, formatNumber(sorted.length)),
         ),
+        downloadLink(listPath.licenses(portalFilter), 'licenses'),
       ),
       h(
         'div',
@@ -339,6 +341,7 @@ export async function licenseDetailView(ctx) {
           null,
           c.owner.kind === 'manual'
             ? button('Unlink', {
+                'data-admin': true,
                 class: 'btn btn-small btn-danger-quiet',
                 'aria-label': `Unlink ${email ?? c.contactId}`,
                 onClick: async () => {
@@ -374,6 +377,7 @@ export async function licenseDetailView(ctx) {
           ' ',
           h('span', { class: 'count' }, formatNumber(consumers.length)),
         ),
+        downloadLink(listPath.consumers(id), 'consumers'),
       ),
       consumers.length === 0
         ? h('p', { class: 'empty-inline' }, 'Nobody is linked to this license.')
@@ -410,7 +414,7 @@ export async function licenseDetailView(ctx) {
     const result = h('div', { 'aria-live': 'polite' });
     const form = h(
       'form',
-      { class: 'inline-form', novalidate: true },
+      { 'data-admin': true, class: 'inline-form', novalidate: true },
       h('h3', null, 'Link a contact by hand'),
       h(
         'div',

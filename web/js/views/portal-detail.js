@@ -1,6 +1,7 @@
 // @ts-check
 // One portal access: its settings, the run going on now (with progress), and its run history.
-import { portals } from '../api.js';
+import { listPath, portals } from '../api.js';
+import { downloadLink } from '../download.js';
 import {
   alertBox,
   badge,
@@ -129,6 +130,7 @@ export async function portalDetailView(ctx) {
         ],
         actions: [
           button('Sync now', {
+            'data-admin': true,
             class: 'btn btn-primary',
             disabled: !portal.active,
             title: portal.active ? undefined : 'Activate the portal access to sync it',
@@ -136,11 +138,16 @@ export async function portalDetailView(ctx) {
               if ((await syncNow(ctx, portal)) !== undefined) await refresh();
             },
           }),
-          h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/preview` }, 'Preview'),
-          button('Verify', { onClick: (/** @type {Event} */ event) => void verify(event) }),
-          h('a', { class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/edit` }, 'Edit'),
+          h(
+            'a',
+            { 'data-admin': true, class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/preview` },
+            'Preview',
+          ),
+          button('Verify', { 'data-admin': true, onClick: (/** @type {Event} */ event) => void verify(event) }),
+          h('a', { 'data-admin': true, class: 'btn', href: `#/portals/${encodeURIComponent(portal.id)}/edit` }, 'Edit'),
           h('a', { class: 'btn', href: `#/licenses?portal=${encodeURIComponent(portal.id)}` }, 'Licenses'),
           button('Delete', {
+            'data-admin': true,
             class: 'btn btn-danger-quiet',
             onClick: async () => {
               if (await deletePortal(ctx, portal)) ctx.navigate('#/portals');
@@ -309,6 +316,7 @@ export async function portalDetailView(ctx) {
         { class: 'card-header' },
         h('h2', { id: 'history-title' }, 'Run history'),
         h('p', { class: 'muted' }, 'Newest first, including the scheduled runs.'),
+        downloadLink(listPath.runs(portal.id), 'run history'),
       ),
       skipNote ? h('p', { class: 'skip-note', id: 'schedule-note' }, skipNote) : null,
       runs.length === 0

@@ -1,6 +1,7 @@
 // @ts-check
 // The list of portal accesses: switches, the last run of each, and their actions.
-import { portals } from '../api.js';
+import { listPath, portals } from '../api.js';
+import { downloadLink } from '../download.js';
 import { button, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import { CLOUD_SHORT, countsSummary, credentialText, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
@@ -55,7 +56,7 @@ export async function portalListView(ctx) {
       title: 'Portal accesses',
       intro:
         'One portal access per Microsoft 365 tenant. Active portal accesses with automatic sync on are synced at every scheduled run.',
-      actions: [h('a', { class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access')],
+      actions: [h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access')],
     }),
   );
   const body = h('div');
@@ -83,7 +84,7 @@ export async function portalListView(ctx) {
             null,
             'Add the first tenant: an app registration with a client secret or certificate and the application permissions Organization.Read.All and User.Read.All.',
           ),
-          h('a', { class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access'),
+          h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access'),
         ),
       );
       return;
@@ -147,6 +148,7 @@ export async function portalListView(ctx) {
             'td',
             { class: 'actions' },
             button('Sync now', {
+              'data-admin': true,
               'aria-label': `Sync now: ${portal.name}`,
               disabled: !portal.active,
               title: portal.active ? undefined : 'Activate the portal access to sync it',
@@ -158,6 +160,7 @@ export async function portalListView(ctx) {
             h(
               'a',
               {
+                'data-admin': true,
                 class: 'btn',
                 href: `#/portals/${encodeURIComponent(portal.id)}/preview`,
                 'aria-label': `Preview: ${portal.name}`,
@@ -167,6 +170,7 @@ export async function portalListView(ctx) {
             h(
               'a',
               {
+                'data-admin': true,
                 class: 'btn',
                 href: `#/portals/${encodeURIComponent(portal.id)}/edit`,
                 'aria-label': `Edit: ${portal.name}`,
@@ -174,6 +178,7 @@ export async function portalListView(ctx) {
               'Edit',
             ),
             button('Delete', {
+              'data-admin': true,
               class: 'btn btn-danger-quiet',
               'aria-label': `Delete: ${portal.name}`,
               onClick: async () => {
@@ -191,6 +196,7 @@ export async function portalListView(ctx) {
       h(
         'div',
         { class: 'card table-card' },
+        h('div', { class: 'card-header' }, downloadLink(listPath.portals(), 'portal accesses')),
         h(
           'div',
           { class: 'table-scroll' },

@@ -122,8 +122,9 @@ export async function previewView(ctx) {
       ],
       intro: 'What a sync would change in the ledger right now. This is a dry run: nothing is written.',
       actions: [
-        button('Preview again', { onClick: () => void run() }),
+        button('Preview again', { 'data-admin': true, onClick: () => void run() }),
         button('Sync now', {
+          'data-admin': true,
           class: 'btn btn-primary',
           disabled: !portal.active,
           title: portal.active ? undefined : 'Activate the portal access to sync it',
