@@ -49,6 +49,12 @@ param authClientId string
 @description('Audiences accepted in bearer tokens besides the client id and api://<client id> (e.g. a custom Application ID URI).')
 param authAllowedAudiences array = []
 
+@description('Client id of the operator\'s multi-tenant app registration whose federated credential trusts this app\'s identity: federated portals and "Connect a tenant" sign in with it (docs/deploy.md, "Secretless tenants"). Empty: not configured.')
+param multitenantClientId string = ''
+
+@description('Public address of the app, where Microsoft\'s admin-consent page sends the browser back. Empty: https://<the app\'s host name>.')
+param publicUrl string = ''
+
 @description('Most instances the app may scale out to.')
 @minValue(1)
 @maxValue(1000)
@@ -526,6 +532,10 @@ var appSettings = union(
     LICENSE_SYNC_AUTH: 'easyauth'
     LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
     LICENSE_SYNC_QUEUE_NAME: runQueueName
+    // Secretless tenants: the multi-tenant app's federated credential trusts this identity (only a
+    // user-assigned identity can be trusted that way); its object id is the credential's subject.
+    LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID: appIdentity.properties.clientId
+    LICENSE_SYNC_FEDERATION_IDENTITY_OBJECT_ID: appIdentity.properties.principalId
     // The worker's JavaScript heap fits the instance (512 MB instance: 320 MB, as `npm run bench` measures): V8
     // collects garbage before the process outgrows the instance, instead of growing into memory it does not have.
     NODE_OPTIONS: '--max-old-space-size=${instanceMemoryMB * 5 / 8}'
@@ -533,7 +543,9 @@ var appSettings = union(
   // Optional settings are left out when empty: the code's defaults apply (an empty value would not be valid).
   empty(tablePrefix) ? {} : { LICENSE_SYNC_TABLE_PREFIX: tablePrefix },
   empty(authorityHostOverride) ? {} : { LICENSE_SYNC_AUTHORITY_HOST: authorityHostOverride },
-  empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride }
+  empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride },
+  empty(multitenantClientId) ? {} : { LICENSE_SYNC_MULTITENANT_CLIENT_ID: multitenantClientId },
+  empty(publicUrl) ? {} : { LICENSE_SYNC_PUBLIC_URL: publicUrl }
 )
 
 resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
@@ -560,7 +572,9 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
 // sign in is decided in Entra (the app registration's "Assignment required" and app roles): see docs/deploy.md.
 // Unauthenticated requests are sent to the sign-in page (the page needs it; App Service answers the page's
 // XMLHttpRequests and requests with a bearer token it cannot accept with 401 instead). The app then refuses any
-// request without a principal (401) or without a role (403) itself.
+// request without a principal (401) or without a role (403) itself. The one exception is the consent callback
+// of "Connect a tenant": Microsoft's consent page sends the customer admin's browser there, which has no session
+// of this app; the app guards it by its single-use state (made by an Admin), not by a sign-in.
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'authsettingsV2'
@@ -570,6 +584,9 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       requireAuthentication: true
       unauthenticatedClientAction: 'RedirectToLoginPage'
       redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/api/consent/callback'
+      ]
     }
     httpSettings: {
       requireHttps: true
@@ -603,6 +620,10 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.name
 output SERVICE_API_NAME string = functionApp.name
 output SERVICE_API_URI string = 'https://${functionApp.properties.defaultHostName}'
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = appIdentity.properties.clientId
+// What the multi-tenant app's federated credential and redirect URI need (docs/deploy.md, "Secretless tenants").
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = appIdentity.properties.principalId
+output FEDERATED_CREDENTIAL_ISSUER string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+output CONSENT_REDIRECT_URI string = '${empty(publicUrl) ? 'https://${functionApp.properties.defaultHostName}' : publicUrl}/api/consent/callback'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
 output LICENSE_SYNC_KEY_VAULT_URL string = vault.properties.vaultUri
 output APPLICATIONINSIGHTS_NAME string = appInsights.name

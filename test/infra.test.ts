@@ -156,6 +156,9 @@ const NOT_IN_AZURE: Record<string, string> = {
   WEBSITE_INSTANCE_ID: 'set by the platform itself (it tells the code it runs in Azure)',
 };
 
+/** Settings the platform sets on every instance (App Service / Functions), which infra must not set. */
+const SET_BY_THE_PLATFORM = ['WEBSITE_HOSTNAME', 'WEBSITE_INSTANCE_ID', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER'];
+
 /** Settings the Functions host (not our code) reads, which the app needs all the same. */
 // NODE_OPTIONS is read by node itself: it caps the worker's heap to fit the instance's memory.
 const READ_BY_THE_HOST = [
@@ -183,6 +186,12 @@ function settingsTheCodeReads(): Set<string> {
   const open = settingsSource.indexOf('{', start);
   const schema = settingsSource.slice(open + 1, skipNested(settingsSource, open + 1, '{', '}') - 1);
   const names = new Set([...schema.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)].map((m) => m[1]!));
+  // The secretless-tenant settings, spread into the schema from src/config/federation.ts.
+  expect(schema).toContain('...federationEnv');
+  const federationSource = clean(read('src/config/federation.ts'));
+  const fedOpen = federationSource.indexOf('{', federationSource.indexOf('export const federationEnv = {'));
+  const federation = federationSource.slice(fedOpen + 1, skipNested(federationSource, fedOpen + 1, '{', '}') - 1);
+  for (const m of federation.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)) names.add(m[1]!);
   // The local host (src/local) never runs in Azure.
   const files = [...sourceFiles('src'), ...sourceFiles('functions')].filter(
     (file) => !file.startsWith(path.join('src', 'local')),
@@ -203,9 +212,25 @@ describe('infra/main.bicep app settings', () => {
     // The schema was found and parsed (not silently empty).
     for (const name of ['LICENSE_SYNC_SCHEDULE', 'LICENSE_SYNC_KEY_VAULT_URL', 'AZURE_CLIENT_ID', 'PORT'])
       expect(codeReads).toContain(name);
-    const needed = [...codeReads].filter((name) => !(name in NOT_IN_AZURE)).concat(READ_BY_THE_HOST);
+    expect(codeReads).toContain('LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID');
+    const needed = [...codeReads]
+      .filter((name) => !(name in NOT_IN_AZURE) && !SET_BY_THE_PLATFORM.includes(name))
+      .concat(READ_BY_THE_HOST);
     const { keys } = functionAppSettings();
     expect(needed.filter((name) => !keys.has(name))).toEqual([]);
+    expect(SET_BY_THE_PLATFORM.filter((name) => keys.has(name))).toEqual([]);
+  });
+
+  it("lets the multi-tenant app's federated credential trust the app's user-assigned identity, and says what to put in", () => {
+    const { expression } = functionAppSettings();
+    expect(expression).toMatch(/LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID:\s*appIdentity\.properties\.clientId/);
+    expect(expression).toMatch(/LICENSE_SYNC_FEDERATION_IDENTITY_OBJECT_ID:\s*appIdentity\.properties\.principalId/);
+    expect(bicep).toMatch(/^output AZURE_MANAGED_IDENTITY_CLIENT_ID string = appIdentity\.properties\.clientId$/m);
+    expect(bicep).toMatch(
+      /^output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = appIdentity\.properties\.principalId$/m,
+    );
+    expect(bicep).toMatch(/^output FEDERATED_CREDENTIAL_ISSUER string = .*tenant\(\)\.tenantId\}\/v2\.0'$/m);
+    expect(bicep).toMatch(/^output CONSENT_REDIRECT_URI string = .*\/api\/consent\/callback'$/m);
   });
 
   it('sets nothing the code and the host do not read', () => {
@@ -232,6 +257,8 @@ describe('infra/main.bicep app settings', () => {
       ['LICENSE_SYNC_TABLE_PREFIX', 'tablePrefix'],
       ['LICENSE_SYNC_AUTHORITY_HOST', 'authorityHostOverride'],
       ['LICENSE_SYNC_GRAPH_ENDPOINT', 'graphEndpointOverride'],
+      ['LICENSE_SYNC_MULTITENANT_CLIENT_ID', 'multitenantClientId'],
+      ['LICENSE_SYNC_PUBLIC_URL', 'publicUrl'],
     ] as const) {
       expect(expression).toMatch(
         new RegExp(`empty\\(${param}\\)\\s*\\?\\s*\\{\\}\\s*:\\s*\\{\\s*${name}:\\s*${param}\\s*\\}`),
@@ -326,12 +353,15 @@ describe('infra/main.bicep sign-in (App Service Authentication)', () => {
     return found[0]!;
   };
 
-  it('requires authentication for every request, unconditionally, and sends browsers to sign in', () => {
+  it('requires authentication for every request but the consent callback, and sends browsers to sign in', () => {
     expect(bicep).toMatch(/resource authSettings '[^']+' = \{/);
     expect(auth().body).toMatch(/platform:\s*\{\s*enabled:\s*true\s*\}/);
     expect(auth().body).toMatch(/requireAuthentication:\s*true/);
     expect(auth().body).toMatch(/unauthenticatedClientAction:\s*'RedirectToLoginPage'/);
-    expect(auth().body).not.toMatch(/excludedPaths/);
+    // Only the page Microsoft's consent sends a customer's admin back to (guarded by its single-use state).
+    const excluded = /excludedPaths:\s*\[([^\]]*)\]/.exec(auth().body);
+    expect(excluded?.[1]?.trim().split(/\s+/)).toEqual(["'/api/consent/callback'"]);
+    expect(auth().body.match(/excludedPaths/g)).toHaveLength(1);
   });
 
   it('signs in with Entra ID for the client id parameter, its audiences and extra ones, with the token store off', () => {

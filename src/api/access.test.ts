@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { randomUUID } from 'node:crypto';
+import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { ADMIN_ROLE, encodeClientPrincipal, parseClientPrincipal, READER_ROLE } from '../auth/principal';
 import { loadSettings, SettingsError } from '../config/settings';
 import { registeredFunctions, type HttpDefinition } from '../host/registry';
@@ -28,8 +29,22 @@ const paramsOf = (route: string) =>
     ]),
   );
 
-const apiFunctions = () =>
+/** The one route without a role: Microsoft's consent page sends the browser back there (guarded by its state). */
+const PAGE_ROUTES = ['consentCallback'];
+const httpFunctions = () =>
   registeredFunctions().filter((d): d is HttpDefinition => d.kind === 'http' && d.route.startsWith('api/'));
+const apiFunctions = () => httpFunctions().filter((d) => !PAGE_ROUTES.includes(d.name));
+
+/** Calls a page route the way the host does (the harness checks API answers against the OpenAPI document). */
+async function callPage(name: string, query: string, headers: Record<string, string> = {}) {
+  const definition = httpFunctions().find((d) => d.name === name)!;
+  const init = await definition.handler(
+    new HttpRequest({ method: 'GET', url: `https://localhost:7071/${definition.route}${query}`, headers }),
+    new InvocationContext({ invocationId: randomUUID(), functionName: name }),
+  );
+  const response = init instanceof HttpResponse ? init : new HttpResponse(init);
+  return { status: response.status, text: await response.text() };
+}
 
 describe('who may do what (LICENSE_SYNC_AUTH=easyauth)', () => {
   let api: ApiHarness;
@@ -39,6 +54,12 @@ describe('who may do what (LICENSE_SYNC_AUTH=easyauth)', () => {
 
   it('gives every registered API route a role, so a new route without one fails here', () => {
     const byName = new Map(endpoints.map((e) => [e.name, e]));
+    // The only route without a role is the consent callback page, and it is not an API endpoint.
+    expect(
+      httpFunctions()
+        .filter((fn) => !byName.has(fn.name))
+        .map((fn) => fn.name),
+    ).toEqual(PAGE_ROUTES);
     for (const fn of apiFunctions()) {
       expect(`${fn.name}: ${byName.get(fn.name)?.role ?? 'no role'}`).toMatch(/: (SignedIn|Reader|Admin)$/);
     }
@@ -67,6 +88,14 @@ describe('who may do what (LICENSE_SYNC_AUTH=easyauth)', () => {
         expect(res.body.error.code).toBe(refusal === 401 ? 'unauthenticated' : 'forbidden');
       }
     });
+  });
+
+  it('lets the consent callback through without a principal, to its own state check (a 400 page)', async () => {
+    for (const headers of [{}, as(NOBODY)]) {
+      const res = await callPage('consentCallback', '?admin_consent=True&tenant=x&state=forged', headers);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('does not belong to any');
+    }
   });
 
   it('tells the page who is signed in', async () => {
@@ -118,6 +147,32 @@ describe('LICENSE_SYNC_AUTH key and none', () => {
       authMode: mode,
     });
     expect((await api.call('portalsDelete', { params: { id: 'nope' } })).status).toBe(404);
+    expect((await callPage('consentCallback', '')).text).toContain('carried no state');
+  });
+
+  it('key: every API route stays behind the function key; only the consent callback is anonymous at the host', () => {
+    const saved = process.env.LICENSE_SYNC_AUTH;
+    process.env.LICENSE_SYNC_AUTH = 'key';
+    try {
+      jest.isolateModules(() => {
+        // A fresh registry: the function files register again, reading the mode as the host would.
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        require('../../functions/portals');
+        require('../../functions/consent');
+        const fresh = require('../host/registry') as { registeredFunctions: typeof registeredFunctions };
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        const levels = fresh
+          .registeredFunctions()
+          .filter((d): d is HttpDefinition => d.kind === 'http')
+          .map((d) => `${d.name}: ${d.authLevel}`);
+        expect(levels).toContain('consentCallback: anonymous');
+        expect(levels).toContain('portalsConnect: function');
+        expect(levels.filter((level) => level.endsWith('anonymous'))).toEqual(['consentCallback: anonymous']);
+      });
+    } finally {
+      if (saved === undefined) delete process.env.LICENSE_SYNC_AUTH;
+      else process.env.LICENSE_SYNC_AUTH = saved;
+    }
   });
 
   it('refuses none when the app runs in Azure, and defaults to easyauth there', () => {

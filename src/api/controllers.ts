@@ -26,9 +26,10 @@ import {
   type verifyPortalEndpoint,
 } from './endpoints';
 import * as ledger from './ledger';
-import { listController } from './lists';
+import { listController, pagedListController, type PageCursor } from './lists';
 import { openApiDocument } from './openapi';
-import type { PortalChange, PortalCreate, PortalView } from './schemas';
+import { DEFAULT_PAGE_SIZE, type PageRequest } from '../domain/paging';
+import { RUN_PAGE_SIZE, type PortalChange, type PortalCreate, type PortalView } from './schemas';
 
 /**
  * Controllers: one per route, each calling one use case and saying which status its outcome gets. Errors
@@ -40,9 +41,18 @@ export function portalView(portal: PortalRecord): PortalView {
   return { ...portal, ...(portal.authKind === 'password' ? { legacy: true as const } : {}) };
 }
 
-export const listPortalsController = listController(listPortalsEndpoint, async function* (_input, services) {
-  yield (await listPortals(services)).map(portalView);
+export const listPortalsController = pagedListController(listPortalsEndpoint, async (_input, services, cursor) => {
+  const page = await listPortals(services, pageOf(cursor, DEFAULT_PAGE_SIZE));
+  return { ...page, items: page.items.map(portalView) };
 });
+
+/** The page a list's query asks for; without `limit`, the list's own page size. */
+function pageOf(cursor: PageCursor, defaultLimit: number): PageRequest {
+  return {
+    limit: cursor.limit ?? defaultLimit,
+    ...(cursor.continuationToken !== undefined ? { continuationToken: cursor.continuationToken } : {}),
+  };
+}
 
 /** What the audit trail says of portal fields: values of the plain ones, only the kind of a credential. */
 function portalFields(fields: PortalChange | PortalCreate): string {
@@ -91,13 +101,13 @@ export const deletePortalController: Controller<typeof deletePortalEndpoint> = a
 ) => {
   const purge = query.purge === 'true';
   const { name } = await getPortal(services, params.id);
-  await deletePortal(services, params.id, { purge });
+  const outcome = await deletePortal(services, params.id, { purge });
   await recordChange(services, principal, {
     action: purge ? 'portal.purge' : 'portal.delete',
     target: portalTarget(params.id),
-    summary: `Deleted portal access "${name}" and its credential${purge ? ', with its licenses, consumers and runs' : ''}`,
+    summary: `Deleted portal access "${name}" and its credential${purge ? ', with its licenses, consumers and runs' : ''}${outcome === 'deleting' ? ' (the purge finishes once its running sync stopped)' : ''}`,
   });
-  return { status: 204 };
+  return { status: outcome === 'deleted' ? 204 : 202 };
 };
 
 export const verifyPortalController: Controller<typeof verifyPortalEndpoint> = async ({ params }, services) => {
@@ -127,27 +137,27 @@ export const syncPortalController: Controller<typeof syncPortalEndpoint> = async
   return { status: 202, body: { runId: run.id } };
 };
 
-export const listRunsController = listController(listRunsEndpoint, async function* ({ params, query }, services) {
-  yield await ledger.listRuns(services, params.id, query.limit ? Number(query.limit) : 50);
-});
+export const listRunsController = pagedListController(listRunsEndpoint, ({ params }, services, cursor) =>
+  ledger.listRuns(services, params.id, pageOf(cursor, RUN_PAGE_SIZE)),
+);
 
 export const getRunController: Controller<typeof getRunEndpoint> = async ({ params }, services) => ({
   status: 200,
   body: await ledger.getRun(services, params.id, params.runId),
 });
 
-export const listLicensesController = listController(listLicensesEndpoint, async function* ({ query }, services) {
-  yield await ledger.listLicenses(services, query.portalId);
-});
+export const listLicensesController = pagedListController(listLicensesEndpoint, ({ query }, services, cursor) =>
+  ledger.listLicenses(services, query.portalId, pageOf(cursor, DEFAULT_PAGE_SIZE)),
+);
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
   status: 200,
   body: await ledger.getLicense(services, params.id),
 });
 
-/** Page by page from storage: a license with 100,000 consumers downloads as CSV without being held whole. */
-export const listConsumersController = listController(listConsumersEndpoint, ({ params }, services) =>
-  ledger.consumerPages(services, params.id),
+/** Page by page from storage (a CSV export reads them all, a page of 1,000 at a time). */
+export const listConsumersController = pagedListController(listConsumersEndpoint, ({ params }, services, cursor) =>
+  ledger.listConsumers(services, params.id, pageOf(cursor, DEFAULT_PAGE_SIZE)),
 );
 
 const consumerTarget = (licenseId: string, contactId: string) => `licenses/${licenseId}/consumers/${contactId}`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAuditEndpoint, meEndpoint } from './access';
+import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import { defineListEndpoint } from './lists';
 import {
@@ -67,6 +68,7 @@ export const listPortalsEndpoint = defineListEndpoint({
   role: 'Reader',
   tag: 'portals',
   summary: 'List the portal accesses',
+  description: 'By name, a page at a time (`limit`, `continuationToken`).',
   params: noParams,
   query: portalListQuery,
   body: undefined,
@@ -124,7 +126,7 @@ export const changePortalEndpoint = defineEndpoint({
     200: { description: 'The changed portal access.', schema: portalSchema },
     400: bad(),
     404: notFound('The portal access'),
-    409: conflict('Another portal access has this name.'),
+    409: conflict('Another portal access has this name, or the portal access is being deleted (portal_deleting).'),
   },
 });
 
@@ -135,11 +137,17 @@ export const deletePortalEndpoint = defineEndpoint({
   role: 'Admin',
   tag: 'portals',
   summary: 'Delete a portal access',
-  description: 'Also deletes its secret. Its licenses, consumers and runs stay unless `?purge=true`.',
+  description:
+    'Also deletes its secret. Its licenses, consumers and runs stay unless `?purge=true`: then the portal access is marked deleting (`deletingAt`; no run starts, a running one stops before its next write), its ledger data is purged and the record goes last. When a run still held it, the answer is 202 and a queued job finishes the purge once that run stopped; repeating the delete continues the purge too.',
   params: portalParams,
   query: deleteQuery,
   body: undefined,
-  responses: { 204: { description: 'Deleted.' }, 400: bad(), 404: notFound('The portal access') },
+  responses: {
+    202: { description: 'Being deleted: a run held the portal access; the purge finishes in the background.' },
+    204: { description: 'Deleted.' },
+    400: bad(),
+    404: notFound('The portal access'),
+  },
 });
 
 export const verifyPortalEndpoint = defineEndpoint({
@@ -156,7 +164,9 @@ export const verifyPortalEndpoint = defineEndpoint({
     200: { description: 'The credentials work; the plans read.', schema: verifyResultSchema },
     400: bad(),
     404: notFound('The portal access'),
-    409: conflict('The portal access has no stored credentials (secret_missing).'),
+    409: conflict(
+      'The portal access has no stored credentials (secret_missing) or is being deleted (portal_deleting).',
+    ),
     422: signInFailed,
     502: upstream,
     503: upstream,
@@ -180,7 +190,9 @@ export const syncPortalEndpoint = defineEndpoint({
     202: { description: 'The run is queued.', schema: syncQueuedSchema },
     400: bad(),
     404: notFound('The portal access'),
-    409: conflict('The portal access is deactivated (portal_inactive) or has no stored credentials (secret_missing).'),
+    409: conflict(
+      'The portal access is deactivated (portal_inactive), has no stored credentials (secret_missing) or is being deleted (portal_deleting).',
+    ),
     422: signInFailed,
     502: upstream,
     503: {
@@ -197,6 +209,7 @@ export const listRunsEndpoint = defineListEndpoint({
   role: 'Reader',
   tag: 'runs',
   summary: 'Run history of a portal access, newest first',
+  description: 'A page at a time (`limit`, default 50, at most 1,000; `continuationToken`).',
   params: portalParams,
   query: runListQuery,
   body: undefined,
@@ -228,6 +241,7 @@ export const listLicensesEndpoint = defineListEndpoint({
   role: 'Reader',
   tag: 'licenses',
   summary: 'Licenses with their counts',
+  description: 'By name, a page at a time (`limit`, `continuationToken`).',
   params: noParams,
   query: licenseListQuery,
   body: undefined,
@@ -255,6 +269,8 @@ export const listConsumersEndpoint = defineListEndpoint({
   role: 'Reader',
   tag: 'licenses',
   summary: 'Consumers of a license',
+  description:
+    "A page at a time (`limit`, default 100, at most 1,000; follow `continuationToken` until it is absent), each with its contact's primary address and name.",
   params: licenseParams,
   query: consumerListQuery,
   body: undefined,
@@ -357,6 +373,7 @@ export const endpoints: readonly Endpoint[] = [
   changePortalEndpoint,
   deletePortalEndpoint,
   verifyPortalEndpoint,
+  connectPortalEndpoint,
   syncPortalEndpoint,
   listRunsEndpoint,
   getRunEndpoint,

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import http from 'node:http';
 import { emptyCounts, licenseIdOf, type ConsumerRecord, type ContactRecord } from '../domain/records';
 import { registeredFunctions, type HttpDefinition } from '../host/registry';
-import { contactIdsByPartition } from '../ledger/keys';
+import { syncContactId } from '../ledger/keys';
 import { startLocalHost, type LocalHost } from '../local/host';
 import { emptyPlan } from '../domain/plan';
 import { parseHostJson } from '../runs/hostSettings';
@@ -123,9 +123,8 @@ describe('lists as CSV (?format=csv)', () => {
       const skuId = '6fd2c87f-b296-42f0-b197-1e91e994b900';
       licenseId = licenseIdOf(bigPortal, skuId);
       const at = new Date().toISOString();
-      const nextId = contactIdsByPartition();
       contacts = Array.from({ length: COUNT }, (_, i) => ({
-        id: nextId(),
+        id: syncContactId(bigPortal, `user-${i}`),
         email: `user${i}@big.example`,
         aliases: [],
         displayName: i % 2 ? `-${i}, "odd"` : `User ${i}`,

@@ -61,6 +61,11 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
   mfa_required: 422,
   invalid_user_credentials: 422,
   sign_in_failed: 422,
+  app_not_consented: 422,
+  federated_credential_missing: 422,
+  federated_subject_mismatch: 422,
+  managed_identity_unavailable: 422,
+  multitenant_app_missing: 409,
   consent_missing: 422,
   graph_unreachable: 502,
   graph_error: 502,
@@ -70,6 +75,8 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
   portal_not_found: 404,
   portal_inactive: 409,
   run_in_progress: 409,
+  portal_deleting: 409,
+  lease_lost: 409,
   storage_error: 503,
   internal_error: 500,
 };
@@ -90,6 +97,36 @@ export function defineApiRoute<E extends Endpoint>(
     methods: [endpoint.method],
     authLevel: loadSettings().auth === 'key' ? 'function' : 'anonymous',
     handler: httpHandler(endpoint, controller, services),
+  });
+}
+
+/** A page a browser reaches without this app's sign-in (Microsoft's consent redirect): no role, no JSON. */
+export interface PageRoute {
+  name: string;
+  method: 'GET';
+  route: string;
+}
+
+export type PageHandler = (request: HttpRequest, services: Services) => Promise<HttpResponseInit>;
+
+/**
+ * Registers a page route: anonymous at the host in every LICENSE_SYNC_AUTH mode and never authorized by role: the
+ * browser comes back from Microsoft without a function key or a session of this app (infra/main.bicep excludes
+ * the path from App Service Authentication). The handler guards itself (the consent callback: its single-use
+ * state, which only an Admin's connect makes). API routes never come through here.
+ */
+export function definePageRoute(
+  page: PageRoute,
+  handler: PageHandler,
+  getServices: () => Promise<Services>,
+): HttpDefinition {
+  return defineHttp({
+    name: page.name,
+    route: page.route,
+    methods: [page.method],
+    authLevel: 'anonymous',
+    handler: async (request, context) =>
+      handler(request, { ...(await getServices()), logger: invocationLogger(context) }),
   });
 }
 

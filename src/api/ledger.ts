@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../domain/ports';
 import { AppError } from '../domain/errors';
+import { byNameThenId, decodeCursor, encodeCursor, pageOfSorted, type Page, type PageRequest } from '../domain/paging';
 import {
   normalizeAddress,
+  parseLicenseId,
   type ConsumerRecord,
   type ContactRecord,
   type LicenseRecord,
@@ -17,10 +19,22 @@ import { NotFoundError } from '../domain/ledger';
  * checks and the order a person expects.
  */
 
-export async function listLicenses(services: Services, portalId?: string): Promise<LicenseRecord[]> {
+/**
+ * A page of the licenses, by name. A portal's licenses are one partition (one per plan, a few dozen); the list of
+ * every portal's is read whole (one query per 1,000) and sorted, and answered a page at a time.
+ */
+export async function listLicenses(
+  services: Services,
+  portalId: string | undefined,
+  request: PageRequest,
+): Promise<Page<LicenseRecord>> {
   const licenses = await services.ledger.licenses.list(portalId);
-  return licenses.sort(
-    (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id),
+  const key = (license: LicenseRecord): [string, string] => [license.name, license.id];
+  return pageOfSorted(
+    licenses.sort((a, b) => byNameThenId(key(a), key(b))),
+    request,
+    key,
+    byNameThenId,
   );
 }
 
@@ -30,7 +44,7 @@ export async function getLicense(services: Services, licenseId: string): Promise
   return license;
 }
 
-export interface ConsumerListItem extends ConsumerRecord {
+export interface ConsumerListItem extends Omit<ConsumerRecord, 'contactEmail' | 'contactName'> {
   contact: { id: string; email: string; displayName: string } | null;
   lastSeen?: string;
 }
@@ -38,25 +52,42 @@ export interface ConsumerListItem extends ConsumerRecord {
 const CONTACT_READ_CONCURRENCY = 16;
 
 /**
- * A license's consumers with their contacts (point reads) and, for sync-owned ones, when the sync last saw them:
- * a page of storage at a time. NotFoundError before the first page when the license does not exist.
+ * A page of a license's consumers, with their contacts' address and name as copied onto each link and, for
+ * sync-owned ones, when the sync last saw them. Storage calls: the page's query, plus the portal (for lastSeen)
+ * or, for an empty first page, the license (404) - two, whatever the size of the plan. Only links written before
+ * the copies existed read their contact.
  */
-export async function* consumerPages(services: Services, licenseId: string): AsyncGenerator<ConsumerListItem[]> {
-  const license = await getLicense(services, licenseId);
-  const portal = await services.ledger.portals.get(license.portalId);
-  for await (const consumers of services.ledger.licenses.consumerPages(licenseId)) {
-    const contacts = await mapConcurrent(consumers, CONTACT_READ_CONCURRENCY, (consumer) =>
-      services.ledger.contacts.get(consumer.contactId),
-    );
-    yield consumers.map((consumer, i) => {
-      const contact = contacts[i];
-      return {
-        ...consumer,
-        contact: contact ? { id: contact.id, email: contact.email, displayName: contact.displayName } : null,
-        ...(consumer.owner.kind === 'sync' && portal?.lastSuccessAt ? { lastSeen: portal.lastSuccessAt } : {}),
-      };
-    });
-  }
+export async function listConsumers(
+  services: Services,
+  licenseId: string,
+  request: PageRequest,
+): Promise<Page<ConsumerListItem>> {
+  const parts = parseLicenseId(licenseId);
+  if (!parts) throw new NotFoundError(`License ${licenseId} does not exist.`);
+  const cursor = request.continuationToken === undefined ? undefined : decodeCursor(request.continuationToken);
+  const page = await services.ledger.licenses.consumerPage(licenseId, request.limit, cursor);
+  if (page.items.length === 0 && !cursor) await getLicense(services, licenseId);
+  const synced = page.items.some((consumer) => consumer.owner.kind === 'sync');
+  const portal = synced ? await services.ledger.portals.get(parts.portalId) : undefined;
+  const legacy = page.items.filter((consumer) => consumer.contactEmail === undefined);
+  const read = await mapConcurrent(legacy, CONTACT_READ_CONCURRENCY, (consumer) =>
+    services.ledger.contacts.get(consumer.contactId),
+  );
+  const contacts = new Map(read.flatMap((contact) => (contact ? [[contact.id, contact] as const] : [])));
+  const items = page.items.map(({ contactEmail, contactName, ...consumer }): ConsumerListItem => {
+    const contact = contacts.get(consumer.contactId);
+    return {
+      ...consumer,
+      contact:
+        contactEmail !== undefined
+          ? { id: consumer.contactId, email: contactEmail, displayName: contactName ?? '' }
+          : contact
+            ? { id: contact.id, email: contact.email, displayName: contact.displayName }
+            : null,
+      ...(consumer.owner.kind === 'sync' && portal?.lastSuccessAt ? { lastSeen: portal.lastSuccessAt } : {}),
+    };
+  });
+  return { items, ...(page.cursor ? { continuationToken: encodeCursor(page.cursor) } : {}) };
 }
 
 export function linkConsumer(services: Services, licenseId: string, contactId: string): Promise<ConsumerRecord> {
@@ -102,15 +133,16 @@ export function createContact(services: Services, input: NewContact): Promise<Co
 }
 
 /**
- * Run history, newest first. A deleted portal's runs stay (unless purged) and stay readable; an id that never
- * had a portal nor runs is 404.
+ * A page of the run history, newest first. A deleted portal's runs stay (unless purged) and stay readable; an id
+ * that never had a portal nor runs is 404.
  */
-export async function listRuns(services: Services, portalId: string, limit: number): Promise<RunRecord[]> {
-  const runs = await services.ledger.runs.list(portalId, limit);
-  if (runs.length === 0 && !(await services.ledger.portals.get(portalId))) {
+export async function listRuns(services: Services, portalId: string, request: PageRequest): Promise<Page<RunRecord>> {
+  const cursor = request.continuationToken === undefined ? undefined : decodeCursor(request.continuationToken);
+  const page = await services.ledger.runs.page(portalId, request.limit, cursor);
+  if (page.items.length === 0 && !cursor && !(await services.ledger.portals.get(portalId))) {
     throw new AppError('portal_not_found');
   }
-  return runs;
+  return { items: page.items, ...(page.cursor ? { continuationToken: encodeCursor(page.cursor) } : {}) };
 }
 
 export async function getRun(services: Services, portalId: string, runId: string): Promise<RunRecord> {

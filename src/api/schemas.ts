@@ -11,6 +11,7 @@ import {
   runCountsSchema,
   runRecordSchema,
 } from '../domain/records';
+import { decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
 
 /** C0 controls and DEL, which never belong in a name. */
 function hasControlCharacter(value: string): boolean {
@@ -99,6 +100,13 @@ export const portalAuthSchema = z
       .strictObject({
         kind: z.literal('clientSecret'),
         clientSecret: z.string().min(1, 'must not be empty').max(1024),
+        expiresAt: z
+          .string()
+          .datetime({ offset: true, message: 'must be an ISO date-time, e.g. 2027-01-31T00:00:00Z' })
+          .optional()
+          .meta({
+            description: "When the secret expires (as shown in Entra ID); shown as the portal's credentialExpiresAt.",
+          }),
       })
       .meta({ id: 'ClientSecretAuth', description: 'App registration with a client secret (recommended).' }),
     z
@@ -126,6 +134,11 @@ export const portalAuthSchema = z
         id: 'PasswordAuth',
         description: "Legacy: a user's e-mail and password. Fails under MFA; Microsoft deprecates it.",
       }),
+    z.strictObject({ kind: z.literal('federated') }).meta({
+      id: 'FederatedAuth',
+      description:
+        "Secretless: the operator's multi-tenant app, signed in with the function app's managed identity (nothing is stored).",
+    }),
   ])
   .meta({ id: 'PortalAuth', description: 'Credentials; write-only (responses show hasSecret and secretSetAt only).' });
 export type PortalAuth = z.infer<typeof portalAuthSchema>;
@@ -134,7 +147,10 @@ export const portalCreateSchema = z
   .strictObject({
     name: nameSchema,
     tenantId: tenantSchema,
-    clientId: guidSchema.meta({ description: 'Application (client) id of the app registration.' }),
+    clientId: guidSchema.optional().meta({
+      description:
+        'Application (client) id of the app registration. Required, except for the federated kind (default LICENSE_SYNC_MULTITENANT_CLIENT_ID).',
+    }),
     cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
     active: z.boolean().default(true),
     autoSync: z.boolean().default(true),
@@ -173,7 +189,15 @@ export const portalSchema = portalRecordSchema
   .meta({ id: 'Portal', description: 'A portal access (one tenant login). Never shows a secret.' });
 export type PortalView = z.infer<typeof portalSchema>;
 
-export const portalListSchema = z.object({ items: z.array(portalSchema) }).meta({ id: 'PortalList' });
+/** The `continuationToken` of a page: absent on the last page. */
+const nextToken = z
+  .string()
+  .optional()
+  .meta({ description: 'Where the next page starts: pass it as `?continuationToken=`. Absent on the last page.' });
+
+export const portalListSchema = z
+  .object({ items: z.array(portalSchema), continuationToken: nextToken })
+  .meta({ id: 'PortalList' });
 
 export const tenantPlanSchema = z
   .object({
@@ -195,17 +219,35 @@ export const verifyResultSchema = z
   .object({ portalId: z.string(), ok: z.literal(true), plans: z.array(tenantPlanSchema) })
   .meta({ id: 'VerifyResult', description: 'The sign-in worked and these plans were read.' });
 
+export const portalConnectSchema = z
+  .strictObject({
+    name: nameSchema,
+    cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
+  })
+  .meta({ id: 'PortalConnect', description: 'Connect a tenant: its portal access is made when its admin consents.' });
+
+export const consentStartSchema = z
+  .object({
+    consentUrl: z.string().url().meta({ description: "Microsoft's admin-consent page; open it in the browser." }),
+    expiresAt: z.string().datetime({ offset: true }).meta({ description: 'The consent must be given before this.' }),
+  })
+  .meta({ id: 'ConsentStart' });
+
 // ---- runs and sync ----------------------------------------------------------------------------------------
 
 export const runSchema = runRecordSchema.meta({ id: 'Run' });
-export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'RunList' });
+export const runListSchema = z
+  .object({ items: z.array(runSchema), continuationToken: nextToken })
+  .meta({ id: 'RunList' });
 export const syncQueuedSchema = z.object({ runId: z.string() }).meta({ id: 'SyncQueued' });
 
 export const licenseSchema = licenseRecordSchema.meta({ id: 'License' });
-export const licenseListSchema = z.object({ items: z.array(licenseSchema) }).meta({ id: 'LicenseList' });
+export const licenseListSchema = z
+  .object({ items: z.array(licenseSchema), continuationToken: nextToken })
+  .meta({ id: 'LicenseList' });
 
 export const consumerSchema = consumerRecordSchema
-  .omit({ userFingerprint: true })
+  .omit({ userFingerprint: true, contactEmail: true, contactName: true })
   .meta({ id: 'Consumer', description: "A contact linked to a license, owned by a portal's sync or made by hand." });
 /** A consumer as listed: with its contact's address and name, and when the sync last saw it (sync-owned only). */
 export const consumerListItemSchema = consumerSchema
@@ -221,7 +263,9 @@ export const consumerListItemSchema = consumerSchema
       .meta({ description: "Sync-owned: end of the portal's last successful run, which saw this assignment." }),
   })
   .meta({ id: 'ConsumerListItem' });
-export const consumerListSchema = z.object({ items: z.array(consumerListItemSchema) }).meta({ id: 'ConsumerList' });
+export const consumerListSchema = z
+  .object({ items: z.array(consumerListItemSchema), continuationToken: nextToken })
+  .meta({ id: 'ConsumerList' });
 
 export const contactSchema = contactRecordSchema.meta({ id: 'Contact' });
 export const contactListSchema = z.object({ items: z.array(contactSchema) }).meta({ id: 'ContactList' });
@@ -325,16 +369,29 @@ export function listQuery<S extends z.ZodRawShape>(shape: S) {
   return z.strictObject({ ...shape, format: formatQuery });
 }
 
-export const runListQuery = listQuery({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
-    .refine((value) => Number(value) >= 1 && Number(value) <= 200, 'must be a number from 1 to 200')
-    .optional()
-    .meta({ description: 'At most this many runs (1-200, default 50).' }),
-});
-export const licenseListQuery = listQuery({ portalId: idSchema.optional() });
+/** `?limit=` and `?continuationToken=` of every paged list. */
+function pageQuery(defaultLimit: number) {
+  const range = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
+  return {
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, range)
+      .refine((value) => Number(value) >= 1 && Number(value) <= MAX_PAGE_SIZE, range)
+      .optional()
+      .meta({ description: `At most this many items (1-${MAX_PAGE_SIZE}, default ${defaultLimit}).` }),
+    continuationToken: z
+      .string()
+      .refine((value) => decodeCursor(value) !== undefined, 'is not a continuation token of this list')
+      .optional()
+      .meta({ description: 'The `continuationToken` of the previous page: the next page.' }),
+  };
+}
+
+/** Run history pages are shorter by default: the page shows the latest runs. */
+export const RUN_PAGE_SIZE = 50;
+export const runListQuery = listQuery(pageQuery(RUN_PAGE_SIZE));
+export const licenseListQuery = listQuery({ portalId: idSchema.optional(), ...pageQuery(DEFAULT_PAGE_SIZE) });
 export const contactFindQuery = listQuery({ email: emailSchema });
-export const consumerListQuery = listQuery({});
-export const portalListQuery = listQuery({});
+export const consumerListQuery = listQuery(pageQuery(DEFAULT_PAGE_SIZE));
+export const portalListQuery = listQuery(pageQuery(DEFAULT_PAGE_SIZE));
 export const emptyQuery = z.strictObject({});

@@ -3,6 +3,7 @@ import type { Logger, Services } from '../domain/ports';
 import { createTenantReader } from '../graph/reader';
 import { createLedger } from '../ledger';
 import { createAuditTrail } from '../ledger/audit';
+import { createConsentStateStore } from '../ledger/consentStates';
 import { createSecretStore } from '../secrets';
 import { SkuNameCatalogLoader } from '../skus';
 import { createRunQueue } from '../storage/runQueue';
@@ -35,6 +36,7 @@ export async function createServices(
     openTenant: overrides.openTenant ?? ((portal, secret) => createTenantReader(portal, secret, settings)),
     runQueue: overrides.runQueue ?? createRunQueue(settings),
     audit: createAuditTrail(settings),
+    consentStates: createConsentStateStore(settings),
     logger,
     now: overrides.now ?? (() => new Date()),
   };

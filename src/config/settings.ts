@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { federationEnv, federationSettings, type FederationSettings } from './federation';
 
 /**
  * Operator settings: app settings in Azure, environment variables locally. Never API input: a portal can never
@@ -42,7 +43,9 @@ const envSchema = z.object({
     .default('portal-runs'),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
   LICENSE_SYNC_AUTH: z.enum(AUTH_MODES).optional(),
+  /** Set by the platform on every instance: only this makes a run an Azure one (IDENTITY_ENDPOINT does not). */
   WEBSITE_INSTANCE_ID: z.string().optional(),
+  ...federationEnv,
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),
 });
 
@@ -76,6 +79,8 @@ export interface Settings {
   auth: AuthMode;
   /** WEBSITE_INSTANCE_ID is set: the platform runs this process. */
   runningInAzure: boolean;
+  /** Secretless tenants: the multi-tenant app, the managed identity it trusts, and this app's public URL. */
+  federation: FederationSettings;
   /** Set only by the local host: where the simulated demo tenant answers. */
   simulator?: { authorityHost: string; graphEndpoint: string };
 }
@@ -129,5 +134,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     managedIdentityClientId: e.AZURE_CLIENT_ID,
     auth,
     runningInAzure,
+    federation: federationSettings(e, { runningInAzure, port: e.PORT }),
   };
 }

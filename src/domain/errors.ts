@@ -16,6 +16,16 @@ export const ERROR_CODES = {
     'The legacy e-mail + password login cannot work because the account requires multi-factor authentication (AADSTS50076/AADSTS50079). Register an application with a client secret or certificate (application permissions Organization.Read.All and User.Read.All) and switch the portal access to it.',
   invalid_user_credentials:
     'The user name or password is wrong (AADSTS50126). Check them, or better, switch the portal access to an app registration with a certificate.',
+  app_not_consented:
+    'The multi-tenant app has not been consented in this tenant (AADSTS700016/AADSTS65001). An administrator of the tenant must connect it again ("Connect a tenant") and accept the consent page.',
+  federated_credential_missing:
+    "No federated credential of the multi-tenant app matches this app's managed identity (AADSTS70021). Add one to the app registration: issuer https://login.microsoftonline.com/<home tenant>/v2.0, subject = the managed identity's object id, audience api://AzureADTokenExchange (see docs/deploy.md). The sign-in was retried a few times: a credential created in the last minutes may still be propagating in Entra ID; then try again in a few minutes.",
+  federated_subject_mismatch:
+    "The multi-tenant app's federated credential names another subject than this app's managed identity (AADSTS700213). Set its subject to the managed identity's object id (case-sensitive). The sign-in was retried a few times: a change made in the last minutes may still be propagating in Entra ID.",
+  managed_identity_unavailable:
+    "The function app's managed identity is not available: assign the user-assigned identity to the function app and set LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID to its client id (see docs/deploy.md).",
+  multitenant_app_missing:
+    'No multi-tenant app is configured: set LICENSE_SYNC_MULTITENANT_CLIENT_ID to the client id of the app registration that federated portals sign in with (see docs/deploy.md).',
   sign_in_failed:
     'Signing in to the tenant failed. Check the tenant ID, client ID and credentials of the portal access.',
   // Microsoft Graph
@@ -33,6 +43,10 @@ export const ERROR_CODES = {
   portal_not_found: 'The portal access does not exist (any more).',
   portal_inactive: 'The portal access is deactivated; activate it to sync.',
   run_in_progress: 'A run of this portal access is already in progress.',
+  portal_deleting:
+    'The portal access is being deleted. Repeat the delete (DELETE with ?purge=true) to finish it if it does not go by itself.',
+  lease_lost:
+    'The run no longer held its portal access (its lease could not be renewed, or another run or a delete took it over), so it stopped before writing more. The run is retried.',
   storage_error: 'The ledger storage could not be reached. The run is retried.',
   internal_error: 'An unexpected error occurred.',
 } as const;

@@ -1,5 +1,12 @@
 import type { ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRecord } from './records';
 import type { ChangePlan } from './plan';
+import type { Cursor } from './paging';
+
+/** A page of a storage query and where the next one starts (absent on the last page). */
+export interface CursorPage<T> {
+  items: T[];
+  cursor?: Cursor;
+}
 
 /**
  * The ledger in Azure Table Storage. Layout (table names get the settings' tablePrefix):
@@ -49,6 +56,8 @@ export interface PortalLedgerState {
   consumers: Map<string, ConsumerState>;
   /** The sync's user links, by objectId. */
   userLinks: Map<string, UserLinkState>;
+  /** ETags of the user link bucket rows read (by bucket): a bucket is rewritten only if nobody wrote it since. */
+  userLinkEtags: Map<string, string>;
   /**
    * `full`: every consumer and user link of the portal. `partial`: only those of the users a delta run names
    * (the licenses are always all there).
@@ -64,6 +73,14 @@ export function consumerKey(skuId: string, contactId: string): string {
 export function splitConsumerKey(key: string): { skuId: string; contactId: string } {
   const bar = key.indexOf('|');
   return { skuId: key.slice(0, bar), contactId: key.slice(bar + 1) };
+}
+
+/** Stops a writer that no longer holds what it writes under (a run's lease): each throws when it is lost. */
+export interface Fence {
+  /** Asks storage: called when an apply starts. */
+  confirm(): Promise<void>;
+  /** No storage call (a failed renewal is known already): called before each later write step of an apply. */
+  assert(): void;
 }
 
 /** What the ledger carries from one part of a plan to the next within one run (a full run applies by page). */
@@ -127,17 +144,31 @@ export interface RunRepository {
   get(portalId: string, runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   list(portalId: string, limit?: number): Promise<RunRecord[]>;
+  /** One page of the runs, newest first, from the cursor of the page before. */
+  page(portalId: string, limit: number, cursor?: Cursor): Promise<CursorPage<RunRecord>>;
   update(run: RunRecord): Promise<void>;
   deleteAll(portalId: string): Promise<void>;
 }
 
+/**
+ * One lease per portal keeps its runs (and its purge) apart. A holder names one attempt (never just a run id: a
+ * second delivery of the same message must not count as the same holder).
+ */
 export interface LeaseRepository {
   /** Takes the portal's lease for `ttlMs` unless another holder has an unexpired one. */
   acquire(portalId: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Extends the lease; false when it is no longer this holder's, or was revoked. */
   renew(portalId: string, holder: string, ttlMs: number): Promise<boolean>;
   release(portalId: string, holder: string): Promise<void>;
   /** The current unexpired holder, if any. */
   holder(portalId: string): Promise<string | undefined>;
+  /** Whether `holder` still holds an unexpired, unrevoked lease (checked before each write step of a run). */
+  holds(portalId: string, holder: string): Promise<boolean>;
+  /**
+   * Asks the current holder to stop (a purge wants the portal): its next check or renewal fails, and it releases
+   * the lease. Answers the holder, or undefined when nobody holds an unexpired lease.
+   */
+  revoke(portalId: string): Promise<string | undefined>;
 }
 
 /** Which contact holds each of these (lower-cased) addresses; addresses nobody holds are absent. */
@@ -156,14 +187,20 @@ export interface SyncStateGateway {
    * Applies a reconciliation plan of one portal, or one part of it: a run that applies in parts passes the
    * same `carry` to each part.
    */
-  apply(plan: ChangePlan, state: PortalLedgerState, carry?: ApplyCarry): Promise<ApplyResult>;
+  apply(plan: ChangePlan, state: PortalLedgerState, carry?: ApplyCarry, fence?: Fence): Promise<ApplyResult>;
   /**
    * The address lookup of one run: point reads of the address index, or (`mayScan`, very many addresses at once:
-   * a first sync of a large tenant) one read of the whole index that serves the rest of the run.
+   * a first sync of a large tenant) one read of the whole index that serves the rest of the run, when the index
+   * is small enough to hold; else scans of just the index partitions a batch needs, keeping only its matches.
    */
   addressLookup(options: { mayScan: boolean }): AddressLookup;
-  /** Ids for the contacts one run creates, so that they batch well in storage. */
-  contactIds(): () => string;
+  /**
+   * The id of the contact a portal's sync creates for a user: derived from the portal and the user's Entra object
+   * id, so a run retried after a crash between writing the contact and claiming its addresses completes the same
+   * contact instead of leaving one that no lookup finds. Ids of one portal share 16 storage partitions, so a
+   * run's new contacts batch well.
+   */
+  contactIds(portalId: string): (objectId: string) => string;
 }
 
 /** Contacts and their address index. */
@@ -173,8 +210,8 @@ export interface ContactGateway {
   findByAddress(address: string): Promise<ContactRecord | undefined>;
   /** Which contact holds each address (lower-cased): point reads of the index, or one scan when very many. */
   findIdsByAddress(addresses: Iterable<string>): Promise<Map<string, string>>;
-  /** The whole address index: address -> contactId. */
-  loadAddressIndex(): Promise<Map<string, string>>;
+  /** The whole address index (address -> contactId) when it holds at most `maxEntries`, else undefined. */
+  loadAddressIndex(maxEntries?: number): Promise<Map<string, string> | undefined>;
   /** Creates a contact by hand; ConflictError when any of its addresses belongs to another contact. */
   create(contact: ContactRecord): Promise<ContactRecord>;
 }
@@ -183,7 +220,10 @@ export interface ContactGateway {
 export interface LicenseGateway {
   list(portalId?: string): Promise<LicenseRecord[]>;
   get(licenseId: string): Promise<LicenseRecord | undefined>;
+  /** Every consumer of the license (the sync's tests and tools; the API reads them a page at a time). */
   listConsumers(licenseId: string): Promise<ConsumerRecord[]>;
+  /** One page of a license's consumers (one storage query), from the cursor of the page before. */
+  consumerPage(licenseId: string, limit: number, cursor?: Cursor): Promise<CursorPage<ConsumerRecord>>;
   /** The same, a page of storage at a time (an export streams them on). */
   consumerPages(licenseId: string): AsyncIterable<ConsumerRecord[]>;
   getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;

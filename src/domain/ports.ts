@@ -1,9 +1,10 @@
 import type { Settings } from '../config/settings';
 import type { AuditTrail } from './audit';
+import type { ConsentStateStore } from './consent';
 import type { Ledger } from './ledger';
 import type { PortalRecord } from './records';
 import type { RunQueue } from './runMessage';
-import type { PortalSecret, SecretStore } from './secrets';
+import type { PortalCredential, SecretStore } from './secrets';
 import type { TenantReader } from './tenant';
 
 /** Structured log lines; properties become customDimensions in Application Insights. Never pass a secret. */
@@ -29,10 +30,12 @@ export interface Services {
   /** Loads (or reuses the cached) product-names list. */
   planNames(): Promise<PlanNames>;
   /** A reader for one run of one portal. */
-  openTenant(portal: PortalRecord, secret: PortalSecret): TenantReader;
+  openTenant(portal: PortalRecord, secret: PortalCredential): TenantReader;
   runQueue: RunQueue;
   /** Who changed what. */
   audit: AuditTrail;
+  /** Pending "Connect a tenant" consents. */
+  consentStates: ConsentStateStore;
   logger: Logger;
   now: Clock;
 }

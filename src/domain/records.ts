@@ -10,7 +10,8 @@ export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'] as const;
 export const cloudSchema = z.enum([...CLOUDS, 'simulated']);
 export type Cloud = z.infer<typeof cloudSchema>;
 
-export const AUTH_KINDS = ['clientSecret', 'certificate', 'password'] as const;
+/** `federated`: the operator's multi-tenant app, signed in with the function app's managed identity (no secret). */
+export const AUTH_KINDS = ['clientSecret', 'certificate', 'password', 'federated'] as const;
 export const authKindSchema = z.enum(AUTH_KINDS);
 export type AuthKind = z.infer<typeof authKindSchema>;
 
@@ -18,7 +19,8 @@ export const RUN_TRIGGERS = ['schedule', 'manual', 'dryRun'] as const;
 export const runTriggerSchema = z.enum(RUN_TRIGGERS);
 export type RunTrigger = z.infer<typeof runTriggerSchema>;
 
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped'] as const;
+/** `retrying`: an attempt failed with a transient error and the queue delivers the message again at nextAttemptAt. */
+export const RUN_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'skipped'] as const;
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
@@ -81,6 +83,12 @@ export const runRecordSchema = z.object({
   /** Why a scheduled run was skipped (e.g. the previous run is still running). */
   skippedReason: z.string().optional(),
   attempts: z.number().int().nonnegative(),
+  /** Running or retrying: the number of the attempt under way (running) or the next one (retrying). */
+  attempt: z.number().int().positive().optional(),
+  /** How many attempts the queue makes before it gives up on the run. */
+  maxAttempts: z.number().int().positive().optional(),
+  /** Retrying: when the queue delivers the run's message again (the last attempt's error is errorCode/errorMessage). */
+  nextAttemptAt: isoDate.optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -94,6 +102,9 @@ export const lastRunSchema = runRecordSchema.pick({
   counts: true,
   errorCode: true,
   errorMessage: true,
+  attempt: true,
+  maxAttempts: true,
+  nextAttemptAt: true,
 });
 export type LastRun = z.infer<typeof lastRunSchema>;
 
@@ -110,6 +121,8 @@ export const portalRecordSchema = z.object({
   autoSync: z.boolean(),
   hasSecret: z.boolean(),
   secretSetAt: isoDate.optional(),
+  /** When the stored credential stops working: a certificate's notAfter, a client secret's expiry as entered. */
+  credentialExpiresAt: isoDate.optional(),
   createdAt: isoDate,
   updatedAt: isoDate,
   lastRun: lastRunSchema.optional(),
@@ -120,6 +133,11 @@ export const portalRecordSchema = z.object({
   lastFullReadAt: isoDate.optional(),
   /** Since when the sync keeps its per-user links for this portal (written by a full read): delta runs need them. */
   userLinksAt: isoDate.optional(),
+  /**
+   * Set by `DELETE ?purge=true`: the portal is being deleted. No run starts, a running one stops before its next
+   * write, and the record goes last, once its ledger data is purged; repeating the delete continues the purge.
+   */
+  deletingAt: isoDate.optional(),
 });
 export type PortalRecord = z.infer<typeof portalRecordSchema>;
 
@@ -218,6 +236,14 @@ export const consumerRecordSchema = z.object({
    * notices a rename or a new alias without reading the contact.
    */
   userFingerprint: z.string().optional(),
+  /**
+   * Copies of the linked contact's primary address and display name, written with the link, so a page of
+   * consumers needs no contact reads. A contact's primary address and name never change once it exists (the
+   * sync only adds aliases and there is no contact edit): a change of either must rewrite these copies too.
+   * Absent on links written before the copies existed.
+   */
+  contactEmail: z.string().optional(),
+  contactName: z.string().optional(),
 });
 export type ConsumerRecord = z.infer<typeof consumerRecordSchema>;
 

@@ -16,7 +16,22 @@ export const runMessageSchema = z
   .strict();
 export type RunMessage = z.infer<typeof runMessageSchema>;
 
-/** Sends run messages to the run queue (the timer uses its output binding instead). */
+/**
+ * The rest of a portal's purge (DELETE ?purge=true) when a run held the portal at the time: the worker finishes it
+ * once that run has stopped. Same queue as the runs, so it is retried like them.
+ */
+export const purgeMessageSchema = z.object({ purge: z.literal(true), portalId: z.string().min(1).max(64) }).strict();
+export type PurgeMessage = z.infer<typeof purgeMessageSchema>;
+
+/** What the run queue carries. */
+export const queueMessageSchema = z.union([runMessageSchema, purgeMessageSchema]);
+export type QueueMessage = z.infer<typeof queueMessageSchema>;
+
+export function isPurgeMessage(message: QueueMessage): message is PurgeMessage {
+  return 'purge' in message;
+}
+
+/** Sends messages to the run queue (the timer uses its output binding instead). */
 export interface RunQueue {
-  send(message: RunMessage): Promise<void>;
+  send(message: QueueMessage): Promise<void>;
 }

@@ -8,6 +8,9 @@ export const portalSecretSchema = z.discriminatedUnion('kind', [
 ]);
 export type PortalSecret = z.infer<typeof portalSecretSchema>;
 
+/** How a run signs in: a stored secret, or the federated kind, which has none (nothing is ever stored for it). */
+export type PortalCredential = PortalSecret | { kind: 'federated' };
+
 export interface SecretStore {
   /** Writes a new version of the portal's secret. */
   set(portalId: string, secret: PortalSecret): Promise<void>;

@@ -7,7 +7,7 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
-import { graphScope, type CloudEndpoints } from './clouds';
+import { graphScope, type CloudEndpoints } from '../domain/clouds';
 import { GraphNetworkError, SignInError } from './errors';
 import type { GraphCallStats } from '../domain/tenant';
 

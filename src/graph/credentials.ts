@@ -4,8 +4,9 @@ import {
   UsernamePasswordCredential,
   type TokenCredential,
 } from '@azure/identity';
-import type { PortalSecret } from '../domain/secrets';
-import { isMicrosoftAuthorityHost, type CloudEndpoints } from './clouds';
+import type { PortalCredential } from '../domain/secrets';
+import { isMicrosoftAuthorityHost, type CloudEndpoints } from '../domain/clouds';
+import { createFederatedCredential, type FederatedSignInOptions } from './federated';
 
 export interface CredentialOptions {
   /**
@@ -14,13 +15,15 @@ export interface CredentialOptions {
    */
   maxRetries?: number;
   retryDelayMs?: number;
+  /** For the federated kind: the operator's federation settings and the portal's cloud. */
+  federated?: FederatedSignInOptions;
 }
 
 /** The @azure/identity credential for one portal's stored secret, pinned to the cloud's authority host. */
 export function createCredential(
   tenantId: string,
   clientId: string,
-  secret: PortalSecret,
+  secret: PortalCredential,
   endpoints: CloudEndpoints,
   options: CredentialOptions = {},
 ): TokenCredential {
@@ -43,6 +46,9 @@ export function createCredential(
     case 'password':
       // Legacy: Microsoft deprecates the password grant and it cannot pass MFA (mapped to mfa_required).
       return new UsernamePasswordCredential(tenantId, clientId, secret.username, secret.password, common);
+    case 'federated':
+      if (!options.federated) throw new Error('A federated sign-in needs the federation settings.');
+      return createFederatedCredential(tenantId, clientId, common, options.federated);
   }
 }
 

@@ -2,7 +2,7 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import { loadSettings } from '../config/settings';
 import { retryAfterMs } from './client';
-import { endpointsFor, isMicrosoftAuthorityHost } from './clouds';
+import { endpointsFor, isMicrosoftAuthorityHost } from '../domain/clouds';
 import { GraphNetworkError, SignInError, sanitizeDetail, graphFailure } from './errors';
 
 describe('Retry-After', () => {

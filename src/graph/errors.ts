@@ -31,6 +31,7 @@ const SIGN_IN_CODES: Record<string, ErrorCode> = {
   '700027': 'invalid_certificate',
   '90002': 'tenant_not_found',
   '700016': 'app_not_in_tenant',
+  '65001': 'app_not_consented',
   '50076': 'mfa_required',
   '50079': 'mfa_required',
   '50126': 'invalid_user_credentials',
@@ -132,6 +133,8 @@ export function isEndpointResolutionFailure(error: unknown): boolean {
 }
 
 function signInError(error: unknown): AppError {
+  // The federated credential maps its own failures (with the values to put in): they pass unchanged.
+  if (isAppError(error)) return error;
   const aadsts = aadstsOf(error);
   if (aadsts) {
     const code = SIGN_IN_CODES[aadsts.code] ?? 'sign_in_failed';

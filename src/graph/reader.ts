@@ -3,9 +3,9 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import { AppError } from '../domain/errors';
 import type { PortalRecord } from '../domain/records';
-import type { PortalSecret } from '../domain/secrets';
+import type { PortalCredential } from '../domain/secrets';
 import { createGraphClient, type GraphRetryOptions } from './client';
-import { endpointsFor, type CloudEndpoints } from './clouds';
+import { endpointsFor, type CloudEndpoints } from '../domain/clouds';
 import { createCredential, probeTenant, type CredentialOptions } from './credentials';
 import { SignInError, isEndpointResolutionFailure, graphFailure } from './errors';
 import {
@@ -46,12 +46,15 @@ const DELTA_GONE_CODES = new Set(['syncStateNotFound', 'syncStateInvalid', 'resy
 /** Reads one tenant for one run: plans, then users a page at a time (full or delta). Counts its own requests. */
 export function createTenantReader(
   portal: Pick<PortalRecord, 'tenantId' | 'clientId' | 'cloud'>,
-  secret: PortalSecret,
+  secret: PortalCredential,
   settings: Settings,
   options: TenantReaderOptions = {},
 ): TenantReader {
   const endpoints = endpointsFor(portal.cloud, settings);
-  const credential = createCredential(portal.tenantId, portal.clientId, secret, endpoints, options.signIn);
+  const credential = createCredential(portal.tenantId, portal.clientId, secret, endpoints, {
+    ...options.signIn,
+    federated: { federation: settings.federation, cloud: portal.cloud, ...options.signIn?.federated },
+  });
   const stats: GraphCallStats = { graphRequests: 0, throttledRetries: 0 };
   const client = createGraphClient(credential, endpoints, stats, options.retry);
   const pageSize = Math.min(999, Math.max(1, options.pageSize ?? 999));

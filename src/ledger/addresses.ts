@@ -11,7 +11,9 @@ import {
   groupBy,
   isStatus,
   MAX_BATCH,
-  queryAll,
+  PAGE_SIZE,
+  partitionFilter,
+  READ_CONCURRENCY,
 } from './tables';
 
 interface AddressEntity {
@@ -22,6 +24,11 @@ interface AddressEntity {
 export const LOOKUP_CONCURRENCY = 32;
 /** Above this many addresses one scan of the index is cheaper than point reads. */
 export const SCAN_THRESHOLD = 5_000;
+/**
+ * A run keeps the whole index in memory (one read serving all its lookups) only up to this many addresses (some
+ * 40 MB); a larger index is looked up batch by batch instead.
+ */
+export const WHOLE_INDEX_MAX = 200_000;
 
 export interface Claim {
   /** Lower-cased. */
@@ -46,16 +53,31 @@ export class AddressIndex {
     return row?.contactId;
   }
 
+  /**
+   * Which contact holds each address. Up to `scanThreshold` addresses: point reads. Above: one query per index
+   * partition that holds any of them, keeping only the rows asked for (memory follows the addresses asked for,
+   * never the size of the index).
+   */
   async lookupMany(addresses: Iterable<string>, scanThreshold = SCAN_THRESHOLD): Promise<Map<string, string>> {
     const wanted = [...new Set([...addresses].map(normalizeAddress))].filter((address) => address.length > 0);
     const found = new Map<string, string>();
     if (wanted.length === 0) return found;
     if (wanted.length > scanThreshold) {
       const want = new Set(wanted);
-      for (const row of await queryAll<AddressEntity>(this.table, undefined, ['RowKey', 'contactId'])) {
-        const address = decodeKey(row.rowKey as string);
-        if (want.has(address)) found.set(address, row.contactId);
-      }
+      const partitions = [...new Set(wanted.map((address) => addressKeys(address).partitionKey))];
+      await mapConcurrent(partitions, READ_CONCURRENCY, (partitionKey) =>
+        forEachPage<AddressEntity>(
+          this.table,
+          partitionFilter(partitionKey),
+          (rows) => {
+            for (const row of rows) {
+              const address = decodeKey(row.rowKey as string);
+              if (want.has(address)) found.set(address, row.contactId);
+            }
+          },
+          ['RowKey', 'contactId'],
+        ),
+      );
       return found;
     }
     const holders = await mapConcurrent(wanted, LOOKUP_CONCURRENCY, (address) => this.lookup(address));
@@ -66,17 +88,16 @@ export class AddressIndex {
     return found;
   }
 
-  /** Every row of the index: address -> contactId. */
-  async loadAll(): Promise<Map<string, string>> {
+  /**
+   * Every row of the index (address -> contactId) when it holds at most `maxEntries`; undefined, having read no
+   * further, when it holds more: the caller never holds more than that, however large the index grows.
+   */
+  async loadAll(maxEntries = WHOLE_INDEX_MAX): Promise<Map<string, string> | undefined> {
     const found = new Map<string, string>();
-    await forEachPage<AddressEntity>(
-      this.table,
-      undefined,
-      (rows) => {
-        for (const row of rows) found.set(decodeKey(row.rowKey as string), row.contactId);
-      },
-      ['RowKey', 'contactId'],
-    );
+    for await (const rows of this.table.pages<AddressEntity>({ select: ['RowKey', 'contactId'] }, PAGE_SIZE)) {
+      for (const row of rows) found.set(decodeKey(row.rowKey as string), row.contactId);
+      if (found.size > maxEntries) return undefined;
+    }
     return found;
   }
 

@@ -3,7 +3,7 @@ import type { AddressLookup, ContactGateway } from '../domain/ledger';
 import { ConflictError } from '../domain/ledger';
 import { normalizeAddress, type ContactRecord } from '../domain/records';
 import { mapConcurrent } from '../util/async';
-import { AddressIndex, LOOKUP_CONCURRENCY, SCAN_THRESHOLD, type Claim } from './addresses';
+import { AddressIndex, LOOKUP_CONCURRENCY, SCAN_THRESHOLD, WHOLE_INDEX_MAX, type Claim } from './addresses';
 import type { CountingTable, LedgerStats } from './countingTable';
 import { contactCodec, contactEntity } from './entities';
 import { contactKeys } from './keys';
@@ -70,15 +70,20 @@ export class TableContactGateway implements ContactGateway {
     return this.index.lookupMany(addresses);
   }
 
-  loadAddressIndex(): Promise<Map<string, string>> {
-    return this.index.loadAll();
+  loadAddressIndex(maxEntries?: number): Promise<Map<string, string> | undefined> {
+    return this.index.loadAll(maxEntries);
   }
 
-  addressLookup({ mayScan }: { mayScan: boolean }): AddressLookup {
+  addressLookup({ mayScan }: { mayScan: boolean }, wholeIndexMax = WHOLE_INDEX_MAX): AddressLookup {
     let whole: Map<string, string> | undefined;
+    let tried = false;
     return async (addresses) => {
-      // What the run creates after the scan, the reconciliation remembers itself.
-      if (!whole && mayScan && addresses.size > SCAN_THRESHOLD) whole = await this.loadAddressIndex();
+      // What the run creates after the scan, the reconciliation remembers itself. An index too large to hold
+      // is looked up batch by batch (see AddressIndex.lookupMany).
+      if (!tried && mayScan && addresses.size > SCAN_THRESHOLD) {
+        tried = true;
+        whole = await this.loadAddressIndex(wholeIndexMax);
+      }
       if (whole) return whole;
       return addresses.size > 0 ? this.findIdsByAddress(addresses) : new Map<string, string>();
     };

@@ -1,24 +1,25 @@
-import { contactIdsByPartition, contactKeys, decodeKey, encodeKey } from './keys';
+import { contactKeys, decodeKey, encodeKey, syncContactId } from './keys';
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-describe('contact ids of one run', () => {
-  it('are distinct v4 UUIDs, 100 at a time in one contact partition', () => {
-    const next = contactIdsByPartition(100);
-    const ids = Array.from({ length: 250 }, next);
-    expect(new Set(ids).size).toBe(250);
-    for (const id of ids) expect(id).toMatch(UUID_V4);
-    const partitions = ids.map((id) => contactKeys(id).partitionKey);
-    for (const start of [0, 100, 200]) {
-      const group = partitions.slice(start, start + 100);
-      expect(new Set(group).size).toBe(1);
-    }
+describe('ids of the contacts a sync makes', () => {
+  it('are the same for the same portal and user, and UUID-shaped', () => {
+    expect(syncContactId('p1', 'user-1')).toBe(syncContactId('p1', 'user-1'));
+    expect(syncContactId('p1', 'user-1')).toMatch(UUID);
+    expect(syncContactId('p2', 'user-1')).not.toBe(syncContactId('p1', 'user-1'));
   });
 
-  it('spread over the partitions across runs', () => {
-    const firsts = new Set(Array.from({ length: 400 }, () => contactKeys(contactIdsByPartition(100)()).partitionKey));
-    // 400 runs pick from 256 partitions: far more than a handful (a fixed prefix would give 1).
-    expect(firsts.size).toBeGreaterThan(150);
+  it('of one portal fill 16 contact partitions, so a large first sync still writes 100 to a transaction', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => syncContactId('portal-a', `user-${i}`));
+    expect(new Set(ids).size).toBe(2000);
+    expect(new Set(ids.map((id) => contactKeys(id).partitionKey)).size).toBe(16);
+  });
+
+  it('of many portals spread over all 256 partitions', () => {
+    const partitions = new Set(
+      Array.from({ length: 2000 }, (_, i) => contactKeys(syncContactId(`portal-${i}`, 'user')).partitionKey),
+    );
+    expect(partitions.size).toBeGreaterThan(200);
   });
 });
 

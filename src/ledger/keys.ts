@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { normalizeAddress } from '../domain/records';
 
 /**
@@ -45,21 +45,18 @@ export function contactKeys(contactId: string): { partitionKey: string; rowKey: 
 }
 
 /**
- * New contact ids for one run: random UUIDs (v4), `perPartition` at a time sharing their first two characters,
- * so they share a contact partition and a run's new contacts go 100 to a transaction even when it makes only a
- * few. Over many runs the partitions still fill evenly.
+ * The id of the contact a portal's sync makes for one user (see SyncStateGateway.contactIds): a UUID-shaped hash of
+ * the portal and the Entra object id, so a retried run makes the very same contact. Its first character comes from
+ * the portal and its second from the user: a portal's new contacts fill 16 partitions (transactions of up to 100
+ * even for a first sync of a large tenant), and over many portals the 256 partitions fill evenly.
  */
-export function contactIdsByPartition(perPartition = 100): () => string {
-  let prefix = '';
-  let left = 0;
-  return () => {
-    if (left === 0) {
-      prefix = randomUUID().slice(0, 2);
-      left = perPartition;
-    }
-    left -= 1;
-    return `${prefix}${randomUUID().slice(2)}`;
-  };
+export function syncContactId(portalId: string, objectId: string): string {
+  const portalHex = createHash('sha256').update(`portal\u0000${portalId}`).digest('hex');
+  const hex = createHash('sha256').update(`contact\u0000${portalId}\u0000${objectId}`).digest('hex');
+  const digits = `${portalHex[0]}${hex.slice(1, 32)}`;
+  // Version 8 (custom) and the RFC 4122 variant, so it reads as a UUID like the contacts made by hand.
+  const variant = ((parseInt(digits[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${digits.slice(0, 8)}-${digits.slice(8, 12)}-8${digits.slice(13, 16)}-${variant}${digits.slice(17, 20)}-${digits.slice(20, 32)}`;
 }
 
 /** RowKey of a consumer within its portal's partition. */

@@ -11,6 +11,8 @@ interface LeaseEntity {
   holder: string;
   /** ISO time (a millisecond count would not fit the Int32 the service infers for a plain number). */
   expiresAt: string;
+  /** Set by revoke: the holder must stop and release. */
+  revoked?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export class TableLeaseRepository implements LeaseRepository {
 
   async acquire(portalId: string, holder: string, ttlMs: number): Promise<boolean> {
     const rowKey = encodeKey(portalId);
-    const entity = { partitionKey: LEASE, rowKey, holder, expiresAt: new Date(this.now() + ttlMs).toISOString() };
+    const entity = { partitionKey: LEASE, rowKey, holder, expiresAt: this.expiry(ttlMs) };
     // Mostly the lease is free (no row): the create alone takes it, one call.
     try {
       this.held.set(heldKey(rowKey, holder), (await this.table.createEntity<LeaseEntity>(entity)).etag);
@@ -37,23 +39,20 @@ export class TableLeaseRepository implements LeaseRepository {
       if (!isStatus(error, 409)) throw error;
     }
     const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey);
-    if (!current) return false; // released between the create and the read: another run is about to take it
-    // The same holder taking it again (a retried attempt of the same run) simply extends it.
-    if (current.holder !== holder && Date.parse(current.expiresAt) > this.now()) return false;
+    // Gone between the create and the read: released, and another run is about to take it.
+    if (!current || this.live(current)) return false;
     return this.replace(entity, current.etag);
   }
 
   async renew(portalId: string, holder: string, ttlMs: number): Promise<boolean> {
     const rowKey = encodeKey(portalId);
     const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey);
-    if (!current || current.holder !== holder) return false;
-    return this.replace(
-      { partitionKey: LEASE, rowKey, holder, expiresAt: new Date(this.now() + ttlMs).toISOString() },
-      current.etag,
-    );
+    if (!current || current.holder !== holder || current.revoked) return false;
+    return this.replace({ partitionKey: LEASE, rowKey, holder, expiresAt: this.expiry(ttlMs) }, current.etag);
   }
 
   async release(portalId: string, holder: string): Promise<void> {
+    // Gone, or taken over after it expired: either way it is no longer ours to release.
     const rowKey = encodeKey(portalId);
     const etag = this.held.get(heldKey(rowKey, holder));
     this.held.delete(heldKey(rowKey, holder));
@@ -72,7 +71,32 @@ export class TableLeaseRepository implements LeaseRepository {
 
   async holder(portalId: string): Promise<string | undefined> {
     const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, encodeKey(portalId));
-    return current && Date.parse(current.expiresAt) > this.now() ? current.holder : undefined;
+    return current && this.live(current) ? current.holder : undefined;
+  }
+
+  async holds(portalId: string, holder: string): Promise<boolean> {
+    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, encodeKey(portalId));
+    return !!current && current.holder === holder && !current.revoked && this.live(current);
+  }
+
+  async revoke(portalId: string): Promise<string | undefined> {
+    const rowKey = encodeKey(portalId);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey);
+      if (!current || !this.live(current)) return undefined;
+      if (current.revoked) return current.holder;
+      const revoked = { partitionKey: LEASE, rowKey, holder: current.holder, expiresAt: current.expiresAt };
+      if (await this.replace({ ...revoked, revoked: true }, current.etag)) return current.holder;
+    }
+    return this.holder(portalId);
+  }
+
+  private live(lease: LeaseEntity): boolean {
+    return Date.parse(lease.expiresAt) > this.now();
+  }
+
+  private expiry(ttlMs: number): string {
+    return new Date(this.now() + ttlMs).toISOString();
   }
 
   private async replace(

@@ -1,4 +1,11 @@
-import { ConflictError, NotFoundError, type ContactGateway, type LicenseGateway } from '../domain/ledger';
+import {
+  ConflictError,
+  NotFoundError,
+  type ContactGateway,
+  type CursorPage,
+  type LicenseGateway,
+} from '../domain/ledger';
+import type { Cursor } from '../domain/paging';
 import { licenseIdOf, parseLicenseId, type ConsumerRecord, type LicenseRecord } from '../domain/records';
 import type { CountingTable } from './countingTable';
 import { consumerCodec, consumerEntity, licenseCodec } from './entities';
@@ -9,6 +16,7 @@ import {
   isStatus,
   partitionFilter,
   queryAll,
+  queryPage,
   queryPages,
   rangeFilter,
 } from './tables';
@@ -60,6 +68,17 @@ export class TableLicenseGateway implements LicenseGateway {
     }
   }
 
+  async consumerPage(licenseId: string, limit: number, cursor?: Cursor): Promise<CursorPage<ConsumerRecord>> {
+    const parts = parseLicenseId(licenseId);
+    if (!parts) return { items: [] };
+    const filter = rangeFilter(partitionFilter(encodeKey(parts.portalId)), consumerRowKeyRange(parts.skuId));
+    const page = await queryPage(this.tables.consumers, filter, limit, cursor);
+    const items = page.rows
+      .map((row) => consumerCodec.fromEntity(row))
+      .filter((consumer) => consumer.skuId === parts.skuId);
+    return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+  }
+
   async getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined> {
     const parts = parseLicenseId(licenseId);
     if (!parts) return undefined;
@@ -71,7 +90,8 @@ export class TableLicenseGateway implements LicenseGateway {
   async addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord> {
     const license = await this.get(licenseId);
     if (!license) throw new NotFoundError(`License ${licenseId} does not exist.`);
-    if (!(await this.contacts.get(contactId))) throw new NotFoundError(`Contact ${contactId} does not exist.`);
+    const contact = await this.contacts.get(contactId);
+    if (!contact) throw new NotFoundError(`Contact ${contactId} does not exist.`);
     const consumer: ConsumerRecord = {
       licenseId: license.id,
       portalId: license.portalId,
@@ -80,6 +100,8 @@ export class TableLicenseGateway implements LicenseGateway {
       owner: { kind: 'manual' },
       createdAt: now,
       updatedAt: now,
+      contactEmail: contact.email,
+      contactName: contact.displayName,
     };
     try {
       // One row per (license, contact), whoever owns it: the key itself forbids a second link.

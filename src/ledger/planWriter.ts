@@ -3,11 +3,12 @@ import {
   consumerKey,
   type ApplyCarry,
   type ApplyResult,
+  type Fence,
   type PortalLedgerState,
   type UserLinkState,
 } from '../domain/ledger';
 import type { ChangePlan } from '../domain/plan';
-import type { ConsumerRecord } from '../domain/records';
+import type { ConsumerRecord, ContactRecord } from '../domain/records';
 import { mapConcurrent } from '../util/async';
 import { LOOKUP_CONCURRENCY } from './addresses';
 import { resolveMerged, type TableContactGateway } from './contacts';
@@ -33,7 +34,11 @@ function userLinkBucketEntity(
   return userLinkBucketCodec.toEntity({ links: content }, partitionKey, bucket);
 }
 
-/** The bucket rows to rewrite (or delete, once empty) for the plan's user link changes. */
+/**
+ * The bucket rows to rewrite for the plan's user link changes, each guarded: a bucket that was read is replaced
+ * only with the ETag it was read with (an emptied one is kept empty, so the guard holds), a new one is created
+ * only if nobody made it meanwhile. Another writer (a duplicate delivery, a run that took over) fails the write.
+ */
 function userLinkWrites(plan: ChangePlan, state: PortalLedgerState, contactOf: (id: string) => string): LazyAction[] {
   const partitionKey = encodeKey(plan.portalId);
   const touched = new Map<string, Map<string, UserLinkState>>();
@@ -47,18 +52,46 @@ function userLinkWrites(plan: ChangePlan, state: PortalLedgerState, contactOf: (
       .get(userLinkBucket(link.objectId))
       ?.set(link.objectId, { contactId: contactOf(link.contactId), skuIds: link.skuIds });
   }
-  return [...touched].map(([bucket, links]): LazyAction => ({
-    rowKey: bucket,
-    make: () =>
-      links.size === 0
-        ? ['delete', { partitionKey, rowKey: bucket }]
-        : ['upsert', userLinkBucketEntity(partitionKey, bucket, links), 'Replace'],
-  }));
+  return [...touched]
+    .filter(([bucket, links]) => links.size > 0 || state.userLinkEtags.has(bucket))
+    .map(([bucket, links]): LazyAction => {
+      const etag = state.userLinkEtags.get(bucket);
+      return {
+        rowKey: bucket,
+        make: () => {
+          const entity = userLinkBucketEntity(partitionKey, bucket, links);
+          return etag === undefined ? ['create', entity] : ['update', entity, 'Replace', { etag }];
+        },
+      };
+    });
 }
 
-/** The consumer writes of a plan: removals, updates (ETag-guarded) and adds, each entity made as it goes out. */
-function consumerWrites(plan: ChangePlan, state: PortalLedgerState, contactOf: (id: string) => string): LazyAction[] {
-  const partitionKey = encodeKey(plan.portalId);
+/**
+ * The contact's primary address and name for each new link (copied onto the consumer, see ConsumerRecord): from
+ * the contacts this part creates, else read (a link to a contact that already existed).
+ */
+async function contactCopies(
+  contacts: TableContactGateway,
+  created: readonly ContactRecord[],
+  contactIds: Iterable<string>,
+): Promise<Map<string, Pick<ConsumerRecord, 'contactEmail' | 'contactName'>>> {
+  const copies = new Map<string, Pick<ConsumerRecord, 'contactEmail' | 'contactName'>>();
+  for (const contact of created)
+    copies.set(contact.id, { contactEmail: contact.email, contactName: contact.displayName });
+  const missing = [...new Set(contactIds)].filter((id) => !copies.has(id));
+  const read = await mapConcurrent(missing, LOOKUP_CONCURRENCY, (id) => contacts.get(id));
+  read.forEach((contact) => {
+    if (contact) copies.set(contact.id, { contactEmail: contact.email, contactName: contact.displayName });
+  });
+  return copies;
+}
+
+/** The new links of a plan, each to the contact that finally stands for its planned one. */
+function consumerAdds(
+  plan: ChangePlan,
+  state: PortalLedgerState,
+  contactOf: (id: string) => string,
+): Map<string, ConsumerRecord> {
   const removed = new Set(plan.consumers.remove.map((c) => consumerKey(c.skuId, c.contactId)));
   const adds = new Map<string, ConsumerRecord>();
   for (const planned of plan.consumers.add) {
@@ -68,6 +101,17 @@ function consumerWrites(plan: ChangePlan, state: PortalLedgerState, contactOf: (
     if ((state.consumers.has(key) && !removed.has(key)) || adds.has(key)) continue;
     adds.set(key, contactId === planned.contactId ? planned : { ...planned, contactId });
   }
+  return adds;
+}
+
+/** The consumer writes of a plan: removals, updates (ETag-guarded) and adds, each entity made as it goes out. */
+function consumerWrites(
+  plan: ChangePlan,
+  state: PortalLedgerState,
+  adds: Map<string, ConsumerRecord>,
+  copies: Map<string, Pick<ConsumerRecord, 'contactEmail' | 'contactName'>>,
+): LazyAction[] {
+  const partitionKey = encodeKey(plan.portalId);
   // Entities are made as their transaction goes out, not all at once: a first sync adds 150,000 of them.
   return [
     ...plan.consumers.remove.map((consumer): LazyAction => {
@@ -88,7 +132,7 @@ function consumerWrites(plan: ChangePlan, state: PortalLedgerState, contactOf: (
     }),
     ...[...adds.values()].map((consumer): LazyAction => ({
       rowKey: consumerRowKey(consumer.skuId, consumer.contactId),
-      make: () => ['create', consumerEntity(consumer)],
+      make: () => ['create', consumerEntity({ ...consumer, ...copies.get(consumer.contactId) })],
     })),
   ];
 }
@@ -104,6 +148,7 @@ export async function applyPlan(
   plan: ChangePlan,
   state: PortalLedgerState,
   carry: ApplyCarry = { mergedInto: new Map() },
+  fence?: Fence,
 ): Promise<ApplyResult> {
   const stats = new ScopedStats(allTables.licenses.stats);
   const tables: PlanTables = {
@@ -127,8 +172,10 @@ export async function applyPlan(
         };
       }),
     ];
+    await fence?.confirm();
     await writeInTransactions(tables.licenses, licenses, 'A license');
 
+    fence?.assert();
     const merged = await contacts.createPlanned(plan.contacts.create);
     contactsMerged = merged.size;
     for (const [planned, target] of merged) carry.mergedInto.set(planned, target);
@@ -137,8 +184,16 @@ export async function applyPlan(
       contacts.addAliases(contactOf(change.contactId), change.addresses),
     );
 
-    await writeInTransactions(tables.consumers, consumerWrites(plan, state, contactOf), 'A consumer', true);
+    const adds = consumerAdds(plan, state, contactOf);
+    const copies = await contactCopies(
+      contacts,
+      plan.contacts.create,
+      [...adds.values()].map((consumer) => consumer.contactId),
+    );
+    fence?.assert();
+    await writeInTransactions(tables.consumers, consumerWrites(plan, state, adds, copies), 'A consumer', true);
     // The sync's user links last: they describe the consumers written above. A bucket is rewritten whole.
+    fence?.assert();
     await writeInTransactions(tables.userLinks, userLinkWrites(plan, state, contactOf), 'A user link');
   } catch (error) {
     throw asStorageError(error);

@@ -4,8 +4,18 @@ import type { CountingTable } from './countingTable';
 import type { RunRecord } from '../domain/records';
 import { MAX_JSON_CHARS, runCodec } from './entities';
 import { encodeKey, odataString } from './keys';
-import { getOrUndefined, groupBy, isStatus, PAGE_SIZE, queryAll, submitInBatches } from './tables';
-import { NotFoundError, type RunRepository } from '../domain/ledger';
+import {
+  getOrUndefined,
+  groupBy,
+  isStatus,
+  PAGE_SIZE,
+  partitionFilter,
+  queryAll,
+  queryPage,
+  submitInBatches,
+} from './tables';
+import type { Cursor } from '../domain/paging';
+import { NotFoundError, type CursorPage, type RunRepository } from '../domain/ledger';
 
 /**
  * Run records: one partition per portal, RowKey = run id, which sorts newest first. A run with a huge list of
@@ -52,6 +62,11 @@ export class TableRunRepository implements RunRepository {
       }
     }
     return runs;
+  }
+
+  async page(portalId: string, limit: number, cursor?: Cursor): Promise<CursorPage<RunRecord>> {
+    const page = await queryPage(this.table, partitionFilter(encodeKey(portalId)), limit, cursor);
+    return { items: page.rows.map((row) => runCodec.fromEntity(row)), ...(page.cursor ? { cursor: page.cursor } : {}) };
   }
 
   async update(run: RunRecord): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type ApplyCarry,
   type ApplyResult,
   type ConsumerState,
+  type Fence,
   type PortalLedgerState,
   type SyncStateGateway,
   type UserLinkState,
@@ -16,19 +17,11 @@ import { mapConcurrent } from '../util/async';
 import { LOOKUP_CONCURRENCY } from './addresses';
 import type { TableContactGateway } from './contacts';
 import { consumerCodec, licenseCodec, userLinkBucketCodec } from './entities';
-import {
-  consumerRowKey,
-  consumerRowKeyRange,
-  contactIdsByPartition,
-  encodeKey,
-  rowKeyRanges,
-  userLinkBucket,
-} from './keys';
+import { consumerRowKey, consumerRowKeyRange, encodeKey, rowKeyRanges, syncContactId, userLinkBucket } from './keys';
 import { applyPlan, type PlanTables } from './planWriter';
 import {
   forEachPage,
   getOrUndefined,
-  MAX_BATCH,
   PAGE_SIZE,
   partitionFilter,
   queryAll,
@@ -43,7 +36,12 @@ import {
  */
 const userLinkBucketSchema = z.record(z.string(), z.tuple([z.string().min(1), z.string()]));
 
-function addUserLinksFromEntity(row: Record<string, unknown>, into: Map<string, UserLinkState>): void {
+function addUserLinksFromEntity(
+  row: Record<string, unknown> & { etag?: string },
+  into: Map<string, UserLinkState>,
+  etags: Map<string, string>,
+): void {
+  if (row.etag) etags.set(String(row.rowKey), row.etag);
   const parsed = userLinkBucketSchema.safeParse(userLinkBucketCodec.fromEntity(row).links);
   if (!parsed.success) {
     throw new AppError('internal_error', {
@@ -103,7 +101,7 @@ export class TableSyncStateGateway implements SyncStateGateway {
 
   async loadPortal(portalId: string, options: { expectedConsumers?: number } = {}): Promise<PortalLedgerState> {
     const filter = partitionFilter(encodeKey(portalId));
-    const [{ licenses, licenseEtags }, userLinks] = await Promise.all([
+    const [{ licenses, licenseEtags }, { userLinks, userLinkEtags }] = await Promise.all([
       this.loadLicenses(portalId),
       this.loadUserLinks(portalId),
     ]);
@@ -127,7 +125,7 @@ export class TableSyncStateGateway implements SyncStateGateway {
         }
       }),
     );
-    return { licenses, licenseEtags, consumers, userLinks, scope: 'full' };
+    return { licenses, licenseEtags, consumers, userLinks, userLinkEtags, scope: 'full' };
   }
 
   async loadUsers(portalId: string, objectIds: Iterable<string>): Promise<PortalLedgerState> {
@@ -142,7 +140,8 @@ export class TableSyncStateGateway implements SyncStateGateway {
     ]);
     // Every link of the buckets read (the state must hold whole buckets, which are rewritten whole).
     const userLinks = new Map<string, UserLinkState>();
-    for (const row of rows) if (row) addUserLinksFromEntity(row, userLinks);
+    const userLinkEtags = new Map<string, string>();
+    for (const row of rows) if (row) addUserLinksFromEntity(row, userLinks, userLinkEtags);
     const keys = ids.flatMap((objectId) => {
       const link = userLinks.get(objectId);
       return link ? link.skuIds.map((skuId) => consumerRowKey(skuId, link.contactId)) : [];
@@ -156,20 +155,19 @@ export class TableSyncStateGateway implements SyncStateGateway {
       const [key, state] = consumerStateFromEntity(row, portalId);
       consumers.set(key, state);
     }
-    return { licenses, licenseEtags, consumers, userLinks, scope: 'partial' };
+    return { licenses, licenseEtags, consumers, userLinks, userLinkEtags, scope: 'partial' };
   }
 
-  apply(plan: ChangePlan, state: PortalLedgerState, carry?: ApplyCarry): Promise<ApplyResult> {
-    return applyPlan(this.tables, this.contacts, plan, state, carry);
+  apply(plan: ChangePlan, state: PortalLedgerState, carry?: ApplyCarry, fence?: Fence): Promise<ApplyResult> {
+    return applyPlan(this.tables, this.contacts, plan, state, carry, fence);
   }
 
   addressLookup(options: { mayScan: boolean }): AddressLookup {
     return this.contacts.addressLookup(options);
   }
 
-  contactIds(): () => string {
-    // New contacts go 100 to a transaction: their ids share partitions.
-    return contactIdsByPartition(MAX_BATCH);
+  contactIds(portalId: string): (objectId: string) => string {
+    return (objectId) => syncContactId(portalId, objectId);
   }
 
   private async loadLicenses(portalId: string): Promise<Pick<PortalLedgerState, 'licenses' | 'licenseEtags'>> {
@@ -183,11 +181,12 @@ export class TableSyncStateGateway implements SyncStateGateway {
     return { licenses, licenseEtags };
   }
 
-  private async loadUserLinks(portalId: string): Promise<Map<string, UserLinkState>> {
-    const links = new Map<string, UserLinkState>();
+  private async loadUserLinks(portalId: string): Promise<Pick<PortalLedgerState, 'userLinks' | 'userLinkEtags'>> {
+    const userLinks = new Map<string, UserLinkState>();
+    const userLinkEtags = new Map<string, string>();
     await forEachPage(this.tables.userLinks, partitionFilter(encodeKey(portalId)), (rows) => {
-      for (const row of rows) addUserLinksFromEntity(row, links);
+      for (const row of rows) addUserLinksFromEntity(row, userLinks, userLinkEtags);
     });
-    return links;
+    return { userLinks, userLinkEtags };
   }
 }

@@ -1,5 +1,6 @@
 import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { AppError } from '../domain/errors';
+import type { Cursor } from '../domain/paging';
 import { odataString } from './keys';
 import type { CountingTable, LedgerStats } from './countingTable';
 
@@ -116,6 +117,32 @@ export function queryPages<T extends object>(
   return table.pages<T>({ ...(filter ? { filter } : {}), ...(select ? { select } : {}) }, PAGE_SIZE);
 }
 
+/**
+ * One page of a query, at most `limit` rows, from a cursor made by an earlier page (the service's next partition
+ * and row keys; see src/domain/paging.ts). The service may answer fewer rows with a cursor: the caller follows it.
+ */
+export async function queryPage<T extends object>(
+  table: CountingTable,
+  filter: string,
+  limit: number,
+  cursor?: Cursor,
+): Promise<{ rows: TableEntityResult<T>[]; cursor?: Cursor }> {
+  // The SDK's own token: base64 of { nextPartitionKey, nextRowKey }.
+  const sdkToken = cursor
+    ? Buffer.from(JSON.stringify({ nextPartitionKey: cursor[0], nextRowKey: cursor[1] }), 'utf8').toString('base64')
+    : undefined;
+  const page = await table.page<T>({ filter }, limit, sdkToken);
+  if (!page.continuationToken) return { rows: page.rows };
+  const next = JSON.parse(Buffer.from(page.continuationToken, 'base64').toString('utf8')) as {
+    nextPartitionKey: string;
+    nextRowKey?: string;
+  };
+  return {
+    rows: page.rows,
+    cursor: next.nextRowKey ? [next.nextPartitionKey, next.nextRowKey] : [next.nextPartitionKey],
+  };
+}
+
 /** Submits actions of ONE partition in transactions of up to 100. */
 export async function submitInBatches(table: CountingTable, actions: TransactionAction[]): Promise<void> {
   for (let i = 0; i < actions.length; i += MAX_BATCH) await table.submitTransaction(actions.slice(i, i + MAX_BATCH));
@@ -147,6 +174,7 @@ export class ScopedStats implements LedgerStats {
   private read = 0;
   private written = 0;
   private batches = 0;
+  private calls = 0;
 
   constructor(private readonly parent: LedgerStats) {}
 
@@ -170,5 +198,12 @@ export class ScopedStats implements LedgerStats {
   set transactions(value: number) {
     this.parent.transactions += value - this.batches;
     this.batches = value;
+  }
+  get requests(): number {
+    return this.calls;
+  }
+  set requests(value: number) {
+    this.parent.requests += value - this.calls;
+    this.calls = value;
   }
 }

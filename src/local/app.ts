@@ -12,6 +12,12 @@ import { hostSettings, type HostSettings } from '../runs/hostSettings';
 import { startTelemetry, stopTelemetry, withTelemetry } from '../telemetry';
 import { startAzurite, type AzuriteInstance } from './azurite';
 import { startLocalHost, type HostLog, type LocalHost } from './host';
+import {
+  allowConsentRedirect,
+  createSecretlessDemoPortal,
+  prepareSecretlessDemo,
+  type SecretlessDemo,
+} from './demoSecretless';
 import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN } from './simulator/demo';
 import { startSimulator, type Simulator } from './simulator/server';
 import { ensureLocalCertificate } from './tls';
@@ -78,7 +84,7 @@ export interface LocalApp {
   hostSettings: HostSettings;
   storage: StorageInfo;
   /** The demo: the simulator and, when this start created it, the demo portal and its first run. */
-  demo?: { simulatorUrl: string; portal?: PortalRecord; firstRunId?: string };
+  demo?: { simulatorUrl: string; portal?: PortalRecord; firstRunId?: string; secretlessPortal?: PortalRecord };
   stop(): Promise<void>;
 }
 
@@ -214,12 +220,14 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
 
     // ---- the simulated demo tenant
     let simulator: Simulator | undefined;
+    let secretless: SecretlessDemo | undefined;
     if (settings.demo) {
       const tls = options.tls ?? (await ensureLocalCertificate(path.join(settings.dataDir, 'tls')));
       simulator = await startSimulator({ cert: tls.cert, key: tls.key });
       cleanup.push(() => simulator!.close());
       addDemoTenant(simulator);
       settings.simulator = { authorityHost: simulator.authorityHost, graphEndpoint: simulator.graphEndpoint };
+      secretless = prepareSecretlessDemo(simulator, settings);
     }
 
     // ---- services, shared by every function of this process
@@ -268,6 +276,9 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
     });
     started.host = host;
     cleanup.push(() => host.stop());
+    // The consent redirect comes back to where this host really listens (PORT may have been 0).
+    if (!env.LICENSE_SYNC_PUBLIC_URL) settings.federation.publicUrl = host.url.replace(/\/+$/, '');
+    if (secretless) allowConsentRedirect(secretless, settings);
 
     // ---- the demo portal, when the store is empty
     let demo: LocalApp['demo'];
@@ -277,6 +288,11 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
         const portal = await createDemoPortal(services);
         const run = await queueRun(services, portal.id, 'manual');
         demo = { ...demo, portal, firstRunId: run.id };
+        if (secretless) {
+          const secretlessPortal = await createSecretlessDemoPortal(services, secretless);
+          await queueRun(services, secretlessPortal.id, 'manual');
+          demo = { ...demo, secretlessPortal };
+        }
       }
     }
 

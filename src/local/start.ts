@@ -87,7 +87,7 @@ function banner(app: LocalApp, settings: Settings): string[] {
   ];
   if (app.demo) {
     const portal = app.demo.portal
-      ? `created "${app.demo.portal.name}"; its first run is queued`
+      ? `created "${app.demo.portal.name}"${app.demo.secretlessPortal ? ` and "${app.demo.secretlessPortal.name}" (federated, no secret)` : ''}; first runs queued`
       : 'portals exist already, so no demo portal was created';
     lines.push(`  Demo:       simulated Microsoft tenant at ${app.demo.simulatorUrl}; ${portal}`);
   } else {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../domain/ports';
+import { byNameThenId, pageOfSorted, type Page, type PageRequest } from '../domain/paging';
 import { AppError } from '../domain/errors';
 import { PORTAL_READ_STATE_FIELDS, sameTenantSource, type Cloud, type PortalRecord } from '../domain/records';
 import { ConflictError } from '../domain/ledger';
-import type { PortalSecret } from '../domain/secrets';
+import { continuePurge } from '../runs/purge';
+import { credentialExpiresAt, resolveClientId, storedSecret, type PortalAuthInput } from './credentials';
 import { InvalidInputError } from './errors';
 
 /**
@@ -14,11 +16,12 @@ import { InvalidInputError } from './errors';
 export interface NewPortal {
   name: string;
   tenantId: string;
-  clientId: string;
+  /** Optional for the federated kind: the operator's multi-tenant app by default. */
+  clientId?: string;
   cloud: Cloud;
   active: boolean;
   autoSync: boolean;
-  auth: PortalSecret;
+  auth: PortalAuthInput;
 }
 
 export interface PortalChanges {
@@ -29,14 +32,17 @@ export interface PortalChanges {
   active?: boolean;
   autoSync?: boolean;
   /** New credentials: a new secret version; switching the kind needs them. */
-  auth?: PortalSecret;
+  auth?: PortalAuthInput;
 }
 
-export async function listPortals(services: Services): Promise<PortalRecord[]> {
-  const portals = await services.ledger.portals.list();
-  return portals.sort(
-    (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id),
-  );
+/**
+ * A page of the portal accesses, by name. They are one partition of a few hundred or thousand records: read whole
+ * (one query per 1,000), sorted, and answered a page at a time.
+ */
+export async function listPortals(services: Services, request: PageRequest): Promise<Page<PortalRecord>> {
+  const key = (portal: PortalRecord): [string, string] => [portal.name, portal.id];
+  const portals = (await services.ledger.portals.list()).sort((a, b) => byNameThenId(key(a), key(b)));
+  return pageOfSorted(portals, request, key, byNameThenId);
 }
 
 export async function getPortal(services: Services, portalId: string): Promise<PortalRecord> {
@@ -49,28 +55,32 @@ export async function createPortal(services: Services, input: NewPortal): Promis
   checkCloud(services, input.cloud);
   // Checked before the secret is written, so a duplicate never leaves a secret behind; the repository's
   // unique-name index still decides a race.
+  const clientId = resolveClientId(services.settings, input.clientId, input.auth);
   await assertNameFree(services, input.name);
   const id = randomUUID();
   const now = services.now().toISOString();
-  await services.secrets.set(id, input.auth);
+  const secret = storedSecret(input.auth);
+  if (secret) await services.secrets.set(id, secret);
   const record = withoutUndefined<PortalRecord>({
     id,
     name: input.name,
     tenantId: input.tenantId,
-    clientId: input.clientId,
+    clientId,
     cloud: input.cloud,
     authKind: input.auth.kind,
     username: input.auth.kind === 'password' ? input.auth.username : undefined,
     active: input.active,
     autoSync: input.autoSync,
-    hasSecret: true,
-    secretSetAt: now,
+    hasSecret: secret !== undefined,
+    secretSetAt: secret ? now : undefined,
+    credentialExpiresAt: credentialExpiresAt(input.auth),
     createdAt: now,
     updatedAt: now,
   });
   try {
     await services.ledger.portals.create(record);
   } catch (error) {
+    if (!secret) throw error;
     await services.secrets.delete(id).catch((cleanup: unknown) =>
       services.logger.error('could not remove the secret of a portal access that was not created', {
         portalId: id,
@@ -89,24 +99,33 @@ export async function changePortal(
   changes: PortalChanges,
 ): Promise<PortalRecord> {
   const current = await getPortal(services, portalId);
+  assertNotDeleting(current);
   if (changes.cloud !== undefined) checkCloud(services, changes.cloud);
   checkCredentialFollows(current, changes);
   if (changes.name !== undefined && normalizeName(changes.name) !== normalizeName(current.name)) {
     await assertNameFree(services, changes.name, portalId);
   }
   const now = services.now().toISOString();
+  if (changes.auth?.kind === 'federated' && changes.clientId === undefined && current.authKind !== 'federated') {
+    // Switching to the federated kind: the operator's multi-tenant app signs in, unless another is named.
+    changes = { ...changes, clientId: resolveClientId(services.settings, undefined, changes.auth) };
+  }
+  const secret = changes.auth && storedSecret(changes.auth);
 
   let restore: (() => Promise<void>) | undefined;
-  if (changes.auth) {
+  if (secret) {
     const previous = await services.secrets.get(portalId);
-    await services.secrets.set(portalId, changes.auth);
+    await services.secrets.set(portalId, secret);
     restore = () => (previous ? services.secrets.set(portalId, previous) : services.secrets.delete(portalId));
   }
   let changed: PortalRecord | undefined;
   try {
     // Applied to the record as stored at the write (ETag-guarded): what a run wrote meanwhile (its last-run
     // fields) stays, and only the fields this request names change.
-    changed = await services.ledger.portals.modify(portalId, (stored) => withChanges(stored, changes, now));
+    changed = await services.ledger.portals.modify(portalId, (stored) => {
+      assertNotDeleting(stored);
+      return withChanges(stored, changes, now);
+    });
   } catch (error) {
     // The record still describes the old credentials: put the old secret back as the latest version.
     await restore?.().catch((cleanup: unknown) =>
@@ -117,9 +136,13 @@ export async function changePortal(
     );
     throw error;
   }
+  if (changed && changes.auth && !secret) {
+    // Now federated: the old secret has no use any more and is not kept.
+    await services.secrets.delete(portalId);
+  }
   if (!changed) {
     // Deleted meanwhile (the delete removed the secret first): a secret set above must not outlive it.
-    if (changes.auth) {
+    if (secret) {
       await services.secrets.delete(portalId).catch((cleanup: unknown) =>
         services.logger.error('could not remove the secret of a portal access deleted meanwhile', {
           portalId,
@@ -152,23 +175,52 @@ function withChanges(stored: PortalRecord, changes: PortalChanges, now: string):
     next.authKind = changes.auth.kind;
     if (changes.auth.kind === 'password') next.username = changes.auth.username;
     else delete next.username;
-    next.hasSecret = true;
-    next.secretSetAt = now;
+    next.hasSecret = changes.auth.kind !== 'federated';
+    if (next.hasSecret) next.secretSetAt = now;
+    else delete next.secretSetAt;
+    const expiresAt = credentialExpiresAt(changes.auth);
+    if (expiresAt) next.credentialExpiresAt = expiresAt;
+    else delete next.credentialExpiresAt;
   }
   return next;
 }
 
-/** Deletes the portal and its secret. Its licenses, consumers and runs stay unless `purge`. */
-export async function deletePortal(services: Services, portalId: string, options: { purge: boolean }): Promise<void> {
-  await getPortal(services, portalId);
-  // The secret first: if this fails, the portal is still there and the delete can be repeated.
-  await services.secrets.delete(portalId);
-  await services.ledger.portals.delete(portalId);
-  if (options.purge) {
-    await services.ledger.purge.purgePortal(portalId);
-    await services.ledger.runs.deleteAll(portalId);
+/**
+ * Deletes the portal and its secret. Its licenses, consumers and runs stay unless `purge`: then the portal is
+ * marked deleting first (no run starts, a running one stops before its next write), its data is purged and the
+ * record goes last. `deleting`: a run still held the portal, and a queued job finishes the purge once it stopped
+ * (repeating the delete continues it too). A portal already being deleted is always purged.
+ */
+export async function deletePortal(
+  services: Services,
+  portalId: string,
+  options: { purge: boolean },
+): Promise<'deleted' | 'deleting'> {
+  const portal = await getPortal(services, portalId);
+  if (!options.purge && !portal.deletingAt) {
+    // The secret first: if this fails, the portal is still there and the delete can be repeated.
+    await services.secrets.delete(portalId);
+    await services.ledger.portals.delete(portalId);
+    services.logger.info('portal access deleted', { portalId, purge: false });
+    return 'deleted';
   }
-  services.logger.info('portal access deleted', { portalId, purge: options.purge });
+  const now = services.now().toISOString();
+  const marked = await services.ledger.portals.modify(portalId, (stored) =>
+    stored.deletingAt ? undefined : { ...stored, deletingAt: now },
+  );
+  if (!marked) throw new AppError('portal_not_found');
+  await services.secrets.delete(portalId);
+  if ((await continuePurge(services, portalId)) === 'purged') {
+    services.logger.info('portal access deleted', { portalId, purge: true });
+    return 'deleted';
+  }
+  await services.runQueue.send({ purge: true, portalId });
+  return 'deleting';
+}
+
+/** Refuses a change to a portal that is being deleted (409 portal_deleting). */
+export function assertNotDeleting(portal: PortalRecord): void {
+  if (portal.deletingAt) throw new AppError('portal_deleting');
 }
 
 /**
@@ -191,7 +243,7 @@ function checkCredentialFollows(current: PortalRecord, changes: PortalChanges): 
   }
 }
 
-function checkCloud(services: Services, cloud: Cloud): void {
+export function checkCloud(services: Services, cloud: Cloud): void {
   if (cloud === 'simulated' && !services.settings.simulator) {
     throw new InvalidInputError([
       { path: 'cloud', message: 'simulated is only available in local runs (the built-in demo tenant)' },
@@ -203,7 +255,7 @@ function normalizeName(name: string): string {
   return name.trim().toLowerCase();
 }
 
-async function assertNameFree(services: Services, name: string, exceptId?: string): Promise<void> {
+export async function assertNameFree(services: Services, name: string, exceptId?: string): Promise<void> {
   const key = normalizeName(name);
   const taken = (await services.ledger.portals.list()).some((p) => p.id !== exceptId && normalizeName(p.name) === key);
   if (taken)

@@ -27,7 +27,7 @@ interface ReconcileInput {
   contactIdsByAddress: ReadonlyMap<string, string>;
   planNames: PlanNames;
   now: string;
-  newContactId: () => string;
+  newContactId: (objectId: string) => string;
 }
 
 /** The whole reconciliation at once: (tenant snapshot, this portal's ledger state) -> plan of changes. */
@@ -94,6 +94,7 @@ const emptyState = (): PortalLedgerState => ({
   licenseEtags: new Map(),
   consumers: new Map(),
   userLinks: new Map(),
+  userLinkEtags: new Map(),
   scope: 'full',
 });
 

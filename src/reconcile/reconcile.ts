@@ -21,7 +21,8 @@ export interface ReconciliationSetup {
   state: PortalLedgerState;
   planNames: PlanNames;
   now: string;
-  newContactId: () => string;
+  /** The id of the contact made for a user (by its Entra object id). */
+  newContactId: (objectId: string) => string;
   /** Finds the contacts holding addresses (for `step`); none by default. */
   lookUp?: AddressLookup;
   /**
@@ -151,7 +152,7 @@ export class Reconciliation {
         if (holder) {
           contactId = holder;
         } else {
-          const contact = contactFromUser(user, this.setup.newContactId(), portal.id, now);
+          const contact = contactFromUser(user, this.setup.newContactId(user.objectId), portal.id, now);
           part.contacts.create.push(contact);
           this.counts.contactsCreated++;
           contactId = contact.id;

@@ -15,6 +15,7 @@ export async function queueRun(
 ): Promise<RunRecord> {
   const portal = await services.ledger.portals.get(portalId);
   if (!portal) throw new AppError('portal_not_found');
+  if (portal.deletingAt) throw new AppError('portal_deleting');
   if (!portal.active) throw new AppError('portal_inactive');
 
   const run = newQueuedRun(portalId, trigger, services.now());

@@ -37,7 +37,7 @@ export function defaultStaleAfterMs(): number {
  * (the worker writes the run's start and end there), so a fan-out over any number of portals reads one query.
  */
 function skipReason(lastRun: LastRun | undefined, now: Date, staleAfterMs: number): string | undefined {
-  if (!lastRun || (lastRun.status !== 'queued' && lastRun.status !== 'running')) return undefined;
+  if (!lastRun || !['queued', 'running', 'retrying'].includes(lastRun.status)) return undefined;
   const since = Date.parse(lastRun.startedAt ?? lastRun.queuedAt);
   if (now.getTime() - since >= staleAfterMs) return undefined;
   return `The previous run ${lastRun.id} is still ${lastRun.status}.`;
@@ -52,7 +52,9 @@ function skipReason(lastRun: LastRun | undefined, now: Date, staleAfterMs: numbe
  */
 export async function fanOutScheduledRuns(services: Services, options: FanoutOptions = {}): Promise<FanoutResult> {
   const staleAfterMs = options.staleAfterMs ?? defaultStaleAfterMs();
-  const due = (await services.ledger.portals.list()).filter((portal) => portal.active && portal.autoSync);
+  const due = (await services.ledger.portals.list()).filter(
+    (portal) => portal.active && portal.autoSync && !portal.deletingAt,
+  );
   const now = services.now();
   const queuedAt = now.toISOString();
 

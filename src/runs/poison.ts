@@ -1,18 +1,12 @@
 import type { Services } from '../domain/ports';
 import type { ErrorCode } from '../domain/errors';
 import type { RunRecord } from '../domain/records';
-import { lastRunOf } from './lifecycle';
+import { gaveUpMessage, lastRunOf } from './lifecycle';
 import { newQueuedRun } from '../domain/runs';
 import type { RunMessage } from '../domain/runMessage';
 import { recordRunOutcome } from '../telemetry';
 
 const FINISHED = new Set<RunRecord['status']>(['succeeded', 'failed', 'skipped']);
-
-function gaveUpMessage(run: RunRecord, attempts: number): string {
-  const times = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
-  if (run.errorMessage) return `${run.errorMessage} (gave up after ${times})`;
-  return `The run gave up after ${times} without a recorded error: the worker stopped or timed out during each attempt. The next scheduled run tries again; a run that large may need a longer functionTimeout.`;
-}
 
 /**
  * A run message the host moved to the poison queue (every attempt failed or the worker died each time): the run

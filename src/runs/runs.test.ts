@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Services } from '../domain/ports';
 import { createAuditTrail } from '../ledger/audit';
+import { createConsentStateStore } from '../ledger/consentStates';
 import { AppError } from '../domain/errors';
 import { lastRunSchema, type LastRun, type PortalRecord, type RunRecord } from '../domain/records';
 import { createLedger, type TableLedger } from '../ledger';
@@ -8,14 +9,14 @@ import { newQueuedRun } from '../domain/runs';
 import { testSettings } from '../../test/support/env';
 import { queueRun } from './enqueue';
 import { fanOutScheduledRuns } from './fanout';
-import { runMessageSchema, type RunMessage } from '../domain/runMessage';
+import { runMessageSchema, type QueueMessage } from '../domain/runMessage';
 import { failPoisonedRun } from './poison';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function services(): Promise<Services & { sent: RunMessage[]; ledger: TableLedger }> {
+async function services(): Promise<Services & { sent: QueueMessage[]; ledger: TableLedger }> {
   const settings = testSettings();
-  const sent: RunMessage[] = [];
+  const sent: QueueMessage[] = [];
   return {
     settings,
     ledger: await createLedger(settings),
@@ -30,6 +31,7 @@ async function services(): Promise<Services & { sent: RunMessage[]; ledger: Tabl
       },
     },
     audit: createAuditTrail(settings),
+    consentStates: createConsentStateStore(settings),
     logger: silent,
     now: () => new Date(),
     sent,

@@ -21,6 +21,8 @@ export const TABLES = {
   runs: 'runs',
   leases: 'leases',
   audit: 'audit',
+  /** Pending "Connect a tenant" consents: single-use states, kept at most an hour. */
+  consentStates: 'consentstates',
 } as const;
 export type TableBaseName = (typeof TABLES)[keyof typeof TABLES];
 

@@ -1,7 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { Settings } from '../config/settings';
 import { getQueueClient } from './clients';
-import type { RunMessage, RunQueue } from '../domain/runMessage';
+import type { QueueMessage, RunQueue } from '../domain/runMessage';
 
 /**
  * Queue messages as the Functions host writes and reads them with `messageEncoding: "base64"` (host.json): the
@@ -36,7 +36,7 @@ export function decodeQueueMessage(messageText: string): unknown {
 export class StorageRunQueue implements RunQueue {
   constructor(private readonly queue: () => Promise<QueueClient>) {}
 
-  async send(message: RunMessage): Promise<void> {
+  async send(message: QueueMessage): Promise<void> {
     const client = await this.queue();
     await client.sendMessage(encodeQueueMessage(message));
   }

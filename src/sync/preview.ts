@@ -25,6 +25,7 @@ export interface SyncPreview {
 export async function previewSync(services: Services, portalId: string): Promise<SyncPreview> {
   const portal = await services.ledger.portals.get(portalId);
   if (!portal) throw new AppError('portal_not_found');
+  if (portal.deletingAt) throw new AppError('portal_deleting');
   const now = services.now();
   let run: RunRecord = { ...newQueuedRun(portalId, 'dryRun', now), status: 'running', startedAt: now.toISOString() };
   await services.ledger.runs.create(run);

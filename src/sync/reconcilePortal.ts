@@ -1,4 +1,4 @@
-import type { ApplyCarry, PortalLedgerState, SyncStateGateway } from '../domain/ledger';
+import type { ApplyCarry, Fence, PortalLedgerState, SyncStateGateway } from '../domain/ledger';
 import { appendPlan, emptyPlan, type ChangePlan } from '../domain/plan';
 import type { Services } from '../domain/ports';
 import type { Conflict, PortalRecord, RunCounts } from '../domain/records';
@@ -47,6 +47,7 @@ class PlanSink {
     private readonly state: PortalLedgerState,
     private readonly mode: 'write' | 'collect' | 'preview',
     readonly plan: ChangePlan,
+    private readonly fence?: Fence,
   ) {}
 
   async write(part: ChangePlan): Promise<void> {
@@ -63,7 +64,7 @@ class PlanSink {
 
   /** Each write of the ledger is an `apply` span of the run. */
   private apply(part: ChangePlan, carry?: ApplyCarry) {
-    return traceStep('apply', () => this.syncState.apply(part, this.state, carry));
+    return traceStep('apply', () => this.syncState.apply(part, this.state, carry, this.fence));
   }
 }
 
@@ -77,12 +78,12 @@ export async function reconcilePortal(
   portal: PortalRecord,
   reader: TenantReader,
   now: Date,
-  options: { allowDelta: boolean; apply: boolean },
+  options: { allowDelta: boolean; apply: boolean; fence?: Fence },
 ): Promise<Outcome> {
   const { syncState } = services.ledger;
   const namesRead = services.planNames();
   namesRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
-  const newContactId = syncState.contactIds();
+  const newContactId = syncState.contactIds(portal.id);
   const read = await readTenant(portal, reader, now, options);
   try {
     const expectedConsumers = read.plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
@@ -105,7 +106,13 @@ export async function reconcilePortal(
       inParts: options.apply && read.mode === 'full',
     });
     const mode = !options.apply ? 'preview' : read.mode === 'full' ? 'write' : 'collect';
-    const sink = new PlanSink(syncState, state, mode, emptyPlan(portal.id, reconciliation.currentCounts()));
+    const sink = new PlanSink(
+      syncState,
+      state,
+      mode,
+      emptyPlan(portal.id, reconciliation.currentCounts()),
+      options.fence,
+    );
     // Each reconciliation step is a `reconcile` span of the run (the reads between them are tenant read spans).
     const opening = traceStep('reconcile', () => reconciliation.start());
     if (opening) await sink.write(opening);

@@ -4,13 +4,15 @@ import type { RunMessage } from '../domain/runMessage';
 import { newQueuedRun } from '../domain/runs';
 import type { RunRecord } from '../domain/records';
 import type { TenantReader } from '../domain/tenant';
-import { lastRunOf, recordOnPortal, RunRecorder, takeLease } from '../runs/lifecycle';
+import { gaveUpMessage, lastRunOf, recordOnPortal, RunRecorder, takeRunLease } from '../runs/lifecycle';
 import { reconcilePortal } from './reconcilePortal';
 import { openTenant } from './tenantRead';
 
 export interface DeliveryAttempt {
   dequeueCount: number;
   maxDequeueCount: number;
+  /** How long the queue hides a failed message before it delivers it again (host.json visibilityTimeout). */
+  retryDelayMs?: number;
 }
 
 /**
@@ -22,9 +24,6 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
   const { ledger, logger } = services;
   const log = { portalId: message.portalId, runId: message.runId, trigger: message.trigger };
   const startedAt = services.now();
-  // Both at once (one round trip): the portal read is wasted only on a duplicate delivery of a finished run.
-  const portalRead = ledger.portals.get(message.portalId);
-  portalRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
   const stored = await ledger.runs.get(message.portalId, message.runId);
   // A scheduled run has no record until here (the timer writes none): it is made from the message.
   const queuedAt = message.queuedAt ? new Date(message.queuedAt) : startedAt;
@@ -39,8 +38,13 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     return run;
   }
 
-  const portal = await portalRead;
-  if (!portal) {
+  const found = await ledger.portals.get(message.portalId);
+  if (found?.deletingAt) {
+    // A purge is removing the portal and its runs: nothing of this run may be written.
+    logger.info('run dropped: the portal access is being deleted', log);
+    return { ...run, status: 'skipped', skippedReason: 'The portal access is being deleted.' };
+  }
+  if (!found) {
     const failed = new AppError('portal_not_found');
     logger.warn('run failed', { ...log, errorCode: failed.code });
     const gone: RunRecord = {
@@ -53,6 +57,7 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     await ledger.runs.update(gone).catch(() => undefined);
     return gone;
   }
+  let portal = found;
   if (!portal.active) {
     logger.info('run skipped', { ...log, reason: 'deactivated' });
     return recorder.finish({ status: 'skipped', skippedReason: 'The portal access is deactivated.' });
@@ -73,15 +78,46 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     return recorder.skip('A run that started after this one was queued has already synced this portal access.');
   }
 
-  const lease = await takeLease(services, portal.id, message.runId, (error) =>
-    logger.warn('lease renewal failed', { ...log, error: error.message }),
+  const taken = await takeRunLease(services, portal.id, run.id, attempt.dequeueCount, (error) =>
+    logger.warn('lease renewal failed; the run stops before its next write', { ...log, error: error.message }),
   );
-  if (!lease) {
-    const other = await ledger.leases.holder(portal.id);
-    logger.info('run skipped', { ...log, reason: 'overlap', runningRunId: other });
+  if (!('lease' in taken)) {
+    const { heldBy, heldByRun } = taken;
+    if (heldBy !== undefined && heldByRun === undefined) {
+      logger.info('run dropped: the portal access is being deleted', log);
+      return { ...run, status: 'skipped', skippedReason: 'The portal access is being deleted.' };
+    }
+    if (heldByRun === run.id) {
+      // Another delivery of this same message is still at work (it keeps renewing): this one writes nothing and
+      // the queue delivers it again later.
+      logger.warn('another attempt of this run holds the portal; retried later', log);
+      throw new AppError('run_in_progress', { transient: true, detail: 'another attempt of this run is at work' });
+    }
+    logger.info('run skipped', { ...log, reason: 'overlap', runningRunId: heldByRun });
     // The portal's last run stays the one in progress (the next fan-out must see the portal busy).
-    return recorder.skip(`Another run of this portal access was in progress${other ? ` (run ${other})` : ''}.`);
+    return recorder.skip(`Another run of this portal access was in progress${heldByRun ? ` (run ${heldByRun})` : ''}.`);
   }
+  const { lease } = taken;
+  if (taken.waited) {
+    // An earlier attempt of this run held the portal: it may have finished the run meanwhile.
+    const latest = await ledger.runs.get(message.portalId, message.runId).catch(() => undefined);
+    if (latest && (latest.status === 'succeeded' || latest.status === 'failed' || latest.status === 'skipped')) {
+      await lease.release();
+      logger.info('run already finished by an earlier attempt; duplicate delivery ignored', log);
+      return latest;
+    }
+  }
+  // Read again under the lease: a purge may have started (or finished) since the first read.
+  const current = await ledger.portals.get(portal.id).catch(async (error: unknown) => {
+    await lease.release();
+    throw toAppError(error);
+  });
+  if (!current || current.deletingAt) {
+    await lease.release();
+    logger.info('run dropped: the portal access is being deleted', log);
+    return { ...run, status: 'skipped', skippedReason: 'The portal access is being deleted.' };
+  }
+  portal = current;
   // The run is recorded as running before it reads anything (a scheduled run's record is made by this first
   // write); should that fail, the lease goes too and the host retries.
   recorder.run = {
@@ -89,6 +125,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     status: 'running',
     startedAt: startedAt.toISOString(),
     attempts: attempt.dequeueCount,
+    attempt: attempt.dequeueCount,
+    maxAttempts: attempt.maxDequeueCount,
+    nextAttemptAt: undefined,
     errorCode: undefined,
     errorMessage: undefined,
   };
@@ -105,12 +144,18 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     logger.info('run started', { ...log, attempt: attempt.dequeueCount });
 
     reader = await openTenant(services, portal);
-    const outcome = await reconcilePortal(services, portal, reader, startedAt, { allowDelta: true, apply: true });
+    const outcome = await reconcilePortal(services, portal, reader, startedAt, {
+      allowDelta: true,
+      apply: true,
+      fence: lease.fence,
+    });
     const stats = reader.stats();
     const fullRead = outcome.readMode === 'full';
     const done = await recorder.finish(
       {
         status: 'succeeded',
+        attempt: undefined,
+        maxAttempts: undefined,
         counts: outcome.counts,
         conflicts: outcome.conflicts,
         graphRequests: stats.graphRequests,
@@ -145,7 +190,8 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       graphRequests: stats.graphRequests,
       throttledRetries: stats.throttledRetries,
     };
-    if (error.transient) {
+    const last = attempt.dequeueCount >= attempt.maxDequeueCount;
+    if (error.transient && !last) {
       // Nothing was removed (the plan is applied only after a complete read); the host retries the message.
       logger.warn('run attempt failed; will retry', {
         ...log,
@@ -153,13 +199,28 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
         attempt: attempt.dequeueCount,
         maxAttempts: attempt.maxDequeueCount,
       });
-      recorder.run = { ...recorder.run, ...failure };
+      recorder.run = {
+        ...recorder.run,
+        ...failure,
+        status: 'retrying',
+        attempt: attempt.dequeueCount + 1,
+        nextAttemptAt: new Date(services.now().getTime() + (attempt.retryDelayMs ?? 0)).toISOString(),
+      };
       await ledger.runs.update(recorder.run).catch(() => undefined);
       await recordOnPortal(services, portal.id, { lastRun: lastRunOf(recorder.run) }).catch(() => undefined);
       throw error;
     }
+    if (error.transient) {
+      // The last attempt: the run fails now (the message still goes to the poison queue, which leaves it so).
+      logger.error('run failed after its last attempt', { ...log, errorCode: error.code });
+      const message = gaveUpMessage(failure, attempt.dequeueCount);
+      await recorder
+        .finish({ status: 'failed', ...failure, errorMessage: message, attempt: undefined, maxAttempts: undefined })
+        .catch(() => undefined);
+      throw error;
+    }
     logger.error('run failed', { ...log, errorCode: error.code });
-    return recorder.finish({ status: 'failed', ...failure });
+    return recorder.finish({ status: 'failed', ...failure, attempt: undefined, maxAttempts: undefined });
   } finally {
     await lease.release();
   }

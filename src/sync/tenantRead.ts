@@ -43,8 +43,10 @@ export interface TenantRead {
   release(): void;
 }
 
-/** The portal's secret and a reader of its tenant. */
+/** The portal's credential and a reader of its tenant. */
 export async function openTenant(services: Services, portal: PortalRecord): Promise<TenantReader> {
+  // A federated portal has no secret: the managed identity signs it in.
+  if (portal.authKind === 'federated') return services.openTenant(portal, { kind: 'federated' });
   const secret = await services.secrets.get(portal.id);
   if (!secret) throw new AppError('secret_missing');
   return services.openTenant(portal, secret);

@@ -7,6 +7,7 @@ import { openTenant } from './tenantRead';
 export async function verifyPortal(services: Services, portalId: string): Promise<{ plans: TenantPlan[] }> {
   const portal = await services.ledger.portals.get(portalId);
   if (!portal) throw new AppError('portal_not_found');
+  if (portal.deletingAt) throw new AppError('portal_deleting');
   try {
     const reader = await openTenant(services, portal);
     return { plans: await reader.readPlans() };

@@ -19,6 +19,7 @@ import '../../functions/licenses';
 import '../../functions/contacts';
 import '../../functions/openapi';
 import '../../functions/access';
+import '../../functions/consent';
 
 /**
  * Calls the registered HTTP functions the way the Functions host does (HttpRequest and InvocationContext test

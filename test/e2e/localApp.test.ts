@@ -290,20 +290,33 @@ describe('npm start, end to end', () => {
     expect(first.output()).toMatch(
       /Demo: +simulated Microsoft tenant at https:\/\/127\.0\.0\.1:\d+; created "Demo - Contoso \(simulated\)"/,
     );
-    const [demo] = (await api<{ items: PortalRecord[] }>(first, 'GET', '/api/portals')).body.items;
+    const [demo, secretless] = (await api<{ items: PortalRecord[] }>(first, 'GET', '/api/portals')).body.items;
     expect(demo).toMatchObject({ name: 'Demo - Contoso (simulated)', cloud: 'simulated' });
+    // The secretless demo: the simulator plays the managed identity; no secret exists for this portal.
+    expect(secretless).toMatchObject({
+      name: 'Demo - Fabrikam (simulated, secretless)',
+      cloud: 'simulated',
+      authKind: 'federated',
+      hasSecret: false,
+    });
     const synced = await eventually(
       async () => (await runs(first, demo!.id)).find((r) => r.status === 'succeeded'),
       'the demo run',
       15_000,
     );
     expect(synced.counts.usersRead).toBeGreaterThan(20);
+    const federatedRun = await eventually(
+      async () => (await runs(first, secretless!.id)).find((r) => r.status === 'succeeded'),
+      'the secretless demo run',
+      15_000,
+    );
+    expect(federatedRun.counts.usersRead).toBe(4);
     expect(await first.stop()).toBe(0);
 
     const second = await launch(env);
     expect(second.output()).toMatch(/portals exist already, so no demo portal was created/);
     const portals = (await api<{ items: PortalRecord[] }>(second, 'GET', '/api/portals')).body.items;
-    expect(portals.map((p) => p.id)).toEqual([demo!.id]);
+    expect(portals.map((p) => p.id)).toEqual([demo!.id, secretless!.id]);
     expect((await runs(second, demo!.id)).map((r) => r.id)).toContain(synced.id);
     expect(await second.stop()).toBe(0);
   });

@@ -73,14 +73,16 @@ describe('scheduled runs', () => {
     expect(await h.services.ledger.runs.list(portal.id)).toHaveLength(1);
   });
 
-  test('a scheduled run that fails transiently keeps the record it created, and its retry completes it', async () => {
+  test('a scheduled run that fails transiently keeps the record it created, shows it retrying, and its retry completes it', async () => {
     const tenant = tenantWithApp(h.sim, { generated: { users: 250, plans: 1, seed: 77 } });
     const portal = await h.addPortal(tenant);
     const message = scheduled(portal, new Date(Date.now() - 1000));
     tenant.fail({ kind: 'reset', afterBytes: 500 }, { resource: 'users', times: Infinity });
     await expect(work(message, 1)).rejects.toMatchObject({ transient: true });
     expect(await h.services.ledger.runs.get(portal.id, message.runId)).toMatchObject({
-      status: 'running',
+      status: 'retrying',
+      attempt: 2,
+      maxAttempts: 5,
       queuedAt: message.queuedAt,
       errorCode: 'graph_unreachable',
     });

@@ -92,7 +92,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browser> {
+/** `ignoreHTTPSErrors`: for pages of the simulated Microsoft endpoints (their certificate is this machine's). */
+export async function openBrowser(options: { ignoreHTTPSErrors?: boolean } = {}): Promise<Browser> {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'license-sync-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -110,6 +111,7 @@ export async function openBrowser(): Promise<Browser> {
     viewport: { width: 1366, height: 900 },
     locale: 'en-US',
     timezoneId: 'UTC',
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];

@@ -70,9 +70,14 @@ describe('Download CSV', () => {
       '/api/portals?format=csv',
       'portals',
     );
-    expect(rows.map((row) => row.name)).toEqual(['Demo - Contoso (simulated)']);
-    portalId = rows[0]!.id!;
-    expect(rows[0]?.['lastRun.status']).toBe('succeeded');
+    // The demo has two portals: Contoso (a client secret) and Fabrikam (secretless); the file lists both.
+    expect(rows.map((row) => row.name)).toEqual([
+      'Demo - Contoso (simulated)',
+      'Demo - Fabrikam (simulated, secretless)',
+    ]);
+    const contoso = rows[0]!;
+    portalId = contoso.id!;
+    expect(contoso['lastRun.status']).toBe('succeeded');
     await screenshot(page, '20-download-portals');
   });
 

@@ -13,6 +13,8 @@
 /** @typedef {import('zod').input<Schemas['portalCreateSchema']>} PortalCreate */
 /** @typedef {import('zod').input<Schemas['portalChangeSchema']>} PortalChange */
 /** @typedef {import('zod').input<Schemas['portalAuthSchema']>} PortalAuth */
+/** @typedef {import('zod').input<Schemas['portalConnectSchema']>} PortalConnect */
+/** @typedef {Out<Schemas['consentStartSchema']>} ConsentStart */
 /** @typedef {import('../../src/api/schemas').FieldError} FieldError */
 /** @typedef {Out<Schemas['verifyResultSchema']>} VerifyResult */
 /** @typedef {Out<Schemas['runSchema']>} Run */
@@ -183,13 +185,40 @@ async function call(method, path, body) {
 }
 
 /**
- * The items of a list answer ({ items }).
+ * One page of a list answer: its items, and where the next page starts (absent on the last page).
+ * @template T
+ * @typedef {{ items: T[]; continuationToken?: string }} Page
+ */
+
+/**
+ * One page of a paged list.
+ * @template T
+ * @param {string} path
+ * @param {string} [token] the continuationToken of the page before
+ * @returns {Promise<Page<T>>}
+ */
+async function page(path, token) {
+  const next = token ? `${path}${path.includes('?') ? '&' : '?'}continuationToken=${enc(token)}` : path;
+  return /** @type {Page<T>} */ (await api('GET', next));
+}
+
+/**
+ * Every item of a list, following its continuation tokens.
  * @template T
  * @param {string} path
  * @returns {Promise<T[]>}
  */
 async function items(path) {
-  return /** @type {{ items: T[] }} */ (await api('GET', path)).items;
+  /** @type {T[]} */
+  const all = [];
+  /** @type {string | undefined} */
+  let token;
+  do {
+    const answer = /** @type {Page<T>} */ (await page(path, token));
+    all.push(...answer.items);
+    token = answer.continuationToken;
+  } while (token);
+  return all;
 }
 
 /** Where each list is: what the page reads, and what its "Download CSV" links point at with format=csv. */
@@ -213,6 +242,11 @@ export const portals = {
   get: (id) => call('GET', `/api/portals/${enc(id)}`),
   /** @type {(body: PortalCreate) => Promise<Portal>} */
   create: (body) => call('POST', '/api/portals', body),
+  /**
+   * Connect a tenant: Microsoft's admin-consent page to open, and until when it may be used.
+   * @type {(body: PortalConnect) => Promise<ConsentStart>}
+   */
+  connect: (body) => call('POST', '/api/portals/connect', body),
   /** @type {(id: string, body: PortalChange) => Promise<Portal>} */
   update: (id, body) => call('PATCH', `/api/portals/${enc(id)}`, body),
   /** @type {(id: string, purge: boolean) => Promise<void>} */
@@ -223,8 +257,12 @@ export const portals = {
   sync: (id) => call('POST', `/api/portals/${enc(id)}/sync`),
   /** @type {(id: string) => Promise<SyncPreview>} */
   preview: (id) => call('POST', `/api/portals/${enc(id)}/sync?dryRun=true`),
-  /** @type {(id: string) => Promise<Run[]>} */
-  runs: (id) => items(listPath.runs(id)),
+  /**
+   * The latest runs (the first page of the history).
+   * @param {string} id
+   * @returns {Promise<Run[]>}
+   */
+  runs: async (id) => /** @type {Page<Run>} */ (await page(listPath.runs(id))).items,
 };
 
 export const licenses = {
@@ -232,8 +270,11 @@ export const licenses = {
   list: (portalId) => items(listPath.licenses(portalId)),
   /** @type {(id: string) => Promise<License>} */
   get: (id) => call('GET', `/api/licenses/${enc(id)}`),
-  /** @type {(id: string) => Promise<ConsumerListItem[]>} */
-  consumers: (id) => items(listPath.consumers(id)),
+  /**
+   * A page of the consumers (100 unless `limit`, at most 1,000).
+   * @type {(id: string, token?: string, limit?: number) => Promise<Page<ConsumerListItem>>}
+   */
+  consumers: (id, token, limit) => page(`${listPath.consumers(id)}${limit ? `?limit=${limit}` : ''}`, token),
   /** @type {(id: string, contactId: string) => Promise<Consumer>} */
   link: (id, contactId) => call('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
   /** @type {(id: string, contactId: string) => Promise<void>} */

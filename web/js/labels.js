@@ -2,7 +2,7 @@
 // Words the page shows for the API's codes. The codes come from the server (enums.js, generated from its
 // schemas); each table here is typed to have a label for every code, so a new one without a label fails the
 // type check (npm run typecheck:web).
-import { badge, h, plural } from './dom.js';
+import { badge, formatDate, h, plural } from './dom.js';
 
 /** @typedef {import('./api.js').Portal} Portal */
 /** @typedef {import('../../src/domain/records').Cloud} Cloud */
@@ -35,6 +35,7 @@ export const AUTH_LABELS = {
   clientSecret: 'Client secret',
   certificate: 'Certificate',
   password: 'E-mail + password',
+  federated: 'Federated (no secret)',
 };
 
 /** @type {Readonly<Record<AuthKind, [hint: string, tone: import('./dom.js').Tone]>>} */
@@ -42,6 +43,7 @@ export const AUTH_HINTS = {
   clientSecret: ['Recommended', 'neutral'],
   certificate: ['Recommended', 'neutral'],
   password: ['Legacy', 'warning'],
+  federated: ['No secret', 'neutral'],
 };
 
 /** @type {Readonly<Record<RunTrigger, string>>} */
@@ -55,6 +57,7 @@ export const TRIGGER_LABELS = {
 const STATUS = {
   queued: ['Queued', 'neutral'],
   running: ['Running', 'info'],
+  retrying: ['Retrying', 'warning'],
   succeeded: ['Succeeded', 'success'],
   failed: ['Failed', 'error'],
   skipped: ['Skipped', 'warning'],
@@ -66,9 +69,19 @@ export function runStatusBadge(status) {
   return badge(text, tone);
 }
 
-/** @param {{ status: RunStatus } | undefined} run */
+/** Queued, running, or waiting for the queue to retry it. @param {{ status: RunStatus } | undefined} run */
 export function isRunActive(run) {
-  return run?.status === 'queued' || run?.status === 'running';
+  return run?.status === 'queued' || run?.status === 'running' || run?.status === 'retrying';
+}
+
+/**
+ * "retrying, attempt 2 of 5, next at 14:05" for a run waiting for the queue's next attempt.
+ * @param {{ attempt?: number; maxAttempts?: number; nextAttemptAt?: string }} run
+ */
+export function retryText(run) {
+  const of = run.attempt ? `attempt ${run.attempt}${run.maxAttempts ? ` of ${run.maxAttempts}` : ''}` : '';
+  const at = run.nextAttemptAt ? `next at ${formatDate(run.nextAttemptAt)}` : '';
+  return ['retrying', of, at].filter(Boolean).join(', ');
 }
 
 /** @typedef {import('./api.js').RunCounts} RunCounts */
@@ -121,12 +134,27 @@ export function portalBadges(portal) {
   ].filter((node) => node !== null);
 }
 
+/** A credential expiring within this many days is shown in red. */
+const EXPIRY_WARNING_DAYS = 30;
+
 /** @param {Portal} portal */
 export function credentialText(portal) {
+  const kind = AUTH_LABELS[portal.authKind];
+  const expires = portal.credentialExpiresAt ? Date.parse(portal.credentialExpiresAt) : NaN;
+  const soon = Number.isFinite(expires) && expires - Date.now() < EXPIRY_WARNING_DAYS * 86_400_000;
   return h(
     'span',
     null,
-    AUTH_LABELS[portal.authKind],
-    portal.hasSecret ? null : [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')],
+    kind,
+    !portal.hasSecret && portal.authKind !== 'federated'
+      ? [' ', badge('Not set', 'error', 'No stored credentials: the portal cannot sign in')]
+      : null,
+    Number.isFinite(expires)
+      ? h(
+          'span',
+          { class: `credential-expiry${soon ? ' error-text' : ''}`, dataset: { soon: String(soon) } },
+          ` · ${expires < Date.now() ? 'expired' : 'expires'} ${new Date(expires).toISOString().slice(0, 10)}`,
+        )
+      : null,
   );
 }

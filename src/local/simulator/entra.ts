@@ -12,6 +12,7 @@ import {
   type SimState,
 } from './http';
 import { base64url } from './ids';
+import { checkFederatedAssertion, isIdentityAssertion } from './managedIdentity';
 import type { SimTenant } from './tenant';
 
 /**
@@ -119,6 +120,10 @@ export async function handleEntra(
     const assertion = body.get('client_assertion');
     if (secret !== null) {
       if (!app.secrets.includes(secret)) return sendSignInError(req, res, state, 7000215, vars);
+    } else if (assertion !== null && isIdentityAssertion(state.federation, assertion)) {
+      // A managed identity token: valid only as the app's federated credential describes it.
+      const problem = checkFederatedAssertion(state.federation, app.clientId, assertion);
+      if (problem) return sendSignInError(req, res, state, problem.code, { ...vars, ...problem.vars });
     } else if (assertion !== null) {
       const problem = checkAssertion(assertion, app.clientId, app.certificates, tokenEndpoints(state.baseUrl, tenant));
       if (problem)

@@ -58,6 +58,27 @@ export const SIGN_IN_ERRORS = {
     error: 'invalid_grant',
     text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
   },
+  65001: {
+    status: 400,
+    error: 'invalid_grant',
+    text: "The user or administrator has not consented to use the application with ID '{clientId}'. Send an interactive authorization request for this user and resource.",
+  },
+  50027: { status: 400, error: 'invalid_request', text: 'JWT token is invalid or malformed.' },
+  70021: {
+    status: 400,
+    error: 'invalid_request',
+    text: "No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'. Assertion Audience: '{audience}'.",
+  },
+  700212: {
+    status: 400,
+    error: 'invalid_request',
+    text: "No matching federated identity record found for presented assertion audience '{audience}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+  },
+  700213: {
+    status: 400,
+    error: 'invalid_request',
+    text: "No matching federated identity record found for presented assertion subject '{subject}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+  },
 } as const;
 
 export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimFault } from './faults';
+import type { FederationState } from './federationState';
 import type { SimTenant } from './tenant';
 
 /** What the Entra and Graph handlers share: the tenants, the tokens handed out, and the public address. */
@@ -14,6 +15,8 @@ export interface SimState {
    * count), like the real service does with licenseAssignmentStates. 0 (the default) answers at once.
    */
   pageDelayMs?: number;
+  /** Managed identities, multi-tenant apps and the admin-consent page's answers. */
+  federation: FederationState;
 }
 
 export interface IssuedToken {

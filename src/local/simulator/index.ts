@@ -31,3 +31,11 @@ export {
   DEMO_CLIENT_SECRET,
 } from './demo';
 export { KNOWN_SKUS, skuIdOf } from './ids';
+export type {
+  SimConsentAnswer,
+  SimFederatedCredential,
+  SimManagedIdentity,
+  SimMultiTenantApp,
+  SimMultiTenantAppInput,
+} from './managedIdentity';
+export { addOperator, type SimOperator } from './operator';

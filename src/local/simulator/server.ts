@@ -1,10 +1,21 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleAdminConsent, isAdminConsentPath } from './consent';
 import { entraResource, handleEntra } from './entra';
 import type { SimResource } from './faults';
 import { authenticate, graphResource, handleGraph, pageOf } from './graph';
 import { findTenant, sendGraphError, sendJson, type SimState } from './http';
+import {
+  IDENTITY_PATH,
+  handleIdentityEndpoint,
+  identityIssuer,
+  newFederationState,
+  type SimConsentAnswer,
+  type SimManagedIdentity,
+  type SimMultiTenantApp,
+  type SimMultiTenantAppInput,
+} from './managedIdentity';
 import { SimTenant, type SimTenantInput } from './tenant';
 
 /**
@@ -52,6 +63,18 @@ export interface Simulator {
   revokeTokens(): void;
   /** Benchmark only: Graph answers a page of 999 items after `ms` (scaled by its item count); 0: at once. */
   setPageDelay(ms: number): void;
+  /** IDENTITY_ENDPOINT and IDENTITY_HEADER of the simulated App Service managed-identity endpoint. */
+  readonly identityEndpoint: string;
+  readonly identityHeader: string;
+  /** A user-assigned managed identity of the operator's (home) tenant. */
+  addManagedIdentity(identity: SimManagedIdentity): void;
+  /** The issuer of that tenant's managed identity tokens, as a federated credential names it. */
+  identityIssuer(tenantId: string): string;
+  /** The operator's multi-tenant app (its federated credentials and redirect URIs); replaces one of that id. */
+  addMultiTenantApp(input: SimMultiTenantAppInput): SimMultiTenantApp;
+  multiTenantApp(clientId: string): SimMultiTenantApp | undefined;
+  /** Queues the admin-consent page's next answer; `fallback` answers when none is queued. */
+  answerConsent(answer: SimConsentAnswer, options?: { fallback?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +85,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     tokens: new Map(),
     refreshTokens: new Map(),
     pageDelayMs: options.pageDelayMs ?? 0,
+    federation: newFederationState(),
   };
   const log: SimRequestRecord[] = [];
   const count = (path?: string | RegExp, tenantId?: string) =>
@@ -120,6 +144,28 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     setPageDelay: (ms) => {
       state.pageDelayMs = ms;
     },
+    identityEndpoint: `${state.baseUrl}${IDENTITY_PATH}`,
+    identityHeader: state.federation.identityHeader,
+    addManagedIdentity: (identity) => {
+      state.federation.identities.set(identity.clientId.toLowerCase(), { ...identity });
+    },
+    identityIssuer: (tenantId) => identityIssuer(state.baseUrl, tenantId),
+    addMultiTenantApp: (input) => {
+      const app: SimMultiTenantApp = {
+        clientId: input.clientId,
+        displayName: input.displayName ?? 'License sync (multi-tenant)',
+        redirectUris: input.redirectUris ?? [],
+        federatedCredentials: input.federatedCredentials ?? [],
+        permissions: input.permissions ?? ['Organization.Read.All', 'User.Read.All'],
+      };
+      state.federation.apps.set(input.clientId.toLowerCase(), app);
+      return app;
+    },
+    multiTenantApp: (clientId) => state.federation.apps.get(clientId.toLowerCase()),
+    answerConsent: (answer, options) => {
+      if (options?.fallback) state.federation.defaultConsent = answer;
+      else state.federation.consentAnswers.push(answer);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -154,6 +200,15 @@ async function handle(
       page: pageOf(resource, url),
     });
     return handleGraph(state, req, res, url, resource, auth, fault);
+  }
+
+  if (url.pathname === IDENTITY_PATH) {
+    log.push({ method, path: url.pathname, query: url.search, resource: 'other' });
+    return handleIdentityEndpoint(state.federation, state.baseUrl, req, res, url);
+  }
+  if (isAdminConsentPath(segments)) {
+    log.push({ method, path: url.pathname, query: url.search, resource: 'other' });
+    return handleAdminConsent(state, res, url);
   }
 
   const entra = segments.length > 0 ? entraResource(segments) : undefined;

@@ -218,14 +218,20 @@ export async function licenseDetailView(ctx) {
   let license;
   /** @type {ConsumerListItem[]} */
   let consumers;
+  /** Where the next page of consumers starts; undefined once all are shown. @type {string | undefined} */
+  let nextToken;
   /** @type {Portal[]} */
   let portalList;
   try {
-    [license, consumers, portalList] = await Promise.all([
+    /** @type {import('../api.js').Page<ConsumerListItem>} */
+    let first;
+    [license, first, portalList] = await Promise.all([
       licensesApi.get(id),
       licensesApi.consumers(id),
       portalsApi.list().catch(() => /** @type {Portal[]} */ ([])),
     ]);
+    consumers = first.items;
+    nextToken = first.continuationToken;
   } finally {
     done();
   }
@@ -375,7 +381,13 @@ export async function licenseDetailView(ctx) {
           { id: 'consumers-title' },
           'Consumers',
           ' ',
-          h('span', { class: 'count' }, formatNumber(consumers.length)),
+          h(
+            'span',
+            { class: 'count' },
+            nextToken
+              ? `${formatNumber(consumers.length)} of ${formatNumber(license.assigned)}`
+              : formatNumber(consumers.length),
+          ),
         ),
         downloadLink(listPath.consumers(id), 'consumers'),
       ),
@@ -402,11 +414,30 @@ export async function licenseDetailView(ctx) {
               h('tbody', null, ...rows),
             ),
           ),
+      nextToken ? loadMoreButton() : null,
       (linkFormNode ??= linkForm()),
     );
   };
   /** @type {HTMLFormElement | undefined} */
   let linkFormNode;
+
+  const loadMoreButton = () => {
+    const button = h('button', { type: 'button', class: 'btn load-more' }, 'Load more');
+    listen(button, 'click', async () => {
+      button.disabled = true;
+      try {
+        const next = await licensesApi.consumers(id, nextToken);
+        consumers = [...consumers, ...next.items];
+        nextToken = next.continuationToken;
+        renderConsumers();
+        await addContactDetails(ctx, next.items, renderConsumers);
+      } catch (error) {
+        button.disabled = false;
+        ctx.toast(errorText(error), 'error');
+      }
+    });
+    return h('div', { class: 'load-more-row' }, button);
+  };
 
   const linkForm = () => {
     const inputId = uid('link-email');
@@ -456,7 +487,9 @@ export async function licenseDetailView(ctx) {
         const known = new Map();
         for (const c of consumers) if (c.contact) known.set(c.contactId, c.contact);
         known.set(contact.id, contact);
-        consumers = (await licensesApi.consumers(id)).map((c) => ({
+        const first = await licensesApi.consumers(id);
+        nextToken = first.continuationToken;
+        consumers = first.items.map((c) => ({
           ...c,
           contact: c.contact ?? known.get(c.contactId) ?? null,
         }));

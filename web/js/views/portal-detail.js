@@ -21,6 +21,7 @@ import {
   countsSummary,
   isRunActive,
   portalBadges,
+  retryText,
   runStatusBadge,
 } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
@@ -39,6 +40,15 @@ function runDetails(run) {
     );
   }
   if (run.status === 'skipped') return h('p', null, run.skippedReason ?? 'Skipped.');
+  if (run.status === 'retrying') {
+    return h(
+      'div',
+      { class: 'run-retrying' },
+      h('p', null, retryText(run)),
+      run.errorMessage ? h('p', { class: 'muted' }, `Last attempt: ${run.errorMessage}`) : null,
+      run.errorCode ? h('p', { class: 'error-code' }, `Error code: ${run.errorCode}`) : null,
+    );
+  }
   if (isRunActive(run)) {
     const c = run.counts;
     return h(
@@ -83,14 +93,20 @@ function progressPanel(run) {
   return h(
     'section',
     { class: 'card run-now', 'aria-labelledby': 'run-now-title' },
-    h('h2', { id: 'run-now-title' }, run.status === 'queued' ? 'Sync queued' : 'Sync in progress'),
+    h(
+      'h2',
+      { id: 'run-now-title' },
+      run.status === 'queued' ? 'Sync queued' : run.status === 'retrying' ? 'Sync retrying' : 'Sync in progress',
+    ),
     h('progress', { class: 'run-progress', 'aria-labelledby': 'run-now-title' }),
     h(
       'p',
       { class: 'run-now-status', role: 'status' },
       run.status === 'queued'
         ? 'Waiting for the worker to pick the run up…'
-        : `Reading the tenant: ${formatNumber(counts.plansRead)} plans and ${formatNumber(counts.usersRead)} users so far…`,
+        : run.status === 'retrying'
+          ? `The last attempt failed (${run.errorCode ?? 'error'}): ${retryText(run)}.`
+          : `Reading the tenant: ${formatNumber(counts.plansRead)} plans and ${formatNumber(counts.usersRead)} users so far…`,
     ),
     h('p', { class: 'muted' }, TRIGGER_LABELS[run.trigger], ' · ', ...started),
   );

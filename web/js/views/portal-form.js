@@ -164,6 +164,13 @@ export async function portalFormView(ctx) {
         placeholder: secretPlaceholder,
         help: secretHelp('client secret'),
       }),
+      field({
+        label: 'Secret expires on (optional)',
+        name: 'secretExpiresAt',
+        type: 'date',
+        value: portal?.authKind === 'clientSecret' ? (portal.credentialExpiresAt ?? '').slice(0, 10) : '',
+        help: 'As shown under "Certificates & secrets" in Entra ID; the list turns red 30 days before.',
+      }),
     ),
     certificate: h(
       'div',
@@ -209,6 +216,15 @@ export async function portalFormView(ctx) {
         placeholder: secretPlaceholder,
         help: secretHelp('password'),
       }),
+    ),
+    federated: h(
+      'div',
+      { class: 'kind-fields', dataset: { kind: 'federated' } },
+      h(
+        'p',
+        { class: 'muted' },
+        "No secret: this app signs in with its managed identity to the operator's multi-tenant app, which the tenant's administrator has consented to. Leave the client ID empty to use the configured multi-tenant app (LICENSE_SYNC_MULTITENANT_CLIENT_ID).",
+      ),
     ),
   };
 
@@ -360,6 +376,7 @@ export async function portalFormView(ctx) {
       cloud: /** @type {Cloud} */ (control('cloud').value),
       authKind: authKind(),
       clientSecret: control('clientSecret').value,
+      secretExpiresAt: control('secretExpiresAt').value,
       certificate: v('certificate'),
       username: v('username'),
       password: control('password').value,
@@ -383,12 +400,26 @@ export async function portalFormView(ctx) {
     };
     need('name', 'Enter a name.');
     need('tenantId', 'Enter the tenant ID or a verified domain.');
-    need('clientId', 'Enter the client ID of the app registration.');
+    if (val.authKind !== 'federated') need('clientId', 'Enter the client ID of the app registration.');
     const kindChanged = !portal || portal.authKind !== val.authKind || !portal.hasSecret;
+    // The API wants the credential again when the tenant, cloud or app changes; a federated one has nothing to
+    // enter, so the page sends it itself.
+    const moved =
+      portal !== undefined &&
+      (val.tenantId.toLowerCase() !== portal.tenantId.toLowerCase() ||
+        val.cloud !== portal.cloud ||
+        (val.clientId !== '' && val.clientId.toLowerCase() !== portal.clientId.toLowerCase()));
     /** @type {import('../api.js').PortalAuth | null} */
     let auth = null;
-    if (val.authKind === 'clientSecret') {
-      if (val.clientSecret) auth = { kind: 'clientSecret', clientSecret: val.clientSecret };
+    if (val.authKind === 'federated') {
+      if (!portal || portal.authKind !== 'federated' || moved) auth = { kind: 'federated' };
+    } else if (val.authKind === 'clientSecret') {
+      if (val.clientSecret)
+        auth = {
+          kind: 'clientSecret',
+          clientSecret: val.clientSecret,
+          ...(val.secretExpiresAt ? { expiresAt: `${val.secretExpiresAt}T00:00:00Z` } : {}),
+        };
       else if (kindChanged) need('clientSecret', 'Enter the client secret.');
     } else if (val.authKind === 'certificate') {
       if (val.certificate) {
@@ -470,7 +501,7 @@ export async function portalFormView(ctx) {
       const body = {
         name: val.name,
         tenantId: val.tenantId,
-        clientId: val.clientId,
+        ...(val.clientId ? { clientId: val.clientId } : {}),
         cloud: val.cloud,
         autoSync: val.autoSync,
         active: verify ? false : val.active,

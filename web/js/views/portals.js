@@ -5,6 +5,7 @@ import { downloadLink } from '../download.js';
 import { button, h, replaceChildren, timeEl, toggle } from '../dom.js';
 import { CLOUD_SHORT, countsSummary, credentialText, isRunActive, portalBadges, runStatusBadge } from '../labels.js';
 import { deletePortal, errorBox, errorText, loading, pageHeader, syncNow } from './common.js';
+import { connectTenant } from './connect.js';
 
 /** @typedef {import('../api.js').Portal} Portal */
 
@@ -51,13 +52,18 @@ function lastRunCell(portal) {
 export async function portalListView(ctx) {
   ctx.setTitle('Portal accesses');
   const { root } = ctx;
+  const connect = connectTenant(ctx, () => list ?? []);
   root.append(
     pageHeader({
       title: 'Portal accesses',
       intro:
         'One portal access per Microsoft 365 tenant. Active portal accesses with automatic sync on are synced at every scheduled run.',
-      actions: [h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access')],
+      actions: [
+        h('a', { 'data-admin': true, class: 'btn btn-primary', href: '#/portals/new' }, 'Add portal access'),
+        connect.button,
+      ],
     }),
+    connect.form,
   );
   const body = h('div');
   root.append(body);

@@ -159,8 +159,9 @@ export async function previewView(ctx) {
     const currentConsumers = new Map();
     await Promise.all(
       touched.map(async (licenseId) => {
-        for (const c of await licensesApi.consumers(licenseId).catch(() => []))
-          currentConsumers.set(`${c.licenseId}|${c.contactId}`, c);
+        // The first 1,000 of each: enough to describe the changes a preview lists.
+        const page = await licensesApi.consumers(licenseId, undefined, 1000).catch(() => ({ items: [] }));
+        for (const c of page.items) currentConsumers.set(`${c.licenseId}|${c.contactId}`, c);
       }),
     );
     done();

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings';
-import { AppError } from '../domain/errors';
-import type { Cloud } from '../domain/records';
+import { AppError } from './errors';
+import type { Cloud } from './records';
 
 /** Where a portal signs in and reads Graph. Always from operator settings and the cloud, never from API input. */
 export interface CloudEndpoints {
