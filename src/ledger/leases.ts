@@ -57,14 +57,15 @@ export class TableLeaseRepository implements LeaseRepository {
     const etag = this.held.get(heldKey(rowKey, holder));
     this.held.delete(heldKey(rowKey, holder));
     if (etag !== undefined) {
-      // The version this instance wrote: unchanged, it is still ours. Gone (404), or taken over after it expired
-      // (412): either way it is no longer ours to release.
+      // The version this instance wrote: unchanged, it is still ours. Gone (404): nothing to release. Changed
+      // (412): a renewal that was in flight, or another holder after it expired: the row decides, below.
       try {
         await this.table.deleteEntity(LEASE, rowKey, { etag });
+        return;
       } catch (error) {
-        if (!isStatus(error, 404, 412)) throw error;
+        if (isStatus(error, 404)) return;
+        if (!isStatus(error, 412)) throw error;
       }
-      return;
     }
     await deleteIfOwned<LeaseEntity>(this.table, LEASE, rowKey, (lease) => lease.holder === holder);
   }
