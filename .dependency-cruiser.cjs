@@ -1,7 +1,7 @@
 // Import boundaries of the app (`npm run depcruise`, part of `npm test`). Layers, from the bottom:
 //   foundation  src/domain (records, ports, plan types), src/config, src/util: import nothing else of the app;
 //   adapters    src/graph, src/ledger, src/storage, src/secrets, src/skus, src/host: implement the ports;
-//   use cases   src/sync, src/runs, src/api, src/portals, src/reconcile, src/web: reach adapters through the ports;
+//   use cases   src/sync, src/runs, src/api, src/portals, src/reconcile, src/web, src/notify: reach adapters through the ports;
 //   entry       src/app (the composition root), functions/, and src/local (the local host: anything in src).
 // Beside them, src/telemetry is instrumentation, like a logging library: it imports only the foundation, and
 // anything above may call it (a use case marks its steps with traceStep; each call is a no-op until the distro
@@ -51,19 +51,19 @@ module.exports = {
       comment: 'An adapter implements a port of the domain; it never imports a use case, the composition or an entry.',
       severity: 'error',
       from: { path: '^src/(graph|ledger|storage|secrets|skus|host)/', pathNot: notTest },
-      to: { path: '^(src/(sync|runs|api|portals|reconcile|web|app|local)/|functions/)' },
+      to: { path: '^(src/(sync|runs|api|portals|reconcile|web|notify|app|local)/|functions/)' },
     },
     {
       name: 'use-cases-never-import-upward',
       severity: 'error',
-      from: { path: '^src/(sync|runs|api|portals|reconcile|web)/', pathNot: notTest },
+      from: { path: '^src/(sync|runs|api|portals|reconcile|web|notify)/', pathNot: notTest },
       to: { path: '^(src/(app|local)/|functions/)' },
     },
     {
       name: 'use-cases-use-ports',
       comment: 'A use case reaches storage, Graph, secrets and the product names through the ports (Services).',
       severity: 'error',
-      from: { path: '^src/(sync|runs|api|portals|reconcile)/', pathNot: notTest },
+      from: { path: '^src/(sync|runs|api|portals|reconcile|notify)/', pathNot: notTest },
       to: { path: '^src/(graph|ledger|storage|secrets|skus)/' },
     },
     {

@@ -39,6 +39,13 @@ param graphEndpointOverride string = ''
 @description('E-mail address that gets the "portal runs failed" alert. Empty: the alert still fires and shows in the Azure portal, but mails no one.')
 param alertEmail string = ''
 
+@description('NCRONTAB (six fields, UTC) of the daily pass of the alert rules that depend on the date.')
+param alertsSchedule string = '0 30 5 * * *'
+
+@description('E-mail notification channels: id of the portal access whose app has Mail.Send, and the mailbox that sends. Empty: e-mail channels report that e-mail is not set up.')
+param mailPortalId string = ''
+param mailFrom string = ''
+
 @description('Resource id of an existing action group to notify as well (Teams, SMS, ITSM, ...). Empty: none.')
 param alertActionGroupId string = ''
 
@@ -532,6 +539,9 @@ var appSettings = union(
     LICENSE_SYNC_AUTH: 'easyauth'
     LICENSE_SYNC_SKU_NAMES_URL: skuNamesUrl
     LICENSE_SYNC_QUEUE_NAME: runQueueName
+    LICENSE_SYNC_ALERTS_SCHEDULE: alertsSchedule
+    // Notification URLs must resolve to public addresses (the SSRF guard); never lifted in Azure by default.
+    LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: 'false'
     // Secretless tenants: the multi-tenant app's federated credential trusts this identity (only a
     // user-assigned identity can be trusted that way); its object id is the credential's subject.
     LICENSE_SYNC_FEDERATION_IDENTITY_CLIENT_ID: appIdentity.properties.clientId
@@ -544,6 +554,8 @@ var appSettings = union(
   empty(tablePrefix) ? {} : { LICENSE_SYNC_TABLE_PREFIX: tablePrefix },
   empty(authorityHostOverride) ? {} : { LICENSE_SYNC_AUTHORITY_HOST: authorityHostOverride },
   empty(graphEndpointOverride) ? {} : { LICENSE_SYNC_GRAPH_ENDPOINT: graphEndpointOverride },
+  empty(mailPortalId) ? {} : { LICENSE_SYNC_MAIL_PORTAL_ID: mailPortalId },
+  empty(mailFrom) ? {} : { LICENSE_SYNC_MAIL_FROM: mailFrom },
   empty(multitenantClientId) ? {} : { LICENSE_SYNC_MULTITENANT_CLIENT_ID: multitenantClientId },
   empty(publicUrl) ? {} : { LICENSE_SYNC_PUBLIC_URL: publicUrl }
 )

@@ -8,7 +8,9 @@ import { portalDetailView } from './js/views/portal-detail.js';
 import { previewView } from './js/views/preview.js';
 import { licenseListView, licenseDetailView } from './js/views/licenses.js';
 import { contactsView } from './js/views/contacts.js';
+import { alertsView, refreshAlertBadge } from './js/views/alerts.js';
 import { auditView } from './js/views/audit.js';
+import { licensedUsersView, pricesView, wasteView } from './js/views/insights.js';
 
 /**
  * What a view gets: where to draw, what the address names, and the page's shared services.
@@ -40,7 +42,11 @@ const routes = [
   [/^\/licenses\/([^/]+)$/, licenseDetailView],
   [/^\/licenses$/, licenseListView],
   [/^\/contacts$/, contactsView],
+  [/^\/alerts$/, alertsView],
   [/^\/audit$/, auditView],
+  [/^\/waste$/, wasteView],
+  [/^\/reports\/licensed-users$/, licensedUsersView],
+  [/^\/prices$/, pricesView],
 ];
 
 const ADMIN_ROLE = 'LicenseSync.Admin';
@@ -178,6 +184,7 @@ export function navigate(hash) {
 async function render() {
   for (const cleanup of cleanups) cleanup();
   cleanups = [];
+  void refreshAlertBadge();
   const { path, query } = parseHash();
   const match = route(path);
   const section = document.querySelector('[data-nav].active');

@@ -1,6 +1,6 @@
 import { recordChange } from '../domain/audit';
 import type { Services } from '../domain/ports';
-import type { PortalRecord } from '../domain/records';
+import { DEFAULT_INACTIVE_DAYS, type PortalRecord } from '../domain/records';
 import { changePortal, createPortal, deletePortal, getPortal, listPortals } from '../portals/portals';
 import { queueRun } from '../runs/enqueue';
 import { previewSync } from '../sync/preview';
@@ -25,6 +25,7 @@ import {
   type unlinkConsumerEndpoint,
   type verifyPortalEndpoint,
 } from './endpoints';
+import { getPricedLicense, listPricedLicenses } from './insights';
 import * as ledger from './ledger';
 import { listController, pagedListController, type PageCursor } from './lists';
 import { openApiDocument } from './openapi';
@@ -38,7 +39,12 @@ import { RUN_PAGE_SIZE, type PortalChange, type PortalCreate, type PortalView } 
 
 /** What a response shows of a portal: the schema strips internal fields; the legacy kind is labelled. */
 export function portalView(portal: PortalRecord): PortalView {
-  return { ...portal, ...(portal.authKind === 'password' ? { legacy: true as const } : {}) };
+  return {
+    ...portal,
+    activity: portal.activity ?? false,
+    inactiveDays: portal.inactiveDays ?? DEFAULT_INACTIVE_DAYS,
+    ...(portal.authKind === 'password' ? { legacy: true as const } : {}),
+  };
 }
 
 export const listPortalsController = pagedListController(listPortalsEndpoint, async (_input, services, cursor) => {
@@ -147,12 +153,12 @@ export const getRunController: Controller<typeof getRunEndpoint> = async ({ para
 });
 
 export const listLicensesController = pagedListController(listLicensesEndpoint, ({ query }, services, cursor) =>
-  ledger.listLicenses(services, query.portalId, pageOf(cursor, DEFAULT_PAGE_SIZE)),
+  listPricedLicenses(services, query.portalId, pageOf(cursor, DEFAULT_PAGE_SIZE)),
 );
 
 export const getLicenseController: Controller<typeof getLicenseEndpoint> = async ({ params }, services) => ({
   status: 200,
-  body: await ledger.getLicense(services, params.id),
+  body: await getPricedLicense(services, params.id),
 });
 
 /** Page by page from storage (a CSV export reads them all, a page of 1,000 at a time). */

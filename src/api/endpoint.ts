@@ -20,7 +20,7 @@ export interface Endpoint<
 > {
   /** The function name in the Functions host. */
   name: string;
-  method: Extract<HttpMethod, 'GET' | 'POST' | 'PATCH' | 'DELETE'>;
+  method: Extract<HttpMethod, 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'>;
   /** The route as Azure Functions reads it (host.json's routePrefix is ""), e.g. `api/portals/{id}`. */
   route: string;
   summary: string;

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { alertEndpoints } from './alertEndpoints';
 import { listAuditEndpoint, meEndpoint } from './access';
 import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
+import { bad, notFound } from './responses';
+import { insightEndpoints } from './insightsEndpoints';
 import { defineListEndpoint } from './lists';
 import {
   consumerLinkSchema,
@@ -42,14 +45,6 @@ import {
 
 const noParams = z.strictObject({});
 
-const bad = (what = 'The request is invalid: the failing fields are listed.'): ResponseSpec => ({
-  description: what,
-  schema: errorResponseSchema,
-});
-const notFound = (what: string): ResponseSpec => ({
-  description: `${what} does not exist.`,
-  schema: errorResponseSchema,
-});
 const conflict = (what: string): ResponseSpec => ({ description: what, schema: errorResponseSchema });
 const signInFailed: ResponseSpec = {
   description:
@@ -384,6 +379,8 @@ export const endpoints: readonly Endpoint[] = [
   unlinkConsumerEndpoint,
   findContactsEndpoint,
   createContactEndpoint,
+  ...alertEndpoints,
+  ...insightEndpoints,
   openApiEndpoint,
   meEndpoint,
   listAuditEndpoint,

@@ -69,6 +69,8 @@ const APP_ERROR_STATUS: Record<ErrorCode, number> = {
   consent_missing: 422,
   graph_unreachable: 502,
   graph_error: 502,
+  activity_permission_missing: 422,
+  activity_premium_missing: 422,
   throttled: 503,
   channel_url_refused: 400,
   secret_missing: 409,

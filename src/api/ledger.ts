@@ -85,6 +85,8 @@ export async function listConsumers(
             ? { id: contact.id, email: contact.email, displayName: contact.displayName }
             : null,
       ...(consumer.owner.kind === 'sync' && portal?.lastSuccessAt ? { lastSeen: portal.lastSuccessAt } : {}),
+      // Activity shows only while it is on and after a pass (stale facts of a portal that turned it off do not).
+      ...(portal?.activity && portal.activityReadAt ? {} : { lastSignInAt: undefined, inactive: undefined }),
     };
   });
   return { items, ...(page.cursor ? { continuationToken: encodeCursor(page.cursor) } : {}) };

@@ -10,8 +10,10 @@ import {
   portalRecordSchema,
   runCountsSchema,
   runRecordSchema,
+  DEFAULT_INACTIVE_DAYS,
 } from '../domain/records';
 import { decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
+import { noticeSchema, PRICE_PERIODS } from '../domain/insights';
 
 /** C0 controls and DEL, which never belong in a name. */
 function hasControlCharacter(value: string): boolean {
@@ -85,6 +87,15 @@ export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
 // ---- portals ----------------------------------------------------------------------------------------------
 
+const ACTIVITY_DESCRIPTION =
+  "Read users' sign-in activity once a day (needs AuditLog.Read.All and Entra ID P1) and flag inactive holders.";
+const inactiveDaysSchema = z
+  .number()
+  .int('must be a whole number of days')
+  .min(7, 'must be from 7 to 365')
+  .max(365, 'must be from 7 to 365')
+  .meta({ description: 'Days without a sign-in after which a holder is inactive (7-365, default 90).' });
+
 function isUsablePem(pem: string): boolean {
   try {
     const key = createPrivateKey(pem);
@@ -154,6 +165,8 @@ export const portalCreateSchema = z
     cloud: cloudSchema.default('global').meta({ description: '`simulated` only in local runs (the demo tenant).' }),
     active: z.boolean().default(true),
     autoSync: z.boolean().default(true),
+    activity: z.boolean().default(false).meta({ description: ACTIVITY_DESCRIPTION }),
+    inactiveDays: inactiveDaysSchema.default(DEFAULT_INACTIVE_DAYS),
     auth: portalAuthSchema,
   })
   .meta({ id: 'PortalCreate' });
@@ -167,6 +180,8 @@ export const portalChangeSchema = z
     cloud: cloudSchema.optional(),
     active: z.boolean().optional(),
     autoSync: z.boolean().optional(),
+    activity: z.boolean().optional().meta({ description: ACTIVITY_DESCRIPTION }),
+    inactiveDays: inactiveDaysSchema.optional(),
     auth: portalAuthSchema.optional(),
   })
   .refine((change) => Object.values(change).some((value) => value !== undefined), {
@@ -182,8 +197,23 @@ export const portalChangeSchema = z
 export type PortalChange = z.infer<typeof portalChangeSchema>;
 
 export const portalSchema = portalRecordSchema
-  .omit({ deltaLink: true, lastFullReadAt: true, userLinksAt: true })
+  .omit({
+    deltaLink: true,
+    lastFullReadAt: true,
+    userLinksAt: true,
+    activityTriedOn: true,
+    licensedUsers: true,
+    historyDigest: true,
+  })
   .extend({
+    activity: z.boolean().meta({ description: ACTIVITY_DESCRIPTION }),
+    inactiveDays: inactiveDaysSchema,
+    activityNotice: noticeSchema
+      .optional()
+      .meta({ description: 'Why the last activity pass could not read sign-ins, and what to do; until one succeeds.' }),
+    subscriptionsNotice: noticeSchema
+      .optional()
+      .meta({ description: 'Why the last run could not read the subscriptions (the licenses keep theirs).' }),
     legacy: z.literal(true).optional().meta({ description: 'Set for the legacy password kind.' }),
   })
   .meta({ id: 'Portal', description: 'A portal access (one tenant login). Never shows a secret.' });
@@ -241,7 +271,22 @@ export const runListSchema = z
   .meta({ id: 'RunList' });
 export const syncQueuedSchema = z.object({ runId: z.string() }).meta({ id: 'SyncQueued' });
 
-export const licenseSchema = licenseRecordSchema.meta({ id: 'License' });
+export const licenseSchema = licenseRecordSchema
+  .extend({
+    monthlyUnitPrice: z.number().optional().meta({ description: 'Per seat and month, rounded to cents.' }),
+    currency: z.string().optional(),
+    monthlyCost: z.number().optional().meta({ description: 'available x monthly unit price, rounded to cents.' }),
+    price: z
+      .object({
+        amount: z.string(),
+        currency: z.string(),
+        period: z.enum(PRICE_PERIODS),
+        source: z.enum(['license', 'plan']),
+      })
+      .optional()
+      .meta({ description: "The price that applies: this license's own, else its plan's." }),
+  })
+  .meta({ id: 'License' });
 export const licenseListSchema = z
   .object({ items: z.array(licenseSchema), continuationToken: nextToken })
   .meta({ id: 'LicenseList' });
@@ -340,6 +385,7 @@ export const openApiDocumentSchema = z
 const booleanQuery = z.enum(['true', 'false']).optional();
 
 export const portalParams = z.strictObject({ id: idSchema });
+export type LicenseView = z.infer<typeof licenseSchema>;
 export const runParams = z.strictObject({ id: idSchema, runId: idSchema });
 export const licenseParams = z.strictObject({ id: licenseIdSchema });
 export const consumerParams = z.strictObject({ id: licenseIdSchema, contactId: idSchema });

@@ -6,11 +6,14 @@ import { createAuditTrail } from '../ledger/audit';
 import { createConsentStateStore } from '../ledger/consentStates';
 import { createSecretStore } from '../secrets';
 import { SkuNameCatalogLoader } from '../skus';
+import { createNotificationQueue } from '../storage/notificationQueue';
 import { createRunQueue } from '../storage/runQueue';
 import { withTelemetry } from '../telemetry';
 
 /** Adapters a caller supplies instead of the real ones (the local host's file secret store, a test's fake). */
-export type ServiceOverrides = Partial<Pick<Services, 'secrets' | 'openTenant' | 'runQueue' | 'now'>>;
+export type ServiceOverrides = Partial<
+  Pick<Services, 'secrets' | 'openTenant' | 'runQueue' | 'notificationQueue' | 'now' | 'resolveHost'>
+>;
 
 const consoleLogger: Logger = {
   info: (message, properties) => console.info(message, properties ?? ''),
@@ -35,10 +38,12 @@ export async function createServices(
     planNames: () => planNames.load(),
     openTenant: overrides.openTenant ?? ((portal, secret) => createTenantReader(portal, secret, settings)),
     runQueue: overrides.runQueue ?? createRunQueue(settings),
+    notificationQueue: overrides.notificationQueue ?? createNotificationQueue(settings),
     audit: createAuditTrail(settings),
     consentStates: createConsentStateStore(settings),
     logger,
     now: overrides.now ?? (() => new Date()),
+    ...(overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import { federationEnv, federationSettings, type FederationSettings } from './fe
  * point its credentials at an address of its own choosing.
  */
 export const DEFAULT_SCHEDULE = '0 0 * * * *';
+/** The daily pass of the alert rules that depend on the date (expiry, credentials, renewals). */
+export const DEFAULT_ALERTS_SCHEDULE = '0 30 5 * * *';
 export const DEFAULT_SKU_NAMES_URL =
   'https://download.microsoft.com/download/e/3/e/e3e9faf2-f28b-490a-9ada-c6089a1fc5b0/Product%20names%20and%20service%20plan%20identifiers%20for%20licensing.csv';
 
@@ -41,6 +43,10 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,50}$/)
     .default('portal-runs'),
+  LICENSE_SYNC_ALERTS_SCHEDULE: z.string().min(1).default(DEFAULT_ALERTS_SCHEDULE),
+  LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: z.enum(['true', 'false']).default('false'),
+  LICENSE_SYNC_MAIL_PORTAL_ID: z.string().min(1).optional(),
+  LICENSE_SYNC_MAIL_FROM: z.email().optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
   LICENSE_SYNC_AUTH: z.enum(AUTH_MODES).optional(),
   /** Set by the platform on every instance: only this makes a run an Azure one (IDENTITY_ENDPOINT does not). */
@@ -66,6 +72,16 @@ export interface Settings {
   /** The queue of portal runs; its poison queue is `<name>-poison`. */
   queueName: string;
   schedule: string;
+  /** The queue of notification deliveries (`<queueName>-notifications`). */
+  notificationQueueName: string;
+  alerts: {
+    schedule: string;
+    /** LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS: channel URLs may point at private addresses (tests, internal receivers). */
+    allowPrivateWebhooks: boolean;
+    /** E-mail channels send from this mailbox, signed in as this portal's app (it needs Mail.Send). */
+    mailPortalId?: string;
+    mailFrom?: string;
+  };
   keyVaultUrl?: string;
   authorityHostOverride?: string;
   graphEndpointOverride?: string;
@@ -124,6 +140,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     tablePrefix: e.LICENSE_SYNC_TABLE_PREFIX,
     queueName: e.LICENSE_SYNC_QUEUE_NAME,
     schedule: e.LICENSE_SYNC_SCHEDULE,
+    notificationQueueName: `${e.LICENSE_SYNC_QUEUE_NAME}-notifications`,
+    alerts: {
+      schedule: e.LICENSE_SYNC_ALERTS_SCHEDULE,
+      allowPrivateWebhooks: e.LICENSE_SYNC_ALLOW_PRIVATE_WEBHOOKS === 'true',
+      mailPortalId: e.LICENSE_SYNC_MAIL_PORTAL_ID,
+      mailFrom: e.LICENSE_SYNC_MAIL_FROM,
+    },
     keyVaultUrl: e.LICENSE_SYNC_KEY_VAULT_URL,
     authorityHostOverride: e.LICENSE_SYNC_AUTHORITY_HOST,
     graphEndpointOverride: e.LICENSE_SYNC_GRAPH_ENDPOINT,

@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   throttled:
     'Microsoft Graph kept throttling the requests after all retries. The next run tries again; if it persists, spread the schedule.',
   graph_error: 'Microsoft Graph answered with an unexpected error.',
+  activity_permission_missing:
+    "Microsoft Graph denied the users' sign-in activity (403 Authorization_RequestDenied). Grant the application permission AuditLog.Read.All to the app registration and give admin consent; the sync goes on without activity meanwhile.",
+  activity_premium_missing:
+    'Microsoft Graph reports sign-in activity only in tenants with Microsoft Entra ID P1 or P2 (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant). License Entra ID P1 in the tenant, or turn activity off for this portal access; the sync goes on without activity meanwhile.',
   // notifications
   channel_url_refused: 'The notification URL was refused: it must be an https address on the public internet.',
   // ours

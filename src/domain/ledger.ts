@@ -1,6 +1,8 @@
 import type { ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRecord } from './records';
 import type { ChangePlan } from './plan';
 import type { Cursor } from './paging';
+import type { AlertGateway, ChannelGateway, DeliveryGateway } from './alerts';
+import type { HolderFacts, LicenseSnapshot, PortalSnapshot, StoredPrice } from './insights';
 
 /** A page of a storage query and where the next one starts (absent on the last page). */
 export interface CursorPage<T> {
@@ -227,6 +229,8 @@ export interface LicenseGateway {
   /** The same, a page of storage at a time (an export streams them on). */
   consumerPages(licenseId: string): AsyncIterable<ConsumerRecord[]>;
   getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined>;
+  /** Sync-owned consumers of a portal whose assignment is in error (e.g. CountViolation), counted by skuId. */
+  assignmentErrors(portalId: string): Promise<Map<string, number>>;
   /** Links by hand; ConflictError when the contact is already linked to the license. Updates `assigned`. */
   addManualConsumer(licenseId: string, contactId: string, now: string): Promise<ConsumerRecord>;
   /** Unlinks a hand-made consumer; NotFoundError when there is none; ConflictError when it is sync-owned. */
@@ -238,6 +242,46 @@ export interface PurgeGateway {
   purgePortal(portalId: string): Promise<void>;
 }
 
+/** Daily snapshots of licenses and portals (PRODUCT.md, "History and the billing figure"). */
+export interface HistoryGateway {
+  /** Writes one day's snapshots of a portal's licenses and of the portal (replacing that day's). */
+  putDay(portalId: string, licenses: (LicenseSnapshot & { skuId: string })[], portal: PortalSnapshot): Promise<void>;
+  /** Deletes a portal's snapshots older than `oldestDay`; answers how many. */
+  deleteBefore(portalId: string, oldestDay: string): Promise<number>;
+  /** A license's snapshots from `from` to `to` (both inclusive, YYYY-MM-DD), oldest first. */
+  licenseHistory(portalId: string, skuId: string, from: string, to: string): Promise<LicenseSnapshot[]>;
+  portalHistory(portalId: string, from: string, to: string): Promise<PortalSnapshot[]>;
+}
+
+/** The admin's prices: per plan (skuId, every portal) and per license (overrides its plan's). */
+export interface PriceGateway {
+  planPrices(): Promise<Map<string, StoredPrice>>;
+  licensePrices(): Promise<Map<string, StoredPrice>>;
+  planPrice(skuId: string): Promise<StoredPrice | undefined>;
+  licensePrice(licenseId: string): Promise<StoredPrice | undefined>;
+  putPlanPrice(skuId: string, price: StoredPrice): Promise<void>;
+  putLicensePrice(licenseId: string, price: StoredPrice): Promise<void>;
+  /** false when there was none. */
+  deletePlanPrice(skuId: string): Promise<boolean>;
+  deleteLicensePrice(licenseId: string): Promise<boolean>;
+}
+
+/** New sign-in facts of one sync-owned consumer. */
+export interface HolderActivity {
+  skuId: string;
+  contactId: string;
+  lastSignInAt?: string;
+  inactive: boolean;
+}
+
+/** A portal's sync-owned consumers as the insights see them. */
+export interface HolderGateway {
+  /** Every sync-owned consumer of the portal, a page at a time (a few fields each). */
+  forEachHolder(portalId: string, visit: (holder: HolderFacts) => void): Promise<void>;
+  /** Writes sign-in facts onto consumers (merges: nothing else of them changes); answers how many. */
+  writeActivity(portalId: string, updates: HolderActivity[]): Promise<number>;
+}
+
 export interface Ledger {
   portals: PortalRepository;
   runs: RunRepository;
@@ -246,4 +290,11 @@ export interface Ledger {
   contacts: ContactGateway;
   licenses: LicenseGateway;
   purge: PurgeGateway;
+  /** Alerts and the rules document; notification channels and their deliveries (layout in ./alerts.ts). */
+  alerts: AlertGateway;
+  channels: ChannelGateway;
+  deliveries: DeliveryGateway;
+  history: HistoryGateway;
+  prices: PriceGateway;
+  holders: HolderGateway;
 }

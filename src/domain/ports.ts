@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings';
+import type { NotificationQueue } from './alerts';
 import type { AuditTrail } from './audit';
 import type { ConsentStateStore } from './consent';
 import type { Ledger } from './ledger';
@@ -32,10 +33,14 @@ export interface Services {
   /** A reader for one run of one portal. */
   openTenant(portal: PortalRecord, secret: PortalCredential): TenantReader;
   runQueue: RunQueue;
+  /** Deliveries of notifications, one message each. */
+  notificationQueue: NotificationQueue;
   /** Who changed what. */
   audit: AuditTrail;
   /** Pending "Connect a tenant" consents. */
   consentStates: ConsentStateStore;
   logger: Logger;
   now: Clock;
+  /** Resolves a notification URL's host name (tests inject one; the system resolver otherwise). */
+  resolveHost?: (hostname: string) => Promise<{ address: string; family: number }[]>;
 }

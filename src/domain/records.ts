@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { licenseSubscriptionSchema, noticeSchema } from './insights';
 
 /**
  * The shapes of the ledger as the rest of the code sees them. Storage adapters map these to and from table
@@ -138,11 +139,35 @@ export const portalRecordSchema = z.object({
    * write, and the record goes last, once its ledger data is purged; repeating the delete continues the purge.
    */
   deletingAt: isoDate.optional(),
+  /** Read users' sign-in activity (once a UTC day) and mark holders inactive; absent means off. */
+  activity: z.boolean().optional(),
+  /** Days without a sign-in after which a holder is inactive (7-365; absent means 90). */
+  inactiveDays: z.number().int().min(7).max(365).optional(),
+  /** End of the last successful activity pass: holders' `inactive` is shown only after one. */
+  activityReadAt: isoDate.optional(),
+  /** Why the last activity pass could not read sign-ins (shown until a later pass succeeds). */
+  activityNotice: noticeSchema.optional(),
+  /** Why the last run could not read the subscriptions (the licenses keep the ones read before). */
+  subscriptionsNotice: noticeSchema.optional(),
+  /** Internal: the UTC day of the last activity pass, successful or not (one try a day). */
+  activityTriedOn: z.string().optional(),
+  /** Internal: distinct licensed users at the last full read (the day's portal snapshot). */
+  licensedUsers: z.number().int().nonnegative().optional(),
+  /** Internal: the UTC day and digest of the snapshots written last (an unchanged run writes none). */
+  historyDigest: z.string().optional(),
 });
 export type PortalRecord = z.infer<typeof portalRecordSchema>;
 
 /** The sync's read state of a portal: it belongs to the tenant, app and cloud it was read from. */
 export const PORTAL_READ_STATE_FIELDS = ['deltaLink', 'lastFullReadAt', 'userLinksAt'] as const;
+/** Fields of the portal record that never leave through the API. */
+export const PORTAL_INTERNAL_FIELDS = [
+  ...PORTAL_READ_STATE_FIELDS,
+  'activityTriedOn',
+  'licensedUsers',
+  'historyDigest',
+] as const;
+export const DEFAULT_INACTIVE_DAYS = 90;
 
 /** Whether two versions of a portal point at the same tenant, app and cloud (so its read state still holds). */
 export function sameTenantSource(
@@ -175,6 +200,12 @@ export const licenseRecordSchema = z.object({
   overAssigned: z.boolean(),
   status: z.enum(LICENSE_STATUSES),
   statusMessage: z.string().optional(),
+  /** The plan's subscriptions (Graph's companySubscription), soonest renewal first; Deleted ones too. */
+  subscriptions: z.array(licenseSubscriptionSchema).optional(),
+  /** The earliest nextLifecycleDateTime of the subscriptions that are not Deleted. */
+  nextLifecycleAt: z.string().optional(),
+  /** Any subscription that is not Deleted is a trial. */
+  trial: z.boolean().optional(),
   createdAt: isoDate,
   updatedAt: isoDate,
 });
@@ -244,6 +275,10 @@ export const consumerRecordSchema = z.object({
    */
   contactEmail: z.string().optional(),
   contactName: z.string().optional(),
+  /** Sync-owned, with activity on: the user's last sign-in (none: never signed in). */
+  lastSignInAt: isoDate.optional(),
+  /** Sync-owned, with activity on and after its first pass: no sign-in for the portal's inactiveDays. */
+  inactive: z.boolean().optional(),
 });
 export type ConsumerRecord = z.infer<typeof consumerRecordSchema>;
 

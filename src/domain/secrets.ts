@@ -8,6 +8,12 @@ export const portalSecretSchema = z.discriminatedUnion('kind', [
 ]);
 export type PortalSecret = z.infer<typeof portalSecretSchema>;
 
+/** What a notification channel keeps secret: its URL (a webhook's often carries a token) and signing secret. */
+export const channelSecretSchema = z.strictObject({
+  url: z.string().min(1).optional(),
+  signingSecret: z.string().min(1).optional(),
+});
+export type ChannelSecret = z.infer<typeof channelSecretSchema>;
 /** How a run signs in: a stored secret, or the federated kind, which has none (nothing is ever stored for it). */
 export type PortalCredential = PortalSecret | { kind: 'federated' };
 
@@ -18,4 +24,8 @@ export interface SecretStore {
   get(portalId: string): Promise<PortalSecret | undefined>;
   /** Deletes the secret (and purges it where the store allows). Missing is fine. */
   delete(portalId: string): Promise<void>;
+  /** A notification channel's secret, kept apart from the portals'. */
+  setChannel(channelId: string, secret: ChannelSecret): Promise<void>;
+  getChannel(channelId: string): Promise<ChannelSecret | undefined>;
+  deleteChannel(channelId: string): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import type { CompanySubscriptionFacts, LicenseSubscriptions, UserActivity } from './insights';
+
 /**
  * What the sync reads from a tenant, in the compact form the reconciliation needs. The Graph adapter turns
  * Microsoft Graph's subscribedSku and user resources into these with small pure functions.
@@ -13,6 +15,8 @@ export interface TenantPlan {
   appliesTo: string;
   consumedUnits: number;
   prepaidUnits: { enabled: number; warning: number; suspended: number; lockedOut: number };
+  /** Its subscriptions from /directory/subscriptions; absent when they could not be read this run. */
+  subscriptions?: LicenseSubscriptions;
 }
 
 /** One plan one user holds: assignedLicenses joined with licenseAssignmentStates. */
@@ -66,6 +70,18 @@ export interface TenantReader {
    * before a full read so the next run can read just the changes. Optional: a reader without it never yields one.
    */
   latestDeltaLink?(): Promise<string>;
+  /**
+   * Graph's `POST /users/{from}/sendMail` (the app needs Mail.Send): the e-mail channel's way out. Optional:
+   * readers that only read (test fakes) lack it.
+   */
+  sendMail?(from: string, mail: { message: Record<string, unknown>; saveToSentItems: boolean }): Promise<void>;
+  /** GET /directory/subscriptions: every subscription of every plan (one request). */
+  readSubscriptions(): Promise<CompanySubscriptionFacts[]>;
+  /**
+   * Licensed users' sign-in activity, a page (at most 120 users) at a time. Throws AppError
+   * activity_permission_missing or activity_premium_missing when Graph refuses it.
+   */
+  readSignInActivity(): AsyncIterable<UserActivity[]>;
   stats(): GraphCallStats;
 }
 

@@ -16,6 +16,7 @@ import {
   type TenantUser,
   type UserDeltaPage,
 } from '../domain/tenant';
+import type { CompanySubscriptionFacts, UserActivity } from '../domain/insights';
 import { USER_SELECT, toTenantPlan, toTenantUser } from './users';
 
 export interface TenantReaderOptions {
@@ -32,6 +33,12 @@ interface GraphPage<T> {
 }
 
 type DeltaUser = User & { '@removed'?: { reason?: string } };
+
+/** Graph's limit of users a page when signInActivity is selected. */
+export const ACTIVITY_PAGE_SIZE = 120;
+const ACTIVITY_SELECT = ['id', 'signInActivity', 'createdDateTime'];
+/** Graph's advanced query for users who hold a plan (needs ConsistencyLevel: eventual and $count=true). */
+const LICENSED_USERS_FILTER = 'assignedLicenses/$count ne 0';
 
 /** Graph's limit of values in one `$filter=id in (...)`. */
 const USERS_BY_ID_PER_REQUEST = 15;
@@ -177,8 +184,65 @@ export function createTenantReader(
       return link;
     },
 
+    async sendMail(from, mail): Promise<void> {
+      await get(() => client.api(`/users/${encodeURIComponent(from)}/sendMail`).post(mail));
+    },
+
+    async readSubscriptions(): Promise<CompanySubscriptionFacts[]> {
+      const all: CompanySubscriptionFacts[] = [];
+      const subscriptionPages = pages<CompanySubscriptionFacts>(
+        () => client.api('/directory/subscriptions').get(),
+        (link) => follow(link).get(),
+      );
+      for await (const page of subscriptionPages) for (const item of page.value ?? []) all.push(item);
+      return all;
+    },
+
+    async *readSignInActivity(): AsyncIterable<UserActivity[]> {
+      type ActivityUser = Pick<User, 'id' | 'createdDateTime'> & { signInActivity?: UserActivity['signInActivity'] };
+      const activityPages = pages<ActivityUser>(
+        () =>
+          client
+            .api('/users')
+            .header('ConsistencyLevel', 'eventual')
+            .filter(LICENSED_USERS_FILTER)
+            .count(true)
+            .select(ACTIVITY_SELECT)
+            .top(ACTIVITY_PAGE_SIZE)
+            .get(),
+        (link) => follow(link).header('ConsistencyLevel', 'eventual').get(),
+      );
+      try {
+        for await (const page of activityPages) {
+          yield (page.value ?? []).flatMap((user) =>
+            user.id
+              ? [
+                  {
+                    objectId: user.id.toLowerCase(),
+                    signInActivity: user.signInActivity ?? null,
+                    ...(user.createdDateTime ? { createdAt: user.createdDateTime } : {}),
+                  },
+                ]
+              : [],
+          );
+        }
+      } catch (error) {
+        throw activityRefusal(error) ?? error;
+      }
+    },
+
     stats: () => ({ ...stats }),
   };
+}
+
+/** Graph's 403s of signInActivity, which name what the tenant lacks (the AppError keeps Graph's error as cause). */
+function activityRefusal(error: unknown): AppError | undefined {
+  const original = error instanceof AppError ? error.cause : error;
+  if (!(original instanceof GraphError) || original.statusCode !== 403) return undefined;
+  if (original.code === 'Authentication_RequestFromNonPremiumTenantOrB2CTenant')
+    return new AppError('activity_premium_missing');
+  if (original.code === 'Authorization_RequestDenied') return new AppError('activity_permission_missing');
+  return undefined;
 }
 
 /** Graph refused a delta link as expired (410 / syncStateNotFound...), possibly inside the AppError mapError made. */
@@ -188,6 +252,11 @@ function isDeltaGone(error: unknown): boolean {
 }
 
 async function mapError(error: unknown, endpoints: CloudEndpoints, tenantId: string): Promise<AppError> {
+  if (error instanceof GraphError && error.statusCode === 403) {
+    // Kept as the cause: an optional read (sign-in activity) tells its refusals apart by Graph's code.
+    const appError = graphFailure(error);
+    return new AppError(appError.code, { detail: appError.detail, cause: error });
+  }
   if (error instanceof GraphError && isDeltaGone(error)) {
     // Keep the Graph error for readUserDelta to recognise; it becomes a DeltaExpiredError there.
     const appError = graphFailure(error);

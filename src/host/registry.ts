@@ -30,9 +30,9 @@ export interface TimerDefinition {
   name: string;
   /** NCRONTAB with seconds (six fields). */
   schedule: string;
-  /** Messages the handler sets on this output go to the run queue. */
-  queueOutput: StorageQueueOutput;
-  queueName: string;
+  /** Messages the handler sets on this output go to `queueName` (a timer without an output has neither). */
+  queueOutput?: StorageQueueOutput;
+  queueName?: string;
   handler: (timer: Timer, context: InvocationContext) => Promise<void>;
 }
 
@@ -76,7 +76,7 @@ export function defineTimer(definition: Omit<TimerDefinition, 'kind'>): TimerDef
     schedule: def.schedule,
     runOnStartup: false,
     useMonitor: true,
-    extraOutputs: [def.queueOutput],
+    extraOutputs: def.queueOutput ? [def.queueOutput] : [],
     handler: def.handler,
   });
   return def;

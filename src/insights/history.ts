@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { PortalSnapshot } from '../domain/insights';
 
 /**
  * History kept after each successful run: one snapshot per license per UTC day and one per portal per day (the
@@ -7,24 +7,12 @@ import { z } from 'zod';
 
 export const HISTORY_RETENTION_MONTHS = 25;
 
-const dateSchema = z.iso.date();
-
-export const licenseSnapshotSchema = z.object({
-  date: dateSchema,
-  available: z.number().int(),
-  consumedUnits: z.number().int(),
-  assigned: z.number().int(),
-  warning: z.number().int(),
-  suspended: z.number().int(),
-});
-export type LicenseSnapshot = z.infer<typeof licenseSnapshotSchema>;
-
-export const portalSnapshotSchema = z.object({
-  date: dateSchema,
-  /** Distinct users holding at least one plan (guests and disabled accounts included). */
-  licensedUsers: z.number().int().nonnegative(),
-});
-export type PortalSnapshot = z.infer<typeof portalSnapshotSchema>;
+export {
+  licenseSnapshotSchema,
+  portalSnapshotSchema,
+  type LicenseSnapshot,
+  type PortalSnapshot,
+} from '../domain/insights';
 
 export interface LicensedUsersMonth {
   month: string;

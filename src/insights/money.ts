@@ -1,12 +1,13 @@
 import Decimal from 'decimal.js';
 import { z } from 'zod';
+import { PRICE_PERIODS } from '../domain/insights';
 
 /**
  * Prices of plans, kept exact (decimal strings, computed with decimal.js) and rounded to cents only when shown.
  * Prices are the admin's own figures: never sent to Microsoft, never converted between currencies.
  */
 
-export const PRICE_PERIODS = ['month', 'year'] as const;
+export { PRICE_PERIODS };
 export type PricePeriod = (typeof PRICE_PERIODS)[number];
 
 const MAX_AMOUNT = new Decimal('1000000000');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { CompanySubscriptionFacts, LicenseSubscription, LicenseSubscriptions } from '../domain/insights';
 
 /**
  * A license's subscriptions, joined from Graph's /directory/subscriptions (companySubscription) on the plan's
@@ -7,38 +7,10 @@ import { z } from 'zod';
 
 export const SUBSCRIPTION_STATUSES = ['Enabled', 'Warning', 'Suspended', 'LockedOut', 'Deleted', 'Expired'] as const;
 
-export const licenseSubscriptionSchema = z.object({
-  id: z.string(),
-  commerceSubscriptionId: z.string().optional(),
-  /** Graph's status; unknown future values are kept as Graph sends them. */
-  status: z.string(),
-  totalLicenses: z.number().int().nonnegative(),
-  isTrial: z.boolean(),
-  createdAt: z.string().optional(),
-  nextLifecycleAt: z.string().optional(),
-});
-export type LicenseSubscription = z.infer<typeof licenseSubscriptionSchema>;
-
-/** What a license shows of its subscriptions. */
-export interface LicenseSubscriptions {
-  subscriptions: LicenseSubscription[];
-  /** The earliest nextLifecycleDateTime of the subscriptions that are not Deleted. */
-  nextLifecycleAt?: string;
-  /** Any subscription that is not Deleted is a trial. */
-  trial: boolean;
-}
+export { licenseSubscriptionSchema, type LicenseSubscription, type LicenseSubscriptions } from '../domain/insights';
 
 /** The fields of Graph's companySubscription that the ledger keeps. */
-export interface CompanySubscription {
-  id?: string | null;
-  commerceSubscriptionId?: string | null;
-  skuId?: string | null;
-  status?: string | null;
-  totalLicenses?: number | null;
-  isTrial?: boolean | null;
-  createdDateTime?: string | null;
-  nextLifecycleDateTime?: string | null;
-}
+export type CompanySubscription = CompanySubscriptionFacts;
 
 export function isDeleted(subscription: { status: string }): boolean {
   return subscription.status === 'Deleted';

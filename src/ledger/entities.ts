@@ -44,7 +44,7 @@ function partsKey(field: string): string {
   return `${field}__parts`;
 }
 
-function makeCodec<T extends object>(
+export function makeCodec<T extends object>(
   schema: z.ZodType<T>,
   jsonFields: readonly (keyof T & string)[],
   what: string,
@@ -104,9 +104,13 @@ function safeJson(text: string): unknown {
   }
 }
 
-export const portalCodec = makeCodec<PortalRecord>(portalRecordSchema, ['lastRun'], 'portal');
+export const portalCodec = makeCodec<PortalRecord>(
+  portalRecordSchema,
+  ['lastRun', 'activityNotice', 'subscriptionsNotice'],
+  'portal',
+);
 export const runCodec = makeCodec<RunRecord>(runRecordSchema, ['counts', 'conflicts'], 'run');
-export const licenseCodec = makeCodec<LicenseRecord>(licenseRecordSchema, [], 'license');
+export const licenseCodec = makeCodec<LicenseRecord>(licenseRecordSchema, ['subscriptions'], 'license');
 export const contactCodec = makeCodec<ContactRecord>(contactRecordSchema, ['aliases', 'origin'], 'contact');
 export const consumerCodec = makeCodec<ConsumerRecord>(consumerRecordSchema, ['owner', 'assignment'], 'consumer');
 /** One bucket of the sync's user links (checked in full by the ledger). */

@@ -1,9 +1,14 @@
 import type { Settings } from '../config/settings';
 import type { Ledger } from '../domain/ledger';
 import { getTableClient, TABLES, type TableBaseName } from '../storage/clients';
+import { TableAlertGateway } from './alerts';
+import { TableChannelGateway, TableDeliveryGateway } from './channels';
 import { TableContactGateway } from './contacts';
 import { CountingTable, newStats, type LedgerStats } from './countingTable';
+import { TableHistoryGateway } from './history';
+import { TableHolderGateway } from './holders';
 import { TableLeaseRepository } from './leases';
+import { TablePriceGateway } from './prices';
 import { TableLicenseGateway } from './licenses';
 import { TablePortalRepository } from './portals';
 import { TablePurgeGateway } from './purge';
@@ -31,7 +36,22 @@ export async function createLedger(
   const now = options.now ?? Date.now;
   const stats = newStats();
   const table = async (name: TableBaseName) => new CountingTable(await getTableClient(settings, name), stats);
-  const [portals, runs, leases, licenses, consumers, contacts, contactAddresses, userLinks] = await Promise.all([
+  const [
+    portals,
+    runs,
+    leases,
+    licenses,
+    consumers,
+    contacts,
+    contactAddresses,
+    userLinks,
+    alerts,
+    alertRules,
+    channels,
+    deliveries,
+    history,
+    prices,
+  ] = await Promise.all([
     table(TABLES.portals),
     table(TABLES.runs),
     table(TABLES.leases),
@@ -40,6 +60,12 @@ export async function createLedger(
     table(TABLES.contacts),
     table(TABLES.contactAddresses),
     table(TABLES.userLinks),
+    table(TABLES.alerts),
+    table(TABLES.alertRules),
+    table(TABLES.channels),
+    table(TABLES.deliveries),
+    table(TABLES.history),
+    table(TABLES.prices),
   ]);
   const contactGateway = new TableContactGateway({ contacts, contactAddresses }, now);
   return {
@@ -50,6 +76,12 @@ export async function createLedger(
     syncState: new TableSyncStateGateway({ licenses, consumers, userLinks }, contactGateway),
     contacts: contactGateway,
     licenses: new TableLicenseGateway({ licenses, consumers }, contactGateway, now),
-    purge: new TablePurgeGateway([licenses, consumers, userLinks]),
+    purge: new TablePurgeGateway([licenses, consumers, userLinks, history]),
+    alerts: new TableAlertGateway({ alerts, rules: alertRules }),
+    channels: new TableChannelGateway(channels),
+    deliveries: new TableDeliveryGateway(deliveries),
+    history: new TableHistoryGateway(history),
+    prices: new TablePriceGateway(prices),
+    holders: new TableHolderGateway(consumers),
   };
 }

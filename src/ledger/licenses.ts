@@ -15,6 +15,7 @@ import {
   getOrUndefined,
   isStatus,
   partitionFilter,
+  forEachPage,
   queryAll,
   queryPage,
   queryPages,
@@ -77,6 +78,24 @@ export class TableLicenseGateway implements LicenseGateway {
       .map((row) => consumerCodec.fromEntity(row))
       .filter((consumer) => consumer.skuId === parts.skuId);
     return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+  }
+
+  async assignmentErrors(portalId: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    await forEachPage<{ skuId?: string; assignment?: string }>(
+      this.tables.consumers,
+      partitionFilter(encodeKey(portalId)),
+      (rows) => {
+        for (const row of rows) {
+          if (!row.assignment || !row.skuId) continue;
+          const assignment = JSON.parse(row.assignment) as { assignmentState?: string; assignmentError?: string };
+          if (assignment.assignmentState === 'Error' || (assignment.assignmentError ?? 'None') !== 'None')
+            counts.set(row.skuId, (counts.get(row.skuId) ?? 0) + 1);
+        }
+      },
+      ['skuId', 'assignment'],
+    );
+    return counts;
   }
 
   async getConsumer(licenseId: string, contactId: string): Promise<ConsumerRecord | undefined> {

@@ -18,7 +18,7 @@ import {
   prepareSecretlessDemo,
   type SecretlessDemo,
 } from './demoSecretless';
-import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN } from './simulator/demo';
+import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN, demoPriceList } from './simulator/demo';
 import { startSimulator, type Simulator } from './simulator/server';
 import { ensureLocalCertificate } from './tls';
 
@@ -165,6 +165,7 @@ function createDemoPortal(services: Services): Promise<PortalRecord> {
     cloud: 'simulated',
     active: true,
     autoSync: true,
+    activity: true,
     auth: { kind: 'clientSecret', clientSecret: DEMO_CLIENT_SECRET },
   });
 }
@@ -248,6 +249,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       );
     }
     const sendRun = made.runQueue.send.bind(made.runQueue);
+    const sendDelivery = made.notificationQueue.send.bind(made.notificationQueue);
     const services: Services = {
       ...made,
       // "Sync now" wakes the local queue listener at once, as the host does for messages its own app sent.
@@ -255,6 +257,12 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
         send: async (message) => {
           await sendRun(message);
           started.host?.notifyQueue(settings.queueName);
+        },
+      },
+      notificationQueue: {
+        send: async (message) => {
+          await sendDelivery(message);
+          started.host?.notifyQueue(settings.notificationQueueName);
         },
       },
     };
@@ -286,6 +294,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       demo = { simulatorUrl: simulator.url };
       if ((await services.ledger.portals.list()).length === 0) {
         const portal = await createDemoPortal(services);
+        for (const { skuId, price } of demoPriceList()) await services.ledger.prices.putPlanPrice(skuId, price);
         const run = await queueRun(services, portal.id, 'manual');
         demo = { ...demo, portal, firstRunId: run.id };
         if (secretless) {

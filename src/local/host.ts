@@ -272,7 +272,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           type: def.kind === 'http' ? 'httpTrigger' : def.kind === 'timer' ? 'timerTrigger' : 'queueTrigger',
           name: 'trigger',
         },
-        extraOutputs: def.kind === 'timer' ? [def.queueOutput] : [],
+        extraOutputs: def.kind === 'timer' && def.queueOutput ? [def.queueOutput] : [],
       },
     });
   };
@@ -303,9 +303,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     running += 1;
     try {
       await def.handler(timer, context);
-      const output = context.extraOutputs.get(def.queueOutput);
+      const output = def.queueOutput ? context.extraOutputs.get(def.queueOutput) : undefined;
       const items = output === undefined || output === null ? [] : Array.isArray(output) ? output : [output];
-      if (items.length > 0) {
+      if (items.length > 0 && def.queueName) {
         const queue = await queueClient(def.queueName);
         for (const item of items) await queue.sendMessage(encodeQueueMessage(item));
         notifyQueue(def.queueName);

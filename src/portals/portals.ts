@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Services } from '../domain/ports';
 import { byNameThenId, pageOfSorted, type Page, type PageRequest } from '../domain/paging';
 import { AppError } from '../domain/errors';
-import { PORTAL_READ_STATE_FIELDS, sameTenantSource, type Cloud, type PortalRecord } from '../domain/records';
+import {
+  DEFAULT_INACTIVE_DAYS,
+  PORTAL_READ_STATE_FIELDS,
+  sameTenantSource,
+  type Cloud,
+  type PortalRecord,
+} from '../domain/records';
 import { ConflictError } from '../domain/ledger';
 import { continuePurge } from '../runs/purge';
 import { credentialExpiresAt, resolveClientId, storedSecret, type PortalAuthInput } from './credentials';
@@ -21,6 +27,8 @@ export interface NewPortal {
   cloud: Cloud;
   active: boolean;
   autoSync: boolean;
+  activity?: boolean;
+  inactiveDays?: number;
   auth: PortalAuthInput;
 }
 
@@ -31,6 +39,8 @@ export interface PortalChanges {
   cloud?: Cloud;
   active?: boolean;
   autoSync?: boolean;
+  activity?: boolean;
+  inactiveDays?: number;
   /** New credentials: a new secret version; switching the kind needs them. */
   auth?: PortalAuthInput;
 }
@@ -71,6 +81,8 @@ export async function createPortal(services: Services, input: NewPortal): Promis
     username: input.auth.kind === 'password' ? input.auth.username : undefined,
     active: input.active,
     autoSync: input.autoSync,
+    activity: input.activity,
+    inactiveDays: input.inactiveDays,
     hasSecret: secret !== undefined,
     secretSetAt: secret ? now : undefined,
     credentialExpiresAt: credentialExpiresAt(input.auth),
@@ -164,8 +176,29 @@ export async function changePortal(
 /** The stored record with the requested changes (may run more than once: derives everything from `stored`). */
 function withChanges(stored: PortalRecord, changes: PortalChanges, now: string): PortalRecord {
   const next: PortalRecord = { ...stored, updatedAt: now };
-  for (const key of ['name', 'tenantId', 'clientId', 'cloud', 'active', 'autoSync'] as const) {
+  for (const key of [
+    'name',
+    'tenantId',
+    'clientId',
+    'cloud',
+    'active',
+    'autoSync',
+    'activity',
+    'inactiveDays',
+  ] as const) {
     if (changes[key] !== undefined) (next as Record<string, unknown>)[key] = changes[key];
+  }
+  if (!next.activity) {
+    // Off: holders show no activity until a pass after it is turned on again (which the next run makes).
+    delete next.activityReadAt;
+    delete next.activityNotice;
+    delete next.activityTriedOn;
+  } else if (
+    !stored.activity ||
+    (next.inactiveDays ?? DEFAULT_INACTIVE_DAYS) !== (stored.inactiveDays ?? DEFAULT_INACTIVE_DAYS)
+  ) {
+    // Turned on, or another threshold: the next full read passes again today.
+    delete next.activityTriedOn;
   }
   if (!sameTenantSource(next, stored)) {
     // Graph's delta link belongs to the old tenant or app: the next run reads in full. History and ledger stay.

@@ -55,6 +55,8 @@ export class Reconciliation {
   private readonly linkableSkus: Set<string>;
   private readonly mentioned = new Set<string>();
   private finished = false;
+  /** Users read that hold at least one plan (the billing figure; complete after a full read). */
+  private licensedUsers = 0;
   /** Licenses `start` named already: `finish` writes their final values as updates. */
   private readonly started = new Set<string>();
 
@@ -110,6 +112,7 @@ export class Reconciliation {
 
     for (const user of users) {
       this.mentioned.add(user.objectId);
+      if (user.plans.length > 0) this.licensedUsers++;
       const heldPlans = user.plans.filter((held) => this.linkableSkus.has(held.skuId));
       if (heldPlans.length === 0) continue;
       const fingerprint = userFingerprint(user);
@@ -285,6 +288,11 @@ export class Reconciliation {
       if (!wanted.has(objectId) && inScope(objectId)) part.userLinks.remove.push(objectId);
     }
     return part;
+  }
+
+  /** Distinct users read so far that hold at least one plan (guests and disabled accounts too). */
+  licensedUserCount(): number {
+    return this.licensedUsers;
   }
 
   /** The counts so far (all of them once finished). */

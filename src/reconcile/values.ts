@@ -36,10 +36,16 @@ const LICENSE_VALUE_FIELDS = [
   'overAssigned',
   'status',
   'statusMessage',
+  'nextLifecycleAt',
+  'trial',
 ] as const satisfies readonly (keyof LicenseRecord)[];
 
 function sameLicenseValues(a: LicenseRecord, b: LicenseRecord): boolean {
-  return LICENSE_VALUE_FIELDS.every((field) => a[field] === b[field]);
+  return (
+    LICENSE_VALUE_FIELDS.every((field) => a[field] === b[field]) &&
+    // Both sides list their fields in the schema's order (fresh from the read, or parsed by the schema).
+    JSON.stringify(a.subscriptions) === JSON.stringify(b.subscriptions)
+  );
 }
 
 type LicenseValues = Omit<LicenseRecord, 'id' | 'portalId' | 'skuId' | 'assigned' | 'createdAt' | 'updatedAt'>;
@@ -60,6 +66,14 @@ export function licenseValuesFromPlan(plan: TenantPlan, portalName: string, name
     overAssigned: plan.consumedUnits > plan.prepaidUnits.enabled,
     status: 'current',
     statusMessage: undefined,
+    // Not read this run: the license keeps the subscriptions it had.
+    ...(plan.subscriptions
+      ? {
+          subscriptions: plan.subscriptions.subscriptions,
+          nextLifecycleAt: plan.subscriptions.nextLifecycleAt,
+          trial: plan.subscriptions.trial,
+        }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../domain/errors';
 import type { RunRecord } from '../domain/records';
 import { gaveUpMessage, lastRunOf } from './lifecycle';
 import { newQueuedRun } from '../domain/runs';
+import { evaluateAfterRunSafely } from '../notify/evaluateAlerts';
 import type { RunMessage } from '../domain/runMessage';
 import { recordRunOutcome } from '../telemetry';
 
@@ -55,6 +56,7 @@ export async function failPoisonedRun(
       : undefined,
   );
   logger.error('Marked a poisoned run failed', { ...ids, errorCode, attempts });
+  await evaluateAfterRunSafely(services, message.portalId, 'failed');
   recordRunOutcome({ ...ids, trigger: run.trigger, attempt: attempts }, { status: 'failed', errorCode });
   return failed;
 }

@@ -20,7 +20,14 @@ async function services(): Promise<Services & { sent: QueueMessage[]; ledger: Ta
   return {
     settings,
     ledger: await createLedger(settings),
-    secrets: { set: async () => undefined, get: async () => undefined, delete: async () => undefined },
+    secrets: {
+      set: async () => undefined,
+      get: async () => undefined,
+      delete: async () => undefined,
+      setChannel: async () => undefined,
+      getChannel: async () => undefined,
+      deleteChannel: async () => undefined,
+    },
     planNames: async () => ({ displayName: (_id, part) => part }),
     openTenant: () => {
       throw new Error('no tenant in these tests');
@@ -30,6 +37,7 @@ async function services(): Promise<Services & { sent: QueueMessage[]; ledger: Ta
         sent.push(message);
       },
     },
+    notificationQueue: { send: async () => undefined },
     audit: createAuditTrail(settings),
     consentStates: createConsentStateStore(settings),
     logger: silent,

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import { AppError } from '../domain/errors';
-import { portalSecretSchema, type PortalSecret, type SecretStore } from '../domain/secrets';
+import {
+  channelSecretSchema,
+  portalSecretSchema,
+  type ChannelSecret,
+  type PortalSecret,
+  type SecretStore,
+} from '../domain/secrets';
 
 export interface KeyVaultSecretStoreOptions {
   vaultUrl: string;
@@ -21,6 +27,7 @@ export interface KeyVaultSecretStoreOptions {
 
 const APP_TAG = 'm365-license-sync';
 const CONTENT_TYPE = 'application/vnd.m365-license-sync.portal-secret+json';
+const CHANNEL_CONTENT_TYPE = 'application/vnd.m365-license-sync.channel-secret+json';
 /** A set blocked by a deletion or recovery in progress is tried again this often. */
 const MAX_SET_ATTEMPTS = 5;
 const SECRET_NAME_CHARS = /^[0-9A-Za-z-]{1,100}$/;
@@ -33,6 +40,12 @@ const SECRET_NAME_CHARS = /^[0-9A-Za-z-]{1,100}$/;
 export function secretNameOf(portalId: string): string {
   if (SECRET_NAME_CHARS.test(portalId)) return `portal-${portalId}`;
   return `portal-h-${createHash('sha256').update(portalId).digest('hex')}`;
+}
+
+/** A notification channel's secret: `channel-<channelId>` (hashed like a portal's when needed). */
+export function channelSecretNameOf(channelId: string): string {
+  if (SECRET_NAME_CHARS.test(channelId)) return `channel-${channelId}`;
+  return `channel-h-${createHash('sha256').update(channelId).digest('hex')}`;
 }
 
 interface RestErrorLike {
@@ -72,14 +85,32 @@ export class KeyVaultSecretStore implements SecretStore {
   }
 
   async set(portalId: string, secret: PortalSecret): Promise<void> {
-    const name = secretNameOf(portalId);
     const value = JSON.stringify(portalSecretSchema.parse(secret));
+    await this.setNamed(secretNameOf(portalId), value, CONTENT_TYPE, { app: APP_TAG, portalId, kind: secret.kind });
+  }
+
+  async setChannel(channelId: string, secret: ChannelSecret): Promise<void> {
+    const value = JSON.stringify(channelSecretSchema.parse(secret));
+    await this.setNamed(channelSecretNameOf(channelId), value, CHANNEL_CONTENT_TYPE, { app: APP_TAG, channelId });
+  }
+
+  async getChannel(channelId: string): Promise<ChannelSecret | undefined> {
+    const value = await this.getNamed(channelSecretNameOf(channelId));
+    if (value === undefined) return undefined;
+    const parsed = channelSecretSchema.safeParse(parseJson(value));
+    if (!parsed.success)
+      throw new AppError('internal_error', { detail: "a notification channel's stored secret is not readable" });
+    return parsed.data;
+  }
+
+  async deleteChannel(channelId: string): Promise<void> {
+    await this.deleteNamed(channelSecretNameOf(channelId), channelId);
+  }
+
+  private async setNamed(name: string, value: string, contentType: string, tags: Record<string, string>) {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.client.setSecret(name, value, {
-          contentType: CONTENT_TYPE,
-          tags: { app: APP_TAG, portalId, kind: secret.kind },
-        });
+        await this.client.setSecret(name, value, { contentType, tags });
         return;
       } catch (error) {
         // 409: the name is blocked by a soft-deleted secret (ObjectIsDeletedButRecoverable), or one being
@@ -112,22 +143,19 @@ export class KeyVaultSecretStore implements SecretStore {
     }
   }
 
-  async get(portalId: string): Promise<PortalSecret | undefined> {
-    let value: string | undefined;
+  private async getNamed(name: string): Promise<string | undefined> {
     try {
-      value = (await this.client.getSecret(secretNameOf(portalId))).value;
+      return (await this.client.getSecret(name)).value;
     } catch (error) {
       if (restError(error).statusCode === 404) return undefined;
       throw vaultError('get the secret', error);
     }
+  }
+
+  async get(portalId: string): Promise<PortalSecret | undefined> {
+    const value = await this.getNamed(secretNameOf(portalId));
     if (value === undefined) return undefined;
-    let json: unknown;
-    try {
-      json = JSON.parse(value);
-    } catch {
-      json = undefined;
-    }
-    const parsed = portalSecretSchema.safeParse(json);
+    const parsed = portalSecretSchema.safeParse(parseJson(value));
     // Never quote the value: it is the secret.
     if (!parsed.success)
       throw new AppError('secret_missing', {
@@ -137,7 +165,10 @@ export class KeyVaultSecretStore implements SecretStore {
   }
 
   async delete(portalId: string): Promise<void> {
-    const name = secretNameOf(portalId);
+    await this.deleteNamed(secretNameOf(portalId), portalId);
+  }
+
+  private async deleteNamed(name: string, portalId: string): Promise<void> {
     try {
       await (await this.client.beginDeleteSecret(name, { intervalInMs: this.pollIntervalMs })).pollUntilDone();
     } catch (error) {
@@ -157,6 +188,14 @@ export class KeyVaultSecretStore implements SecretStore {
       }
       throw vaultError('purge the deleted secret', error);
     }
+  }
+}
+
+function parseJson(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,7 +3,13 @@ import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
-import { portalSecretSchema, type PortalSecret, type SecretStore } from '../domain/secrets';
+import {
+  channelSecretSchema,
+  portalSecretSchema,
+  type ChannelSecret,
+  type PortalSecret,
+  type SecretStore,
+} from '../domain/secrets';
 
 /**
  * The secret store of local runs without a Key Vault: one JSON file, `<dataDir>/secrets.json`, readable by its
@@ -13,6 +19,7 @@ import { portalSecretSchema, type PortalSecret, type SecretStore } from '../doma
 const fileSchema = z.object({
   version: z.literal(1),
   portals: z.record(z.string(), z.object({ secret: portalSecretSchema, setAt: z.string() })),
+  channels: z.record(z.string(), z.object({ secret: channelSecretSchema, setAt: z.string() })).default({}),
 });
 type SecretsFile = z.infer<typeof fileSchema>;
 
@@ -52,12 +59,30 @@ export class LocalSecretStore implements SecretStore {
     });
   }
 
+  async setChannel(channelId: string, secret: ChannelSecret): Promise<void> {
+    const parsed = channelSecretSchema.parse(secret);
+    await this.change((file) => {
+      file.channels[channelId] = { secret: parsed, setAt: new Date().toISOString() };
+    });
+  }
+
+  async getChannel(channelId: string): Promise<ChannelSecret | undefined> {
+    const file = await this.read();
+    return Object.hasOwn(file.channels, channelId) ? file.channels[channelId]?.secret : undefined;
+  }
+
+  async deleteChannel(channelId: string): Promise<void> {
+    await this.change((file) => {
+      delete file.channels[channelId];
+    });
+  }
+
   private async read(): Promise<SecretsFile> {
     let text: string;
     try {
       text = await readFile(this.filePath, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, portals: {} };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, portals: {}, channels: {} };
       throw unreadable('it could not be read');
     }
     await this.restrictMode();

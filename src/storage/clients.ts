@@ -20,6 +20,12 @@ export const TABLES = {
   userLinks: 'userlinks',
   runs: 'runs',
   leases: 'leases',
+  alerts: 'alerts',
+  alertRules: 'alertrules',
+  channels: 'channels',
+  deliveries: 'deliveries',
+  history: 'history',
+  prices: 'prices',
   audit: 'audit',
   /** Pending "Connect a tenant" consents: single-use states, kept at most an hour. */
   consentStates: 'consentstates',
@@ -34,6 +40,11 @@ export function tableName(settings: Pick<Settings, 'tablePrefix'>, base: TableBa
 
 export function poisonQueueName(queueName: string): string {
   return `${queueName}-poison`;
+}
+
+/** The queue of notification deliveries, beside the run queue (its poison queue is `<name>-poison`). */
+export function notificationQueueName(queueName: string): string {
+  return `${queueName}-notifications`;
 }
 
 const credentials = new Map<string, DefaultAzureCredential>();

@@ -2,6 +2,7 @@ import type { ApplyCarry, Fence, PortalLedgerState, SyncStateGateway } from '../
 import { appendPlan, emptyPlan, type ChangePlan } from '../domain/plan';
 import type { Services } from '../domain/ports';
 import type { Conflict, PortalRecord, RunCounts } from '../domain/records';
+import type { Notice } from '../domain/insights';
 import type { TenantReader } from '../domain/tenant';
 import { Reconciliation } from '../reconcile/reconcile';
 import { traceStep } from '../telemetry';
@@ -30,6 +31,10 @@ export interface Outcome {
   /** The dry run's plan lists only the first PREVIEW_MAX_ITEMS changes of a kind (the counts are all). */
   truncated?: boolean;
   entitiesWritten: number;
+  /** A full read: distinct users holding at least one plan. */
+  licensedUsers?: number;
+  /** The subscriptions could not be read (the licenses keep theirs). */
+  subscriptionsNotice?: Notice;
 }
 
 /**
@@ -128,6 +133,8 @@ export async function reconcilePortal(
       linkExpired: read.linkExpired,
       plan: options.apply ? undefined : sink.plan,
       entitiesWritten: sink.entitiesWritten,
+      ...(read.mode === 'full' ? { licensedUsers: reconciliation.licensedUserCount() } : {}),
+      ...(read.subscriptionsNotice ? { subscriptionsNotice: read.subscriptionsNotice } : {}),
       ...(sink.truncated ? { truncated: true } : {}),
     };
   } finally {

@@ -5,7 +5,10 @@ import { newQueuedRun } from '../domain/runs';
 import type { RunRecord } from '../domain/records';
 import type { TenantReader } from '../domain/tenant';
 import { gaveUpMessage, lastRunOf, recordOnPortal, RunRecorder, takeRunLease } from '../runs/lifecycle';
+import { evaluateAfterRunSafely } from '../notify/evaluateAlerts';
+import { activityPass } from './activityPass';
 import { reconcilePortal } from './reconcilePortal';
+import { recordSnapshots } from './snapshots';
 import { openTenant } from './tenantRead';
 
 export interface DeliveryAttempt {
@@ -149,6 +152,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       apply: true,
       fence: lease.fence,
     });
+    // Delta runs read no activity: the day's first full read does.
+    const activity = outcome.readMode === 'full' ? await activityPass(services, portal, reader, startedAt) : {};
+    const history = await recordSnapshots(services, portal, outcome.licensedUsers, startedAt);
     const stats = reader.stats();
     const fullRead = outcome.readMode === 'full';
     const done = await recorder.finish(
@@ -169,6 +175,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
           ? { lastFullReadAt: startedAt.toISOString(), userLinksAt: portal.userLinksAt ?? startedAt.toISOString() }
           : {}),
         ...(outcome.deltaLink ? { deltaLink: outcome.deltaLink } : outcome.linkExpired ? { deltaLink: undefined } : {}),
+        subscriptionsNotice: outcome.subscriptionsNotice,
+        ...activity,
+        ...history,
       },
       portal,
     );
@@ -180,6 +189,8 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       entitiesWritten: outcome.entitiesWritten,
       readMode: outcome.readMode,
     });
+    // On the data this run wrote (after its complete read).
+    await evaluateAfterRunSafely(services, portal.id, outcome.readMode);
     return done;
   } catch (caught) {
     const error = toAppError(caught);
@@ -220,7 +231,10 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       throw error;
     }
     logger.error('run failed', { ...log, errorCode: error.code });
-    return recorder.finish({ status: 'failed', ...failure, attempt: undefined, maxAttempts: undefined });
+    const failed = await recorder.finish({ status: 'failed', ...failure, attempt: undefined, maxAttempts: undefined });
+    // A failed run counts toward runFailures; its partial read says nothing of the licenses.
+    await evaluateAfterRunSafely(services, portal.id, 'failed');
+    return failed;
   } finally {
     await lease.release();
   }

@@ -1,4 +1,6 @@
-import { AppError } from '../domain/errors';
+import { AppError, isAppError } from '../domain/errors';
+import type { Notice } from '../domain/insights';
+import { subscriptionsBySku, summarizeSubscriptions } from '../insights/subscriptions';
 import type { Services } from '../domain/ports';
 import type { PortalRecord } from '../domain/records';
 import { DeltaExpiredError, type TenantPlan, type TenantReader, type TenantUser } from '../domain/tenant';
@@ -41,6 +43,28 @@ export interface TenantRead {
   linkExpired: boolean;
   /** Gives back the large-read slot the read held, if any. */
   release(): void;
+  /** Graph refused the subscriptions (403): the plans carry none, the licenses keep what they had. */
+  subscriptionsNotice?: Notice;
+}
+
+/**
+ * The plans, each with its subscriptions (GET /directory/subscriptions, one request). A tenant that refuses the
+ * subscriptions (403: a permission missing) still syncs: the read leaves a notice instead.
+ */
+async function readPlans(reader: TenantReader, now: Date): Promise<{ plans: TenantPlan[]; notice?: Notice }> {
+  // One after the other: the plans' request signs in, and the subscriptions' reuses its token.
+  const plans = await reader.readPlans();
+  let subscriptions;
+  try {
+    subscriptions = await reader.readSubscriptions();
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'consent_missing') throw error;
+    return { plans, notice: { code: error.code, message: error.message, at: now.toISOString() } };
+  }
+  const bySku = subscriptionsBySku(subscriptions);
+  return {
+    plans: plans.map((plan) => ({ ...plan, subscriptions: bySku.get(plan.skuId) ?? summarizeSubscriptions([]) })),
+  };
 }
 
 /** The portal's credential and a reader of its tenant. */
@@ -95,7 +119,7 @@ export async function readTenant(
   now: Date,
   options: { allowDelta: boolean },
 ): Promise<TenantRead> {
-  const plansRead = reader.readPlans();
+  const plansRead = readPlans(reader, now);
   plansRead.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
   const fullReadDue =
     !portal.lastFullReadAt || now.getTime() - Date.parse(portal.lastFullReadAt) >= FULL_READ_INTERVAL_MS;
@@ -114,7 +138,7 @@ export async function readTenant(
       const { users, removedObjectIds, deltaLink } = delta;
       return {
         mode: 'delta',
-        plans: await plansRead,
+        ...(await plansRead.then(({ plans, notice }) => ({ plans, subscriptionsNotice: notice }))),
         mentioned: [...users.map((user) => user.objectId), ...removedObjectIds],
         removedObjectIds,
         batches: [users],
@@ -132,7 +156,7 @@ export async function readTenant(
   const wantLinkNow = mayWantLink && (linkExpired || (!portal.deltaLink && large));
   const linkRead = wantLinkNow ? reader.latestDeltaLink!() : undefined;
   linkRead?.catch(() => undefined); // awaited below
-  const plans = await plansRead;
+  const { plans, notice } = await plansRead;
   // A tenant's size is known from its last run, or (a first sync, or after delta runs that read a few users) from
   // the licenses its plans say are in use.
   const assignments = plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
@@ -153,5 +177,6 @@ export async function readTenant(
     deltaLink,
     linkExpired,
     release,
+    ...(notice ? { subscriptionsNotice: notice } : {}),
   };
 }

@@ -104,6 +104,9 @@ export function tracedReader(reader: TenantReader): TenantReader {
     readUserDelta: (deltaLink) =>
       tracedPages('delta', reader.readUserDelta(deltaLink), (page) => page.users.length + page.removedObjectIds.length),
     ...(latestDeltaLink ? { latestDeltaLink: () => once('deltaLink', latestDeltaLink) } : {}),
+    readSubscriptions: () => once('subscriptions', () => reader.readSubscriptions()),
+    readSignInActivity: () =>
+      tracedPages('signInActivity', reader.readSignInActivity()[Symbol.asyncIterator](), (page) => page.length),
     stats: () => reader.stats(),
   };
 }

@@ -1,3 +1,5 @@
+import { ALERT_RULES, SEVERITIES } from '../domain/alertRules';
+import { CHANNEL_KINDS } from '../domain/alerts';
 import { AUTH_KINDS, cloudSchema, LICENSE_STATUSES, RUN_STATUSES, RUN_TRIGGERS } from '../domain/records';
 
 /**
@@ -12,6 +14,9 @@ export const PAGE_ENUMS = {
   RUN_TRIGGERS,
   RUN_STATUSES,
   LICENSE_STATUSES,
+  ALERT_RULES,
+  SEVERITIES,
+  CHANNEL_KINDS,
 } as const;
 
 /** The source of /js/enums.js: one frozen array per enum. */

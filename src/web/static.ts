@@ -111,6 +111,25 @@ function generated(source: string): ServedFile {
 /** Modules the app builds from its own schemas, by their path below web/; they win over a file of that name. */
 const GENERATED: ReadonlyMap<string, ServedFile> = new Map([['js/enums.js', generated(enumsModule())]]);
 
+/**
+ * Files of maintained libraries the page uses, served from node_modules (no copies in web/): the path below web/
+ * -> the package and its file.
+ */
+const VENDOR: ReadonlyMap<string, [pkg: string, file: string]> = new Map([
+  ['vendor/uplot.esm.js', ['uplot', 'dist/uPlot.esm.js']],
+  ['vendor/uplot.min.css', ['uplot', 'dist/uPlot.min.css']],
+]);
+
+function vendorFile(relative: string): string | undefined {
+  const entry = VENDOR.get(relative);
+  if (!entry) return undefined;
+  try {
+    return path.join(path.dirname(require.resolve(`${entry[0]}/package.json`)), entry[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 async function readCached(filePath: string): Promise<CachedFile | undefined> {
   let info;
   try {
@@ -184,9 +203,9 @@ export async function serveStatic(root: string, request: StaticRequest): Promise
   }
   const filePath = resolveStaticPath(root, request.path);
   if (!filePath) return notFound('Not found');
-  const file =
-    GENERATED.get(path.relative(path.resolve(root), filePath).split(path.sep).join('/')) ??
-    (await readInside(root, filePath));
+  const relative = path.relative(path.resolve(root), filePath).split(path.sep).join('/');
+  const vendored = vendorFile(relative);
+  const file = GENERATED.get(relative) ?? (vendored ? await readCached(vendored) : await readInside(root, filePath));
   if (!file) return notFound('Not found');
 
   const contentType = contentTypeOf(filePath) as string;

@@ -18,7 +18,9 @@ import '../../functions/runs';
 import '../../functions/licenses';
 import '../../functions/contacts';
 import '../../functions/openapi';
+import '../../functions/insights';
 import '../../functions/access';
+import '../../functions/alerts';
 import '../../functions/consent';
 
 /**

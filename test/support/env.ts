@@ -20,5 +20,11 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     LICENSE_SYNC_SCHEDULE: undefined,
     LICENSE_SYNC_DATA_DIR: process.env.LICENSE_SYNC_TEST_WORK_DIR,
   });
-  return { ...base, tablePrefix: prefix, queueName: `${prefix}-runs`, ...overrides };
+  return {
+    ...base,
+    tablePrefix: prefix,
+    queueName: `${prefix}-runs`,
+    notificationQueueName: `${prefix}-runs-notifications`,
+    ...overrides,
+  };
 }

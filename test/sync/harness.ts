@@ -56,7 +56,7 @@ export async function startSyncHarness(): Promise<SyncHarness> {
   const services = await createServices(settings, logger);
 
   const tables: TableClient[] = await Promise.all(
-    (['licenses', 'consumers', 'contacts', 'contactaddresses', 'userlinks'] as const).map((name) =>
+    (['licenses', 'consumers', 'contacts', 'contactaddresses', 'userlinks', 'history'] as const).map((name) =>
       getTableClient(settings, name),
     ),
   );

@@ -110,13 +110,13 @@ describe('syncing a tenant into the ledger', () => {
     expect(await contactOf(`nolicense@${domain}`)).toBeUndefined();
   });
 
-  test('reads plans and users with one request per page: Graph requests = user pages + 1', async () => {
+  test('reads plans, subscriptions and users with one request per page: Graph requests = user pages + 2', async () => {
     const tenant = tenantWithApp(h.sim, { generated: { users: 2500, plans: 1, seed: 7 } });
     const portal = await h.addPortal(tenant);
     const run = await h.sync(portal);
     expect(run.status).toBe('succeeded');
     expect(run.counts.usersRead).toBe(2500);
-    expect(run.graphRequests).toBe(3 + 1);
+    expect(run.graphRequests).toBe(3 + 2);
     const userRequests = h.sim.requests().filter((r) => r.tenantId === tenant.tenantId && r.path === '/v1.0/users');
     expect(decodeURIComponent(userRequests[0]!.query)).toContain('$top=999');
     expect(decodeURIComponent(userRequests[0]!.query)).toContain(
@@ -271,7 +271,7 @@ describe('syncing a tenant into the ledger', () => {
     const run = await h.sync(portal);
     expect(run.status).toBe('succeeded');
     expect(run.throttledRetries).toBe(5);
-    expect(run.graphRequests).toBe(2 + 5);
+    expect(run.graphRequests).toBe(3 + 5);
     expect(run.counts.consumersAdded).toBe(4);
   });
 

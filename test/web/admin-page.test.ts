@@ -94,6 +94,10 @@ describe('the admin page', () => {
       'Portal accesses',
       'Licenses',
       'Contacts',
+      'Alerts',
+      'Waste',
+      'Licensed users',
+      'Prices',
       'Audit',
     ]);
     await screenshot(page, '01-portals-empty');

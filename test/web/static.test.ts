@@ -1,3 +1,5 @@
+import { alertRuleSchema } from '../../src/domain/alertRules';
+import { channelKindSchema } from '../../src/domain/alerts';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -122,6 +124,9 @@ describe('static files of the admin page', () => {
       RUN_TRIGGERS: runTriggerSchema.options,
       RUN_STATUSES: runStatusSchema.options,
       LICENSE_STATUSES: licenseRecordSchema.shape.status.options,
+      ALERT_RULES: alertRuleSchema.options,
+      SEVERITIES: ['critical', 'warning', 'info'],
+      CHANNEL_KINDS: channelKindSchema.options,
     });
     const again = await serveStatic(root, { path: '/js/enums.js', ifNoneMatch: response.headers.ETag });
     expect(again.status).toBe(304);

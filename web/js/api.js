@@ -29,9 +29,25 @@
 /** @typedef {NonNullable<Consumer['assignment']>} Assignment */
 /** @typedef {Out<Schemas['contactSchema']>} Contact */
 /** @typedef {import('zod').input<Schemas['contactCreateSchema']>} ContactCreate */
+/** @typedef {typeof import('../../src/api/alertSchemas')} AlertSchemas */
+/** @typedef {Out<AlertSchemas['alertSchema']>} Alert */
+/** @typedef {Out<AlertSchemas['alertListSchema']>} AlertList */
+/** @typedef {Out<AlertSchemas['alertRulesViewSchema']>} AlertRulesView */
+/** @typedef {import('zod').input<AlertSchemas['alertRulesBodySchema']>} AlertRulesInput */
+/** @typedef {Out<AlertSchemas['channelSchema']>} Channel */
+/** @typedef {import('zod').input<AlertSchemas['channelCreateSchema']>} ChannelCreate */
+/** @typedef {Out<AlertSchemas['channelTestResultSchema']>} ChannelTestResult */
 /** @typedef {typeof import('../../src/api/access')} AccessSchemas */
 /** @typedef {Out<AccessSchemas['meSchema']>} Me */
 /** @typedef {Out<AccessSchemas['auditPageSchema']>} AuditPage */
+/** @typedef {typeof import('../../src/api/insightsSchemas')} InsightSchemas */
+/** @typedef {Out<InsightSchemas['historySchema']>['items'][number]} LicenseSnapshot */
+/** @typedef {Out<InsightSchemas['licensedUsersReportSchema']>['items'][number]} LicensedUsersMonth */
+/** @typedef {Out<InsightSchemas['planPriceSchema']>} PlanPrice */
+/** @typedef {Out<InsightSchemas['licensePriceSchema']>} LicensePrice */
+/** @typedef {import('zod').input<InsightSchemas['priceBodySchema']>} PriceInput */
+/** @typedef {Out<InsightSchemas['wasteReportSchema']>} WasteReport */
+/** @typedef {WasteReport['items'][number]} WasteItem */
 
 const KEY_STORAGE = 'm365-license-sync.functionKey';
 
@@ -106,7 +122,7 @@ function messageForStatus(status, statusText) {
 
 /**
  * One request; resolves the parsed JSON answer (undefined when empty), rejects with an ApiError.
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<unknown>}
@@ -175,7 +191,7 @@ const enc = encodeURIComponent;
 /**
  * The answer of a request, as the server's schema for it says.
  * @template T
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<T>}
@@ -233,6 +249,11 @@ export const listPath = {
   /** @param {string} email */
   contacts: (email) => `/api/contacts?email=${enc(email)}`,
   audit: () => '/api/audit',
+  /** @param {string} licenseId */
+  history: (licenseId) => `/api/licenses/${enc(licenseId)}/history`,
+  /** @param {string} month */
+  licensedUsers: (month) => `/api/reports/licensed-users?month=${enc(month)}`,
+  prices: () => '/api/prices',
 };
 
 export const portals = {
@@ -279,6 +300,28 @@ export const licenses = {
   link: (id, contactId) => call('POST', `/api/licenses/${enc(id)}/consumers`, { contactId }),
   /** @type {(id: string, contactId: string) => Promise<void>} */
   unlink: (id, contactId) => call('DELETE', `/api/licenses/${enc(id)}/consumers/${enc(contactId)}`),
+  /** @type {(id: string) => Promise<LicenseSnapshot[]>} The last 12 months, oldest first. */
+  history: (id) => items(listPath.history(id)),
+  /** @type {(id: string, body: PriceInput) => Promise<LicensePrice>} */
+  setPrice: (id, body) => call('PUT', `/api/licenses/${enc(id)}/price`, body),
+  /** @type {(id: string) => Promise<void>} */
+  removePrice: (id) => call('DELETE', `/api/licenses/${enc(id)}/price`),
+};
+
+export const prices = {
+  /** @type {() => Promise<PlanPrice[]>} */
+  list: () => items(listPath.prices()),
+  /** @type {(skuId: string, body: PriceInput) => Promise<PlanPrice>} */
+  set: (skuId, body) => call('PUT', `/api/prices/${enc(skuId)}`, body),
+  /** @type {(skuId: string) => Promise<void>} */
+  remove: (skuId) => call('DELETE', `/api/prices/${enc(skuId)}`),
+};
+
+export const insights = {
+  /** @type {(portalId?: string) => Promise<WasteReport>} */
+  waste: (portalId) => call('GET', `/api/insights/waste${portalId ? `?portalId=${enc(portalId)}` : ''}`),
+  /** @type {(month: string) => Promise<LicensedUsersMonth[]>} */
+  licensedUsers: (month) => items(listPath.licensedUsers(month)),
 };
 
 export const session = {
@@ -304,4 +347,24 @@ export const contacts = {
   find: (email) => items(listPath.contacts(email)),
   /** @type {(body: ContactCreate) => Promise<Contact>} */
   create: (body) => call('POST', '/api/contacts', body),
+};
+
+export const alerts = {
+  /** @type {(state: 'open' | 'resolved', limit?: number) => Promise<AlertList>} */
+  list: (state, limit = 100) => call('GET', `/api/alerts?state=${state}&limit=${limit}`),
+  /** @type {() => Promise<AlertRulesView>} */
+  rules: () => call('GET', '/api/alerts/rules'),
+  /** @type {(body: AlertRulesInput) => Promise<AlertRulesView>} */
+  saveRules: (body) => call('PUT', '/api/alerts/rules', body),
+};
+
+export const channels = {
+  /** @type {() => Promise<Channel[]>} */
+  list: () => items('/api/notifications/channels'),
+  /** @type {(body: ChannelCreate) => Promise<Channel>} */
+  create: (body) => call('POST', '/api/notifications/channels', body),
+  /** @type {(id: string) => Promise<void>} */
+  remove: (id) => call('DELETE', `/api/notifications/channels/${enc(id)}`),
+  /** @type {(id: string) => Promise<ChannelTestResult>} */
+  test: (id) => call('POST', `/api/notifications/channels/${enc(id)}/test`),
 };

@@ -158,3 +158,35 @@ export function credentialText(portal) {
       : null,
   );
 }
+
+/** @typedef {import('../../src/domain/alertRules').AlertRule} AlertRule */
+/** @typedef {import('../../src/domain/alertRules').Severity} Severity */
+/** @typedef {import('../../src/domain/alerts').ChannelKind} ChannelKind */
+
+export { ALERT_RULES, SEVERITIES, CHANNEL_KINDS } from './enums.js';
+
+/** @type {Readonly<Record<AlertRule, string>>} */
+export const RULE_LABELS = {
+  lowStock: 'Low stock',
+  overAssigned: 'Over-assigned',
+  expiring: 'Subscription renews or expires soon',
+  assignmentErrors: 'Assignment errors',
+  inactive: 'Inactive license holders',
+  runFailures: 'Sync keeps failing',
+  credentialExpiry: 'Credential expires soon',
+  rightSize: 'Seats to cut before renewal',
+};
+
+/** @type {Readonly<Record<Severity, [text: string, tone: import('./dom.js').Tone]>>} */
+export const SEVERITY_LABELS = {
+  critical: ['Critical', 'error'],
+  warning: ['Warning', 'warning'],
+  info: ['Info', 'info'],
+};
+
+/** @type {Readonly<Record<ChannelKind, string>>} */
+export const CHANNEL_LABELS = {
+  webhook: 'Webhook',
+  teams: 'Microsoft Teams (Workflows)',
+  email: 'E-mail',
+};

@@ -6,6 +6,17 @@ import { availableVsAssignedChart } from '../chart.js';
 import { downloadLink } from '../download.js';
 import { errorBox, errorText, loading, pageHeader } from './common.js';
 import { accountFlags, howAssigned } from './preview.js';
+import { licenseInsightSections } from './license-insights.js';
+
+/** Holder filters the waste view links to: `#/licenses/{id}?holders=inactive`. */
+const HOLDER_FILTERS = {
+  disabled: { label: 'disabled', test: (/** @type {ConsumerListItem} */ c) => c.assignment?.accountEnabled === false },
+  inactive: {
+    label: 'inactive',
+    test: (/** @type {ConsumerListItem} */ c) => c.inactive === true && c.assignment?.accountEnabled !== false,
+  },
+  guest: { label: 'guest', test: (/** @type {ConsumerListItem} */ c) => c.assignment?.userType === 'Guest' },
+};
 
 /** @typedef {import('../api.js').License} License */
 /** @typedef {import('../api.js').ConsumerListItem} ConsumerListItem */
@@ -296,6 +307,22 @@ export async function licenseDetailView(ctx) {
     ),
   );
 
+  root.append(...licenseInsightSections(ctx, license));
+  const holderKey = ctx.query.get('holders');
+  const holderFilter =
+    holderKey === 'disabled' || holderKey === 'inactive' || holderKey === 'guest'
+      ? HOLDER_FILTERS[holderKey]
+      : undefined;
+  if (holderFilter) {
+    consumers = consumers.filter((c) => c.owner.kind === 'sync' && holderFilter.test(c));
+    root.append(
+      alertBox(
+        'info',
+        `Showing the ${consumers.length} ${holderFilter.label} holder${consumers.length === 1 ? '' : 's'}`,
+        h('p', null, h('a', { href: `#/licenses/${encodeURIComponent(license.id)}` }, 'Show all consumers')),
+      ),
+    );
+  }
   const consumerSection = h('section', { class: 'card table-card', 'aria-labelledby': 'consumers-title' });
   root.append(consumerSection);
 
@@ -330,6 +357,18 @@ export async function licenseDetailView(ctx) {
               ? accountFlags(c.assignment).flatMap((b) => [b, ' '])
               : [h('span', { class: 'muted' }, 'Member, enabled')]
             : [h('span', { class: 'muted' }, '–')]),
+          c.inactive === true
+            ? h(
+                'span',
+                null,
+                ' ',
+                badge(
+                  c.lastSignInAt ? 'Inactive' : 'Never signed in',
+                  'warning',
+                  c.lastSignInAt ? `Last sign-in ${c.lastSignInAt}` : 'No sign-in recorded',
+                ),
+              )
+            : null,
         ),
         h(
           'td',

@@ -275,9 +275,21 @@ export async function portalDetailView(ctx) {
               }),
             ),
             ...row('Last successful sync', timeEl(portal.lastSuccessAt)),
+            ...row(
+              'Sign-in activity',
+              portal.activity
+                ? `On: inactive after ${portal.inactiveDays} days${portal.activityReadAt ? '' : ' (not read yet)'}`
+                : 'Off',
+            ),
             ...row('Created', timeEl(portal.createdAt)),
           ),
         ),
+        portal.activityNotice
+          ? alertBox('warning', 'Sign-in activity could not be read', portal.activityNotice.message)
+          : null,
+        portal.subscriptionsNotice
+          ? alertBox('warning', 'Subscriptions could not be read', portal.subscriptionsNotice.message)
+          : null,
         portal.authKind === 'password'
           ? alertBox(
               'warning',

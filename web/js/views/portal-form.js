@@ -268,6 +268,23 @@ export async function portalFormView(ctx) {
     name: 'autoSync',
     checked: portal ? portal.autoSync : true,
   });
+  const activityId = uid('f-activity');
+  const activityBox = h('input', {
+    type: 'checkbox',
+    id: activityId,
+    name: 'activity',
+    checked: portal?.activity ?? false,
+  });
+  const inactiveId = uid('f-inactive-days');
+  const inactiveInput = h('input', {
+    type: 'number',
+    id: inactiveId,
+    name: 'inactiveDays',
+    min: 7,
+    max: 365,
+    step: 1,
+    value: String(portal?.inactiveDays ?? 90),
+  });
 
   const verifyButton = h('button', { type: 'submit', class: 'btn btn-primary', value: 'verify' }, 'Save and verify');
   const saveButton = h('button', { type: 'submit', class: 'btn', value: 'save' }, 'Save without verifying');
@@ -300,6 +317,24 @@ export async function portalFormView(ctx) {
         autoBox,
         h('label', { for: autoId }, 'Automatic sync'),
         h('p', { class: 'help' }, 'Include it in the scheduled runs. "Sync now" works either way.'),
+      ),
+      h(
+        'div',
+        { class: 'checkbox-field' },
+        activityBox,
+        h('label', { for: activityId }, 'Sign-in activity'),
+        h(
+          'p',
+          { class: 'help' },
+          'Once a day, read when each license holder last signed in and flag the inactive ones. Needs the application permission AuditLog.Read.All and Microsoft Entra ID P1 or P2 in the tenant.',
+        ),
+      ),
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: inactiveId }, 'Inactive after (days without a sign-in)'),
+        inactiveInput,
+        h('p', { class: 'help' }, '7 to 365; 90 unless set.'),
       ),
     ),
     messages,
@@ -382,6 +417,8 @@ export async function portalFormView(ctx) {
       password: control('password').value,
       active: activeBox.checked,
       autoSync: autoBox.checked,
+      activity: activityBox.checked,
+      inactiveDays: Number(inactiveInput.value),
     };
   };
 
@@ -504,6 +541,8 @@ export async function portalFormView(ctx) {
         ...(val.clientId ? { clientId: val.clientId } : {}),
         cloud: val.cloud,
         autoSync: val.autoSync,
+        activity: val.activity,
+        inactiveDays: val.inactiveDays,
         active: verify ? false : val.active,
       };
       if (auth) body.auth = auth;

@@ -15,7 +15,8 @@ import { errorBox, loading, pageHeader, syncNow } from './common.js';
  * @typedef {ChangePlan['consumers'][keyof ChangePlan['consumers']][number]} PlannedConsumer
  */
 
-/** @type {[keyof License, string][]} */
+/** @typedef {Exclude<keyof License, 'subscriptions' | 'price'>} ScalarLicenseField */
+/** @type {[ScalarLicenseField, string][]} */
 const LICENSE_FIELDS = [
   ['available', 'available'],
   ['consumedUnits', 'consumed'],
@@ -26,6 +27,8 @@ const LICENSE_FIELDS = [
   ['displayName', 'plan name'],
   ['name', 'name'],
   ['status', 'status'],
+  ['nextLifecycleAt', 'next renewal'],
+  ['trial', 'trial'],
 ];
 
 /** @param {Partial<Assignment> | undefined} assignment */
