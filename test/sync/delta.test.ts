@@ -160,13 +160,14 @@ describe('delta runs', () => {
 
     const first = await h.sync(portal);
     expect(first).toMatchObject({ status: 'succeeded', readMode: 'full' });
-    // Plans, the $deltatoken=latest link, one page of users.
-    expect(first.graphRequests).toBe(3);
+    // Plans, subscriptions, the $deltatoken=latest link, one page of users.
+    expect(first.graphRequests).toBe(4);
     expect((await portalNow(portal)).deltaLink).toMatch(/^https:\/\//);
 
     tenant.removeLicense(userId(2), 'ENTERPRISEPACK');
     const second = await h.sync(portal);
-    expect(second).toMatchObject({ status: 'succeeded', readMode: 'delta', graphRequests: 2 });
+    // Plans, subscriptions, one delta page.
+    expect(second).toMatchObject({ status: 'succeeded', readMode: 'delta', graphRequests: 3 });
     expect(second.counts).toMatchObject({ usersRead: 1, consumersRemoved: 1 });
   });
 
