@@ -84,6 +84,7 @@ type Cached = z.infer<typeof cachedSchema>;
  */
 export class SkuNameCatalogLoader {
   private memory?: Cached;
+  private loading?: Promise<SkuNameCatalog>;
   private fallback?: { catalog: SkuNameCatalog; until: number };
   private shipped?: readonly Product[];
   private readonly logger: CatalogLogger;
@@ -110,7 +111,15 @@ export class SkuNameCatalogLoader {
     return `sku-names/${this.settings.tablePrefix || 'default'}.json`;
   }
 
-  async load(): Promise<SkuNameCatalog> {
+  load(): Promise<SkuNameCatalog> {
+    // Runs that start together (a fan-out's first wave) share one load instead of each reading the cache.
+    this.loading ??= this.loadOnce().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async loadOnce(): Promise<SkuNameCatalog> {
     if (this.fallback && this.now() < this.fallback.until) return this.fallback.catalog;
     const catalog = await this.loadAfresh();
     // A list that could not be loaded is tried again only after a while, not at every run of every portal.
