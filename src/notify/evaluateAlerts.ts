@@ -128,9 +128,10 @@ export function rulesDigest(rules: AlertRules): string {
 /**
  * After a successful run. What an alert after a run looks at (the portal's licenses, its holders' assignment
  * errors and activity, its run history, the rules) is unchanged when this run wrote nothing, the one before it
- * succeeded, and a full read's evaluation since the last change was made under the same rules (the portal's
- * `alertsDigest`, which a run that writes clears): then the evaluation is skipped, and an unchanged hourly run
- * costs one read of the rules instead of five. Date-based rules are the daily pass's either way.
+ * succeeded (less than the stale rule's hours ago, so no stale alert waits for this success), and a full read's
+ * evaluation since the last change was made under the same rules (the portal's `alertsDigest`, which a run that
+ * writes clears): then the evaluation is skipped, and an unchanged hourly run costs one read of the rules instead
+ * of five. Date-based rules are the daily pass's either way.
  */
 export async function evaluateAfterSuccessSafely(
   services: Services,
@@ -141,7 +142,13 @@ export async function evaluateAfterSuccessSafely(
   try {
     const rules = await loadRules(services);
     const digest = rulesDigest(rules);
-    const unchanged = !changed && before.lastRun?.status === 'succeeded' && before.alertsDigest === digest;
+    // A portal whose last success is older than the stale rule's hours may have a stale alert to resolve.
+    const mayBeStale =
+      rules.stale.enabled &&
+      (!before.lastSuccessAt ||
+        services.now().getTime() - Date.parse(before.lastSuccessAt) > rules.stale.hours * 3_600_000);
+    const unchanged =
+      !changed && before.lastRun?.status === 'succeeded' && before.alertsDigest === digest && !mayBeStale;
     if (unchanged) return;
     await evaluateAfterRun(services, before.id, read, rules);
     // A delta run leaves the assignment errors to the next full read: only a full read's evaluation is complete.
