@@ -171,6 +171,22 @@ describe('delta runs', () => {
     expect(second.counts).toMatchObject({ usersRead: 1, consumersRemoved: 1 });
   });
 
+  test("a delta run reads no sign-in activity even when the day's pass is due: that waits for a full read", async () => {
+    const tenant = tenantOf(`d${randomUUID().slice(0, 8)}.example.com`);
+    const portal = await h.addPortal(tenant, { activity: true });
+    expect(await h.sync(portal)).toMatchObject({ status: 'succeeded', readMode: 'full' });
+    await lookLarge(portal);
+    expect(await h.sync(portal)).toMatchObject({ status: 'succeeded', readMode: 'full' });
+    await h.services.ledger.portals.modify(portal.id, (current) => ({ ...current, activityTriedOn: '2000-01-01' }));
+    const activityReads = () =>
+      h.sim.requests().filter((r) => r.tenantId === tenant.tenantId && r.query.includes('signInActivity')).length;
+    const before = activityReads();
+    // Plans, subscriptions and the delta page: no activity pass.
+    expect(await h.sync(portal)).toMatchObject({ status: 'succeeded', readMode: 'delta', graphRequests: 3 });
+    expect(activityReads()).toBe(before);
+    expect((await portalNow(portal)).activityTriedOn).toBe('2000-01-01');
+  });
+
   test('an expired delta link falls back to a full read and gets a new link', async () => {
     const tenant = tenantOf(`e${randomUUID().slice(0, 8)}.example.com`);
     const portal = await h.addPortal(tenant);
