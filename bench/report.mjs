@@ -29,6 +29,14 @@ function rowsOf(r, label) {
   const p = r.provider;
   row('provider: fan-out', p?.fanout, p && `${p.fanout.messages} messages, ${p.fanout.skipped} skipped`);
   row('provider: enqueue', p?.enqueue, p && `${p.enqueue.messages} queue puts`);
+  const a = r.activity;
+  row(
+    'activity: first run today',
+    a?.firstRun,
+    a &&
+      `${a.activityGraphRequests} activity requests (ceil(${a.licensedUsers} licensed / 120) = ${a.expectedActivityPages})`,
+  );
+  row('activity: second run', a?.secondRun, a && `${a.secondRunReadMode}; no activity pass`);
   row('provider: worker', p?.worker, p && `concurrency ${p.worker.concurrency}; ${JSON.stringify(p.worker.statuses)}`);
   return rows;
 }

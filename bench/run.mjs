@@ -7,6 +7,7 @@ import { closeSim, opts, ratio, sim, vmHwmMb, warnings } from './lib.mjs';
 import { costPerTenantMonth } from './cost.mjs';
 import { printReport } from './report.mjs';
 import {
+  activityScenario,
   apiPages,
   providerFirstSync,
   providerSteady,
@@ -24,7 +25,10 @@ const STEADY_PORTALS = opts.steadyPortals ?? PORTALS * 2;
 const STEADY_USERS = opts.steadyUsers ?? 50;
 const API_CONSUMERS = opts.apiConsumers ?? Math.min(60_000, Math.round(USERS * 0.6));
 const LATENCY = { graphPageMs: opts.graphPageMs ?? 800, storageMs: opts.storageMs ?? 8 };
-const SCENARIOS = new Set(opts.scenarios ?? ['full', 'noChange', 'delta', 'provider', 'providerSteady', 'api']);
+const ACTIVITY_USERS = opts.activityUsers ?? Math.min(USERS, 4_000);
+const SCENARIOS = new Set(
+  opts.scenarios ?? ['full', 'noChange', 'delta', 'provider', 'providerSteady', 'api', 'activity'],
+);
 // Which passes: without latency ('off'), with it ('on'), or both.
 const PASSES = opts.latency === 'off' ? ['off'] : opts.latency === 'only' ? ['on'] : ['off', 'on'];
 const concurrency = workerConcurrency(opts);
@@ -74,6 +78,9 @@ try {
     if (steadySeed) {
       const steady = await providerSteady(url, connection, steadySeed, { concurrency });
       (result.providerSteady ??= {})[pass === 'on' ? 'latency' : 'noLatency'] = steady;
+    }
+    if (SCENARIOS.has('activity')) {
+      into.activity = await activityScenario(url, connection, { users: ACTIVITY_USERS, plans: Math.min(PLANS, 10) });
     }
     if (apiSeed) {
       (result.api ??= { consumersOfPlan: API_CONSUMERS })[pass === 'on' ? 'latency' : 'noLatency'] = await apiPages(

@@ -1,8 +1,8 @@
 // `npm run bench`: measures the sync at scale against the simulated tenant and Azurite on this machine.
 //   node scripts/bench.mjs [--users 100000] [--plans 30] [--portals 500] [--portal-users 100]
-//                          [--scenarios full,noChange,delta,provider,providerSteady,api] [--heap-mb 320]
+//                          [--scenarios full,noChange,delta,provider,providerSteady,api,activity] [--heap-mb 320]
 //                          [--graph-page-ms 800] [--storage-ms 8] [--latency both|off|only]
-//                          [--steady-portals 1000] [--steady-users 50] [--api-consumers 60000]
+//                          [--steady-portals 1000] [--steady-users 50] [--api-consumers 60000] [--activity-users 4000]
 //                          [--rss-sizes 10000,50000]
 // Latency exists in the benchmark only: the simulated Graph answers a page of 999 users after --graph-page-ms
 // (scaled by page size) and a proxy in front of Azurite holds every storage call --storage-ms. Peak memory is
@@ -59,6 +59,9 @@ function parseArgs(argv) {
       case '--steady-users':
         options.steadyUsers = number('steady-users', value());
         break;
+      case '--activity-users':
+        options.activityUsers = number('activity-users', value());
+        break;
       case '--api-consumers':
         options.apiConsumers = number('api-consumers', value());
         break;
@@ -93,7 +96,7 @@ function parseArgs(argv) {
         break;
       case '--help':
         console.log(
-          'node scripts/bench.mjs [--users N] [--plans N] [--portals N] [--portal-users N] [--scenarios full,noChange,delta,provider,providerSteady,api] [--heap-mb N (0: no cap)] [--worker-concurrency N (default: host.json)] [--graph-page-ms 800] [--storage-ms 8] [--latency both|off|only] [--steady-portals N] [--steady-users N] [--api-consumers N] [--rss-sizes 10000,50000|none]',
+          'node scripts/bench.mjs [--users N] [--plans N] [--portals N] [--portal-users N] [--scenarios full,noChange,delta,provider,providerSteady,api,activity] [--heap-mb N (0: no cap)] [--worker-concurrency N (default: host.json)] [--graph-page-ms 800] [--storage-ms 8] [--latency both|off|only] [--steady-portals N] [--steady-users N] [--api-consumers N] [--activity-users N] [--rss-sizes 10000,50000|none]',
         );
         process.exit(0);
         break;
