@@ -99,6 +99,17 @@ describe('the Alerts view', () => {
     await screenshot(page, 'alerts-02-channel-tested');
   });
 
+  test('a delivery that failed shows on its channel with the reason', async () => {
+    receiver.script({ status: 500 });
+    const channel = () => page.locator('.channel', { hasText: 'Ops webhook' });
+    await channel().locator('text=Send test').click();
+    await channel().getByText('The test was not delivered').waitFor();
+    await page.reload();
+    await channel().getByText('Last delivery failed').waitFor();
+    expect(await channel().innerText()).toContain('The receiver answered 500.');
+    await screenshot(page, 'alerts-02b-channel-failed');
+  });
+
   test('excluding a plan resolves its alert, which then shows among the resolved ones', async () => {
     // Business Premium also renews soon (an "expiring" alert): this counts its low-stock one.
     const lowStock = page
