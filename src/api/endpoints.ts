@@ -5,6 +5,7 @@ import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint, type ResponseSpec } from './endpoint';
 import { bad, notFound } from './responses';
 import { insightEndpoints } from './insightsEndpoints';
+import { renewalEndpoints } from './renewalEndpoints';
 import { defineListEndpoint } from './lists';
 import {
   consumerLinkSchema,
@@ -381,6 +382,7 @@ export const endpoints: readonly Endpoint[] = [
   createContactEndpoint,
   ...alertEndpoints,
   ...insightEndpoints,
+  ...renewalEndpoints,
   openApiEndpoint,
   meEndpoint,
   listAuditEndpoint,
