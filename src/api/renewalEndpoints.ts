@@ -79,7 +79,7 @@ export const getRenewalSettingsEndpoint = defineEndpoint({
   params: noParams,
   query: emptyQuery,
   body: undefined,
-  responses: { 200: { description: 'The settings.', schema: renewalSettingsBodySchema } },
+  responses: { 200: { description: 'The settings.', schema: renewalSettingsBodySchema }, 400: bad() },
 });
 
 export const putRenewalSettingsEndpoint = defineEndpoint({

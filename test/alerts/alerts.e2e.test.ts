@@ -4,6 +4,7 @@ import { startSimulator, type SimTenant, type Simulator } from '../../src/local/
 import { skuIdOf } from '../../src/local/simulator/ids';
 import { createChannel } from '../../src/notify/channels';
 import { deliver } from '../../src/notify/deliveries';
+import { evaluateDaily } from '../../src/notify/evaluateAlerts';
 import { deliveryMessageSchema } from '../../src/domain/alerts';
 import type { PortalRecord } from '../../src/domain/records';
 import { newQueuedRun } from '../../src/domain/runs';
@@ -254,6 +255,47 @@ describe('alerts from the runs of a portal', () => {
     tenant.updateApp(APP.clientId, { clientSecret: APP.clientSecret });
     expect(await sync()).toBe('succeeded');
     expect((await openAlerts()).some((a) => a.rule === 'runFailures')).toBe(false);
+  });
+});
+
+describe('rightSize', () => {
+  const PBI = () => `${portal.id}.${skuIdOf('POWER_BI_PRO')}`;
+  const rightSize = async () => (await openAlerts()).filter((a) => a.rule === 'rightSize');
+  const sent = (event: string) => events().filter((e) => e.event === event && e.alert.rule === 'rightSize');
+
+  test('one alert per subscription, raised once across runs and daily passes, resolved when the tenant cuts seats', async () => {
+    const [alert, ...more] = await rightSize();
+    expect(more).toEqual([]);
+    expect(alert).toMatchObject({
+      licenseId: PBI(),
+      details: { totalLicenses: 50, recommendedSeats: 2, seatsToCut: 48, subscriptionId: expect.any(String) },
+    });
+    await sync();
+    await evaluateDaily(api.services);
+    await settled();
+    expect((await rightSize()).map((a) => a.id)).toEqual([alert!.id]);
+    expect(sent('alert.raised').map((e) => e.alert.id)).toEqual([alert!.id]);
+
+    // The admin lowers the subscription to what its holders need: the next run resolves the alert, notified.
+    tenant.updatePlan('POWER_BI_PRO', { subscriptions: [{ units: 2, nextLifecycleDateTime: inDays(10) }] });
+    await sync();
+    expect(await rightSize()).toEqual([]);
+    expect(sent('alert.resolved').map((e) => e.alert.id)).toEqual([alert!.id]);
+  });
+
+  test('an alert whose renewal date passes is resolved by the daily pass', async () => {
+    tenant.updatePlan('POWER_BI_PRO', { subscriptions: [{ units: 50, nextLifecycleDateTime: inDays(10) }] });
+    await sync();
+    const [again] = await rightSize();
+    expect(again).toBeDefined();
+    const later = new Date(Date.now() + 11 * 86_400_000);
+    await evaluateDaily({ ...api.services, now: () => later });
+    await settled();
+    expect(await rightSize()).toEqual([]);
+    expect(sent('alert.resolved').at(-1)!.alert.id).toBe(again!.id);
+    // The daily pass of the real date raises it again: the tenant still has the 50 seats renewing in 10 days.
+    await evaluateDaily(api.services);
+    expect(await rightSize()).toHaveLength(1);
   });
 });
 
