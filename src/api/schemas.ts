@@ -204,6 +204,7 @@ export const portalSchema = portalRecordSchema
     activityTriedOn: true,
     licensedUsers: true,
     historyDigest: true,
+    alertsDigest: true,
   })
   .extend({
     activity: z.boolean().meta({ description: ACTIVITY_DESCRIPTION }),

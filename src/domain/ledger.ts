@@ -178,8 +178,11 @@ export type AddressLookup = (addresses: ReadonlySet<string>) => Promise<Readonly
 
 /** What the sync reads of a portal's ledger and writes back. */
 export interface SyncStateGateway {
-  /** The portal's whole state: licenses, every consumer (compact) and every user link. */
-  loadPortal(portalId: string): Promise<PortalLedgerState>;
+  /**
+   * The portal's whole state: licenses, every consumer (compact) and every user link. `expectedConsumers` (the
+   * licenses its plans say are in use) lets a small portal's state come in one query instead of several ranges.
+   */
+  loadPortal(portalId: string, options?: { expectedConsumers?: number }): Promise<PortalLedgerState>;
   /** The licenses, and the user links and consumers of just these users (a delta run). */
   loadUsers(portalId: string, objectIds: Iterable<string>): Promise<PortalLedgerState>;
   /**

@@ -155,6 +155,8 @@ export const portalRecordSchema = z.object({
   licensedUsers: z.number().int().nonnegative().optional(),
   /** Internal: the UTC day and digest of the snapshots written last (an unchanged run writes none). */
   historyDigest: z.string().optional(),
+  /** Internal: the rules digest of the last full run's alert evaluation since the portal's data last changed. */
+  alertsDigest: z.string().optional(),
 });
 export type PortalRecord = z.infer<typeof portalRecordSchema>;
 
@@ -166,6 +168,7 @@ export const PORTAL_INTERNAL_FIELDS = [
   'activityTriedOn',
   'licensedUsers',
   'historyDigest',
+  'alertsDigest',
 ] as const;
 export const DEFAULT_INACTIVE_DAYS = 90;
 

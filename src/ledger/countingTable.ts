@@ -79,14 +79,16 @@ export class CountingTable {
     return response;
   }
 
+  /** Resolves with the entity's new ETag. */
   async updateEntity<T extends object>(
     entity: TableEntity<T>,
     mode?: UpdateMode,
     options?: UpdateTableEntityOptions,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     this.stats.requests += 1;
-    await this.client.updateEntity(entity, mode, options);
+    const response = await this.client.updateEntity(entity, mode, options);
     this.stats.entitiesWritten += 1;
+    return response.etag;
   }
 
   async upsertEntity<T extends object>(entity: TableEntity<T>, mode?: UpdateMode): Promise<void> {

@@ -5,6 +5,8 @@ import type { LeaseRepository } from '../domain/ledger';
 
 const LEASE = 'lease';
 
+const heldKey = (rowKey: string, holder: string): string => `${rowKey}\u0000${holder}`;
+
 interface LeaseEntity {
   holder: string;
   /** ISO time (a millisecond count would not fit the Int32 the service infers for a plain number). */
@@ -18,6 +20,9 @@ interface LeaseEntity {
  * create (or the first update with the ETag both read) succeeds.
  */
 export class TableLeaseRepository implements LeaseRepository {
+  /** The ETag of each lease (and holder) this instance last wrote, taken or renewed: its release needs no read. */
+  private readonly held = new Map<string, string | undefined>();
+
   constructor(
     private readonly table: CountingTable,
     private readonly now: () => number = Date.now,
@@ -26,17 +31,16 @@ export class TableLeaseRepository implements LeaseRepository {
   async acquire(portalId: string, holder: string, ttlMs: number): Promise<boolean> {
     const rowKey = encodeKey(portalId);
     const entity = { partitionKey: LEASE, rowKey, holder, expiresAt: this.expiry(ttlMs) };
-    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey);
-    if (!current) {
-      try {
-        await this.table.createEntity<LeaseEntity>(entity);
-        return true;
-      } catch (error) {
-        if (isStatus(error, 409)) return false;
-        throw error;
-      }
+    // Mostly the lease is free (no row): the create alone takes it, one call.
+    try {
+      this.held.set(heldKey(rowKey, holder), (await this.table.createEntity<LeaseEntity>(entity)).etag);
+      return true;
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
     }
-    if (this.live(current)) return false;
+    const current = await getOrUndefined<LeaseEntity>(this.table, LEASE, rowKey);
+    // Gone between the create and the read: released, and another run is about to take it.
+    if (!current || this.live(current)) return false;
     return this.replace(entity, current.etag);
   }
 
@@ -49,7 +53,21 @@ export class TableLeaseRepository implements LeaseRepository {
 
   async release(portalId: string, holder: string): Promise<void> {
     // Gone, or taken over after it expired: either way it is no longer ours to release.
-    await deleteIfOwned<LeaseEntity>(this.table, LEASE, encodeKey(portalId), (lease) => lease.holder === holder);
+    const rowKey = encodeKey(portalId);
+    const etag = this.held.get(heldKey(rowKey, holder));
+    this.held.delete(heldKey(rowKey, holder));
+    if (etag !== undefined) {
+      // The version this instance wrote: unchanged, it is still ours. Gone (404): nothing to release. Changed
+      // (412): a renewal that was in flight, or another holder after it expired: the row decides, below.
+      try {
+        await this.table.deleteEntity(LEASE, rowKey, { etag });
+        return;
+      } catch (error) {
+        if (isStatus(error, 404)) return;
+        if (!isStatus(error, 412)) throw error;
+      }
+    }
+    await deleteIfOwned<LeaseEntity>(this.table, LEASE, rowKey, (lease) => lease.holder === holder);
   }
 
   async holder(portalId: string): Promise<string | undefined> {
@@ -87,7 +105,7 @@ export class TableLeaseRepository implements LeaseRepository {
     etag: string,
   ): Promise<boolean> {
     try {
-      await this.table.updateEntity(entity, 'Replace', { etag });
+      this.held.set(heldKey(entity.rowKey, entity.holder), await this.table.updateEntity(entity, 'Replace', { etag }));
       return true;
     } catch (error) {
       if (isStatus(error, 404, 412)) return false;

@@ -172,7 +172,9 @@ export async function applyPlan(
         };
       }),
     ];
-    await fence?.confirm();
+    // A lease that was lost is asked of storage once, before the first write; a part with nothing to write (an
+    // unchanged tenant's) asks nothing.
+    if (writesAnything(plan)) await fence?.confirm();
     await writeInTransactions(tables.licenses, licenses, 'A license');
 
     fence?.assert();
@@ -199,4 +201,20 @@ export async function applyPlan(
     throw asStorageError(error);
   }
   return { contactsMerged, entitiesWritten: stats.entitiesWritten, transactions: stats.transactions };
+}
+
+function writesAnything(plan: ChangePlan): boolean {
+  const { licenses, contacts, consumers, userLinks } = plan;
+  return (
+    licenses.create.length +
+      licenses.update.length +
+      contacts.create.length +
+      contacts.addAliases.length +
+      consumers.add.length +
+      consumers.update.length +
+      consumers.remove.length +
+      userLinks.put.length +
+      userLinks.remove.length >
+    0
+  );
 }

@@ -205,4 +205,25 @@ describe('PortalRepository.modify', () => {
     expect(await sync.modify('p-nobody', change)).toBeUndefined();
     expect(change).not.toHaveBeenCalled();
   });
+
+  it('after a read or a write of its own, writes the next change without reading first; a write by another instance in between is kept', async () => {
+    const mine = await createLedger(settings);
+    const other = await createLedger(settings);
+    await mine.portals.create(portal('p-known', 'Known'));
+    await mine.portals.get('p-known');
+
+    const read0 = mine.stats.entitiesRead;
+    await mine.portals.modify('p-known', (current) => ({ ...current, lastRun: lastRun('r1') }));
+    await mine.portals.modify('p-known', (current) => ({ ...current, lastSuccessAt: T1 }));
+    expect(mine.stats.entitiesRead).toBe(read0); // both writes went out on the ETag known from the last one
+
+    // Another instance deactivates the portal: the known version is outdated, its write refused, the record re-read.
+    await other.portals.modify('p-known', (current) => ({ ...current, active: false }));
+    await mine.portals.modify('p-known', (current) => ({ ...current, lastRun: lastRun('r2') }));
+    expect(await other.portals.get('p-known')).toMatchObject({
+      active: false,
+      lastRun: lastRun('r2'),
+      lastSuccessAt: T1,
+    });
+  });
 });

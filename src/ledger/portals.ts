@@ -10,6 +10,8 @@ const PORTAL = 'portal';
 const NAME_GRACE_MS = 60_000;
 /** Reads and writes of one modify before it gives up on a record that keeps changing under it. */
 export const MODIFY_ATTEMPTS = 5;
+/** Portals whose last known version (and ETag) an instance keeps, so a run's updates need not read first. */
+const KNOWN_VERSIONS = 1_024;
 
 function isStale(timestamp: string | undefined): boolean {
   const written = timestamp ? Date.parse(timestamp) : NaN;
@@ -23,7 +25,20 @@ interface NameEntity {
 
 /** Portal records, and a "name" row per portal that makes names unique case-insensitively. */
 export class TablePortalRepository implements PortalRepository {
+  /**
+   * The version of each portal this instance last read or wrote, with its ETag: modify tries its change on it
+   * without reading first; had anyone written the record since, the ETag no longer matches and it reads afresh.
+   */
+  private readonly known = new Map<string, { etag: string; record: PortalRecord }>();
+
   constructor(private readonly table: CountingTable) {}
+
+  private remember(portalId: string, etag: string | undefined, record: PortalRecord): void {
+    this.known.delete(portalId);
+    if (etag === undefined) return;
+    this.known.set(portalId, { etag, record });
+    if (this.known.size > KNOWN_VERSIONS) this.known.delete(this.known.keys().next().value as string);
+  }
 
   async create(portal: PortalRecord): Promise<PortalRecord> {
     await this.claimName(portal.name, portal.id);
@@ -39,7 +54,10 @@ export class TablePortalRepository implements PortalRepository {
 
   async get(portalId: string): Promise<PortalRecord | undefined> {
     const entity = await getOrUndefined(this.table, PORTAL, encodeKey(portalId));
-    return entity && portalCodec.fromEntity(entity);
+    if (!entity) return undefined;
+    const record = portalCodec.fromEntity(entity);
+    this.remember(portalId, entity.etag, record);
+    return record;
   }
 
   async list(): Promise<PortalRecord[]> {
@@ -63,9 +81,12 @@ export class TablePortalRepository implements PortalRepository {
     let claimed: string | undefined;
     try {
       for (let attempt = 0; attempt < MODIFY_ATTEMPTS; attempt += 1) {
-        const entity = await getOrUndefined(this.table, PORTAL, rowKey);
-        if (!entity) return undefined;
-        const current = portalCodec.fromEntity(entity);
+        // First the version this instance knows, if any; after a conflict (or without one) the stored one.
+        const known = attempt === 0 ? this.known.get(portalId) : undefined;
+        const entity = known ? undefined : await getOrUndefined(this.table, PORTAL, rowKey);
+        if (!known && !entity) return undefined;
+        const current = known?.record ?? portalCodec.fromEntity(entity!);
+        const etag = known?.etag ?? entity!.etag;
         const next = change(current);
         // The other writer renamed the record to that very name: the row is the record's now, not ours to release.
         if (claimed !== undefined && nameKey(claimed) === nameKey(current.name)) claimed = undefined;
@@ -73,7 +94,10 @@ export class TablePortalRepository implements PortalRepository {
           await this.releaseName(claimed, portalId);
           claimed = undefined;
         }
-        if (!next) return current;
+        if (!next) {
+          if (known) continue; // nothing to write: the caller gets the stored record, not the one known here
+          return current;
+        }
         if (next.id !== portalId)
           throw new Error(`A change of portal access ${portalId} must not change its id (got ${next.id}).`);
         const renamed = nameKey(current.name) !== nameKey(next.name);
@@ -83,8 +107,12 @@ export class TablePortalRepository implements PortalRepository {
         }
         try {
           // The ETag that was read: a write of anyone else in between fails this one (412), which then starts over.
-          await this.table.updateEntity(portalCodec.toEntity(next, PORTAL, rowKey), 'Replace', { etag: entity.etag });
+          const written = await this.table.updateEntity(portalCodec.toEntity(next, PORTAL, rowKey), 'Replace', {
+            etag,
+          });
+          this.remember(portalId, written, next);
         } catch (error) {
+          this.known.delete(portalId);
           if (isStatus(error, 412)) continue;
           if (isStatus(error, 404)) return undefined;
           throw error;
@@ -102,6 +130,7 @@ export class TablePortalRepository implements PortalRepository {
   /** Deletes the record and its name row; nothing to do when it is already gone. */
   async delete(portalId: string): Promise<void> {
     const current = await this.get(portalId);
+    this.known.delete(portalId);
     if (!current) return;
     try {
       await this.table.deleteEntity(PORTAL, encodeKey(portalId));

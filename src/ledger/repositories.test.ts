@@ -175,6 +175,16 @@ describe('leases', () => {
     expect(await store.leases.holder('p-lease-race')).toBe(winner);
   });
 
+  it('takes a free lease and releases it without reading it (one call each)', async () => {
+    const read = store.stats.entitiesRead;
+    const written = store.stats.entitiesWritten;
+    expect(await store.leases.acquire('p-lease-quick', 'worker', 60_000)).toBe(true);
+    await store.leases.release('p-lease-quick', 'worker');
+    expect(store.stats.entitiesRead - read).toBe(0);
+    expect(store.stats.entitiesWritten - written).toBe(2);
+    expect(await store.leases.holder('p-lease-quick')).toBeUndefined();
+  });
+
   it('lets exactly one of many concurrent acquires of an expired lease win', async () => {
     expect(await store.leases.acquire('p-lease-expired', 'old', 1_000)).toBe(true);
     clock += 2_000;

@@ -19,7 +19,15 @@ import type { TableContactGateway } from './contacts';
 import { consumerCodec, licenseCodec, userLinkBucketCodec } from './entities';
 import { consumerRowKey, consumerRowKeyRange, encodeKey, rowKeyRanges, syncContactId, userLinkBucket } from './keys';
 import { applyPlan, type PlanTables } from './planWriter';
-import { forEachPage, getOrUndefined, partitionFilter, queryAll, rangeFilter, READ_CONCURRENCY } from './tables';
+import {
+  forEachPage,
+  getOrUndefined,
+  PAGE_SIZE,
+  partitionFilter,
+  queryAll,
+  rangeFilter,
+  READ_CONCURRENCY,
+} from './tables';
 
 /**
  * The sync's user links of a portal live in 4,096 rows (userLinkBucket: a hash of the objectId picks the row), each a
@@ -44,6 +52,9 @@ function addUserLinksFromEntity(
     into.set(objectId, { contactId, skuIds: skuIds ? skuIds.split(',') : [] });
   }
 }
+
+/** Consumers a portal's state reads in one query rather than in parallel ranges (two pages). */
+const SMALL_PARTITION = 2 * PAGE_SIZE;
 
 /** One copy of each of a portal's few skuIds for its many consumers. */
 type Interned = Map<string, string>;
@@ -88,18 +99,22 @@ export class TableSyncStateGateway implements SyncStateGateway {
     private readonly contacts: TableContactGateway,
   ) {}
 
-  async loadPortal(portalId: string): Promise<PortalLedgerState> {
+  async loadPortal(portalId: string, options: { expectedConsumers?: number } = {}): Promise<PortalLedgerState> {
     const filter = partitionFilter(encodeKey(portalId));
     const [{ licenses, licenseEtags }, { userLinks, userLinkEtags }] = await Promise.all([
       this.loadLicenses(portalId),
       this.loadUserLinks(portalId),
     ]);
-    // The consumer partition is read in RowKey ranges split at each license's prefix, several at once: the
+    // A large consumer partition is read in RowKey ranges split at each license's prefix, several at once: the
     // ranges together cover every key exactly once, and a large portal's state no longer waits on one long
-    // chain of 1,000-entity pages. Each page is turned into compact state as it comes.
-    const ranges = rowKeyRanges(licenses.map((license) => consumerRowKeyRange(license.skuId).from)).map((range) =>
-      rangeFilter(filter, range),
-    );
+    // chain of 1,000-entity pages. A small one (a page or two) is one query: ranges would only add calls.
+    // Each page is turned into compact state as it comes.
+    const small = options.expectedConsumers !== undefined && options.expectedConsumers <= SMALL_PARTITION;
+    const ranges = small
+      ? [filter]
+      : rowKeyRanges(licenses.map((license) => consumerRowKeyRange(license.skuId).from)).map((range) =>
+          rangeFilter(filter, range),
+        );
     const consumers = new Map<string, ConsumerState>();
     const skuIds: Interned = new Map();
     await mapConcurrent(ranges, READ_CONCURRENCY, (range) =>

@@ -52,6 +52,7 @@ export class Reconciliation {
   /** Net consumers added per skuId by this run. */
   private readonly netAdded = new Map<string, number>();
   private readonly existingLicenses: Map<string, LicenseRecord>;
+  private licensesAfter?: LicenseRecord[];
   private readonly linkableSkus: Set<string>;
   private readonly mentioned = new Set<string>();
   private finished = false;
@@ -260,6 +261,9 @@ export class Reconciliation {
     });
     this.counts.licensesCreated = part.licenses.create.length;
     this.counts.licensesUpdated = part.licenses.update.length;
+    const after = new Map(this.existingLicenses);
+    for (const license of [...part.licenses.create, ...part.licenses.update]) after.set(license.skuId, license);
+    this.licensesAfter = [...after.values()];
     if (this.started.size > 0) {
       // `start` wrote these already: their final values (with counts) replace them.
       part.licenses.update = [
@@ -288,6 +292,12 @@ export class Reconciliation {
       if (!wanted.has(objectId) && inScope(objectId)) part.userLinks.remove.push(objectId);
     }
     return part;
+  }
+
+  /** Every license of the portal as the finished plan leaves it (what a snapshot of the day records). */
+  finalLicenses(): LicenseRecord[] {
+    if (!this.licensesAfter) throw new Error('The reconciliation has not finished.');
+    return this.licensesAfter;
   }
 
   /** Distinct users read so far that hold at least one plan (guests and disabled accounts too). */

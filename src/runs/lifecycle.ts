@@ -90,8 +90,11 @@ export class RunRecorder {
     readFrom?: PortalRecord,
   ): Promise<RunRecord> {
     this.run = { ...this.run, ...patch, endedAt: this.services.now().toISOString() };
-    await this.save();
-    await recordOnPortal(this.services, this.run.portalId, { lastRun: lastRunOf(this.run), ...portalPatch }, readFrom);
+    // Both at once (one round trip, not two): each is complete on its own.
+    await Promise.all([
+      this.save(),
+      recordOnPortal(this.services, this.run.portalId, { lastRun: lastRunOf(this.run), ...portalPatch }, readFrom),
+    ]);
     return this.run;
   }
 

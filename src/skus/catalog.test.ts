@@ -212,6 +212,26 @@ describe('plan display names', () => {
     expect(logger.warn).toHaveBeenCalledTimes(1);
   });
 
+  it('after a failed load, serves the fallback names for a while before trying the list again', async () => {
+    let clock = Date.parse('2025-03-01T08:00:00Z');
+    const loader = new SkuNameCatalogLoader(testSettings({ skuNamesUrl: server.url }), {
+      logger: quietLogger(),
+      now: () => clock,
+      snapshotPath,
+    });
+    server.mode = 'error';
+    const before = server.hits();
+    expect((await loader.load()).source).toBe('snapshot');
+    clock += 10 * 60_000;
+    expect((await loader.load()).source).toBe('snapshot');
+    expect(server.hits()).toBe(before + 1);
+
+    server.mode = 'ok';
+    clock += 6 * 60_000;
+    expect((await loader.load()).displayName(E3.id, E3.part)).toBe('Office 365 E3');
+    expect(server.hits()).toBe(before + 2);
+  });
+
   it('gives up on a download that takes too long or is too large', async () => {
     server.mode = 'hang';
     const slow = quietLogger();

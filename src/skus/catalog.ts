@@ -68,6 +68,9 @@ export class SkuNameCatalog {
   }
 }
 
+/** After a failed load, the fallback names serve this long before the list is tried again. */
+const FAILED_LOAD_RETRY_AFTER_MS = 15 * 60_000;
+
 const cachedSchema = z.object({
   source: z.string(),
   fetchedAt: z.number(),
@@ -81,6 +84,8 @@ type Cached = z.infer<typeof cachedSchema>;
  */
 export class SkuNameCatalogLoader {
   private memory?: Cached;
+  private loading?: Promise<SkuNameCatalog>;
+  private fallback?: { catalog: SkuNameCatalog; until: number };
   private shipped?: readonly Product[];
   private readonly logger: CatalogLogger;
   private readonly now: () => number;
@@ -106,7 +111,24 @@ export class SkuNameCatalogLoader {
     return `sku-names/${this.settings.tablePrefix || 'default'}.json`;
   }
 
-  async load(): Promise<SkuNameCatalog> {
+  load(): Promise<SkuNameCatalog> {
+    // Runs that start together (a fan-out's first wave) share one load instead of each reading the cache.
+    this.loading ??= this.loadOnce().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async loadOnce(): Promise<SkuNameCatalog> {
+    if (this.fallback && this.now() < this.fallback.until) return this.fallback.catalog;
+    const catalog = await this.loadAfresh();
+    // A list that could not be loaded is tried again only after a while, not at every run of every portal.
+    this.fallback =
+      catalog.source === 'download' ? undefined : { catalog, until: this.now() + FAILED_LOAD_RETRY_AFTER_MS };
+    return catalog;
+  }
+
+  private async loadAfresh(): Promise<SkuNameCatalog> {
     const url = this.settings.skuNamesUrl;
     if (this.memory && this.isFresh(this.memory)) return this.catalog(this.memory.products, 'download');
     const cached = await this.readCache();

@@ -1,7 +1,7 @@
 import type { ApplyCarry, Fence, PortalLedgerState, SyncStateGateway } from '../domain/ledger';
 import { appendPlan, emptyPlan, type ChangePlan } from '../domain/plan';
 import type { Services } from '../domain/ports';
-import type { Conflict, PortalRecord, RunCounts } from '../domain/records';
+import type { Conflict, LicenseRecord, PortalRecord, RunCounts } from '../domain/records';
 import type { Notice } from '../domain/insights';
 import type { TenantReader } from '../domain/tenant';
 import { Reconciliation } from '../reconcile/reconcile';
@@ -33,6 +33,8 @@ export interface Outcome {
   entitiesWritten: number;
   /** A full read: distinct users holding at least one plan. */
   licensedUsers?: number;
+  /** Every license of the portal as this run left it. */
+  licenses: LicenseRecord[];
   /** The subscriptions could not be read (the licenses keep theirs). */
   subscriptionsNotice?: Notice;
 }
@@ -91,8 +93,11 @@ export async function reconcilePortal(
   const newContactId = syncState.contactIds(portal.id);
   const read = await readTenant(portal, reader, now, options);
   try {
+    const expectedConsumers = read.plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
     const stateRead =
-      read.mode === 'delta' ? syncState.loadUsers(portal.id, read.mentioned ?? []) : syncState.loadPortal(portal.id);
+      read.mode === 'delta'
+        ? syncState.loadUsers(portal.id, read.mentioned ?? [])
+        : syncState.loadPortal(portal.id, { expectedConsumers });
     stateRead.catch(() => undefined);
     const [state, planNames] = await Promise.all([stateRead, namesRead]);
     const reconciliation = new Reconciliation({
@@ -130,6 +135,7 @@ export async function reconcilePortal(
       linkExpired: read.linkExpired,
       plan: options.apply ? undefined : sink.plan,
       entitiesWritten: sink.entitiesWritten,
+      licenses: reconciliation.finalLicenses(),
       ...(read.mode === 'full' ? { licensedUsers: reconciliation.licensedUserCount() } : {}),
       ...(read.subscriptionsNotice ? { subscriptionsNotice: read.subscriptionsNotice } : {}),
       ...(sink.truncated ? { truncated: true } : {}),

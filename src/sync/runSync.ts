@@ -5,7 +5,7 @@ import { newQueuedRun } from '../domain/runs';
 import type { RunRecord } from '../domain/records';
 import type { TenantReader } from '../domain/tenant';
 import { gaveUpMessage, lastRunOf, recordOnPortal, RunRecorder, takeRunLease } from '../runs/lifecycle';
-import { evaluateAfterRunSafely } from '../notify/evaluateAlerts';
+import { evaluateAfterRunSafely, evaluateAfterSuccessSafely } from '../notify/evaluateAlerts';
 import { activityPass } from './activityPass';
 import { reconcilePortal } from './reconcilePortal';
 import { recordSnapshots } from './snapshots';
@@ -27,8 +27,11 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
   const { ledger, logger } = services;
   const log = { portalId: message.portalId, runId: message.runId, trigger: message.trigger };
   const startedAt = services.now();
-  const stored = await ledger.runs.get(message.portalId, message.runId);
-  // A scheduled run has no record until here (the timer writes none): it is made from the message.
+  // A scheduled run has no record until here (the timer writes none): it is made from the message. Its first
+  // delivery need not look for one (a record exists only once an attempt has begun, and every later delivery
+  // counts higher).
+  const firstScheduled = message.trigger === 'schedule' && attempt.dequeueCount <= 1;
+  const stored = firstScheduled ? undefined : await ledger.runs.get(message.portalId, message.runId);
   const queuedAt = message.queuedAt ? new Date(message.queuedAt) : startedAt;
   const recorder = new RunRecorder(
     services,
@@ -154,7 +157,9 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
     });
     // Delta runs read no activity: the day's first full read does.
     const activity = outcome.readMode === 'full' ? await activityPass(services, portal, reader, startedAt) : {};
-    const history = await recordSnapshots(services, portal, outcome.licensedUsers, startedAt);
+    const history = await recordSnapshots(services, portal, outcome, startedAt);
+    // What the alerts after a run look at changed (see evaluateAfterSuccessSafely).
+    const changed = outcome.entitiesWritten > 0 || Object.keys(activity).length > 0;
     const stats = reader.stats();
     const fullRead = outcome.readMode === 'full';
     const done = await recorder.finish(
@@ -178,6 +183,7 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
         subscriptionsNotice: outcome.subscriptionsNotice,
         ...activity,
         ...history,
+        ...(changed ? { alertsDigest: undefined } : {}),
       },
       portal,
     );
@@ -190,7 +196,7 @@ export async function runSync(services: Services, message: RunMessage, attempt: 
       readMode: outcome.readMode,
     });
     // On the data this run wrote (after its complete read).
-    await evaluateAfterRunSafely(services, portal.id, outcome.readMode);
+    await evaluateAfterSuccessSafely(services, portal, outcome.readMode, changed);
     return done;
   } catch (caught) {
     const error = toAppError(caught);

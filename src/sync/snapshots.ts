@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Services } from '../domain/ports';
-import type { PortalRecord } from '../domain/records';
+import type { LicenseRecord, PortalRecord } from '../domain/records';
 import { oldestKeptDay, utcDay } from '../insights/history';
 
 /**
- * After a successful run: the day's snapshot of every license of the portal and of the portal's licensed users
+ * After a successful run: the day's snapshot of every license of the portal (as the run left them) and of the portal's licensed users
  * (the day's last run wins). A run that would write what the day holds already writes nothing: the portal keeps a
  * digest of what it wrote last. The first write of a day also drops the portal's snapshots older than 25 months.
  * Answers the portal fields to record with the run.
@@ -12,12 +12,12 @@ import { oldestKeptDay, utcDay } from '../insights/history';
 export async function recordSnapshots(
   services: Services,
   portal: PortalRecord,
-  licensedUsers: number | undefined,
+  outcome: { licenses: LicenseRecord[]; licensedUsers?: number },
   now: Date,
 ): Promise<Partial<PortalRecord>> {
   const date = utcDay(now);
+  const { licenses, licensedUsers } = outcome;
   const users = licensedUsers ?? portal.licensedUsers ?? 0;
-  const licenses = await services.ledger.licenses.list(portal.id);
   const snapshots = licenses
     .map((license) => ({
       skuId: license.skuId,

@@ -4,13 +4,14 @@ import { subscriptionsBySku, summarizeSubscriptions } from '../insights/subscrip
 import type { Services } from '../domain/ports';
 import type { PortalRecord } from '../domain/records';
 import { DeltaExpiredError, type TenantPlan, type TenantReader, type TenantUser } from '../domain/tenant';
-import { readAhead } from '../util/async';
+import { readAhead, started } from '../util/async';
 import { LARGE_TENANT_USERS, largeReadSlots } from './memoryBudget';
 
 /**
- * A full read asks for a delta link only for a tenant this large (by its previous run): below it the full read
- * is a few requests anyway, and reads every assignment state exactly. So a first sync is pages + 1 requests, and
- * a large tenant's second full read gets the link that its later runs read changes from.
+ * A full read asks for a delta link only for a tenant this large (by its previous run, or by the licenses its
+ * plans say are in use): below it the full read is a few requests anyway, and reads every assignment state
+ * exactly. So a small tenant's first sync is pages + 1 requests, and a large tenant's first sync already gets the
+ * link that its later runs read changes from.
  */
 export const DELTA_MIN_USERS = 5_000;
 /** Graph's delta does not track licenseAssignmentStates, so a full read happens at least this often. */
@@ -19,9 +20,12 @@ const FULL_READ_INTERVAL_MS = 24 * 60 * 60_000;
  * A full run reconciles and writes this many users at a time: the run holds at most this many users and their
  * changes (plus the compact ledger state).
  */
-const APPLY_BATCH_USERS = 10_000;
-/** Graph pages read ahead while a batch is written. */
-const READ_AHEAD_PAGES = 2;
+const APPLY_BATCH_USERS = 5_000;
+/**
+ * Graph pages read ahead while a batch is written: a batch and a page, so reading the next batch goes on while the
+ * previous one is written (with Graph at about a second a page, a run would otherwise wait on both in turn).
+ */
+const READ_AHEAD_PAGES = 6;
 
 /** What one run reads of a tenant: its plans, then its users in batches. */
 export interface TenantRead {
@@ -146,16 +150,21 @@ export async function readTenant(
   }
 
   const usersLastRun = portal.lastRun?.counts?.usersRead ?? 0;
+  const mayWantLink = options.allowDelta && reader.latestDeltaLink !== undefined;
   const large = usersLastRun >= DELTA_MIN_USERS;
-  const wantLink =
-    options.allowDelta && reader.latestDeltaLink !== undefined && (linkExpired || (!portal.deltaLink && large));
-  const [{ plans, notice }, deltaLink] = await Promise.all([
-    plansRead,
-    wantLink ? reader.latestDeltaLink!() : undefined,
-  ]);
-  // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts). Its size
-  // is known from its last run, or (a first sync) from the licenses its plans say are in use.
+  // Known from the last run: the link is asked for alongside the plans.
+  const wantLinkNow = mayWantLink && (linkExpired || (!portal.deltaLink && large));
+  const linkRead = wantLinkNow ? reader.latestDeltaLink!() : undefined;
+  linkRead?.catch(() => undefined); // awaited below
+  const { plans, notice } = await plansRead;
+  // A tenant's size is known from its last run, or (a first sync, or after delta runs that read a few users) from
+  // the licenses its plans say are in use.
   const assignments = plans.reduce((sum, plan) => sum + plan.consumedUnits, 0);
+  // A large tenant without a link that its last run did not show large (its first sync): the link is asked for
+  // now, before the users are read, so its second run is already a delta round.
+  const wantLinkLate = mayWantLink && !wantLinkNow && !portal.deltaLink && assignments >= DELTA_MIN_USERS;
+  const deltaLink = await (linkRead ?? (wantLinkLate ? reader.latestDeltaLink!() : undefined));
+  // A large tenant's full read waits for one of the process's large-read slots (see memoryBudget.ts).
   const release =
     usersLastRun >= LARGE_TENANT_USERS || assignments >= LARGE_TENANT_USERS
       ? await largeReadSlots().acquire()
@@ -163,7 +172,8 @@ export async function readTenant(
   return {
     mode: 'full',
     plans,
-    batches: inBatches(readAhead(reader.readUsers(), READ_AHEAD_PAGES), APPLY_BATCH_USERS),
+    // The users are read from now on, while the caller loads the ledger state.
+    batches: inBatches(started(readAhead(reader.readUsers(), READ_AHEAD_PAGES)), APPLY_BATCH_USERS),
     deltaLink,
     linkExpired,
     release,

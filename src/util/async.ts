@@ -41,3 +41,26 @@ export async function* readAhead<T>(source: AsyncIterable<T>, depth: number): As
     await iterator.return?.();
   }
 }
+
+/**
+ * Starts `source` at once (its first step is asked for now, not when the caller first iterates): a reader that
+ * reads ahead is already reading while the caller prepares.
+ */
+export function started<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  const first = source.next();
+  first.catch(() => undefined); // awaited on the first iteration; this only keeps a failure from going unhandled
+  return (async function* () {
+    try {
+      const step = await first;
+      if (step.done) return;
+      yield step.value;
+      for (;;) {
+        const next = await source.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await source.return(undefined);
+    }
+  })();
+}

@@ -7,6 +7,7 @@ import { deliver } from '../../src/notify/deliveries';
 import { evaluateDaily } from '../../src/notify/evaluateAlerts';
 import { deliveryMessageSchema } from '../../src/domain/alerts';
 import type { PortalRecord } from '../../src/domain/records';
+import type { TableLedger } from '../../src/ledger';
 import { newQueuedRun } from '../../src/domain/runs';
 import { getQueueClient } from '../../src/storage/clients';
 import { runSync } from '../../src/sync/runSync';
@@ -322,6 +323,36 @@ describe('the rules document', () => {
     expect(events().at(-1)).toMatchObject({ event: 'alert.resolved', alert: { id: overAssigned.id } });
     await sync();
     expect((await openAlerts()).some((a) => a.rule === 'overAssigned')).toBe(false);
+  });
+
+  test('a rule changed between two runs over unchanged data takes effect at the next run; an unchanged run after it looks at nothing', async () => {
+    await sync();
+    const powerBi = `${portal.id}.${skuIdOf('POWER_BI_PRO')}`;
+    expect((await openAlerts()).some((a) => a.rule === 'lowStock' && a.licenseId === powerBi)).toBe(false);
+    // Power BI Pro: 50 seats, 1 held, 49 free. Nothing in the tenant changes; only the rules do.
+    await api.call('alertRulesPut', { body: { exclude: { skuIds: [E1] }, lowStock: { minFree: 60 } } });
+    // The harness's ledger is the Table Storage one, which counts its requests.
+    const { stats } = api.services.ledger as TableLedger;
+    const requests = async () => {
+      const before = stats.requests;
+      await sync();
+      return stats.requests - before;
+    };
+    await sync();
+    expect((await openAlerts()).find((a) => a.rule === 'lowStock' && a.licenseId === powerBi)).toMatchObject({
+      details: { free: 49 },
+    });
+    // Without its digest the portal is evaluated again, although nothing changed: what a skipped one saves.
+    await api.services.ledger.portals.modify(portal.id, (current) => ({ ...current, alertsDigest: undefined }));
+    const evaluated = await requests();
+    // Same data, same rules, the run before succeeded: the portal, its licenses, its holders' errors and the
+    // open alerts are not read again (the rules are, to see they are the same).
+    const skipped = await requests();
+    expect(evaluated - skipped).toBeGreaterThanOrEqual(4);
+    expect((await openAlerts()).some((a) => a.rule === 'lowStock' && a.licenseId === powerBi)).toBe(true);
+    await api.call('alertRulesPut', { body: { exclude: { skuIds: [E1] } } });
+    await sync();
+    expect((await openAlerts()).some((a) => a.rule === 'lowStock' && a.licenseId === powerBi)).toBe(false);
   });
 
   test('alerts page with ?limit and ?continuationToken', async () => {

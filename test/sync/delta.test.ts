@@ -141,6 +141,36 @@ describe('delta runs', () => {
     expect(await h.ledgerSnapshot()).toEqual(before);
   });
 
+  test("a large tenant's first sync (by the licenses its plans say are in use) keeps a delta link: its second run is a delta round", async () => {
+    const domain = `f${randomUUID().slice(0, 8)}.example.com`;
+    const tenant = tenantWithApp(h.sim, {
+      domains: [domain],
+      // The plans say DELTA_MIN_USERS licenses are in use: a large tenant, before any run has counted its users.
+      plans: [{ skuPartNumber: 'ENTERPRISEPACK', subscriptions: [{ units: 9_000 }], consumedUnits: DELTA_MIN_USERS }],
+    });
+    for (let i = 1; i <= 3; i += 1) {
+      tenant.addUser({
+        id: userId(i),
+        displayName: `User ${i}`,
+        userPrincipalName: `user${i}@${domain}`,
+        licenses: [{ sku: 'ENTERPRISEPACK' }],
+      });
+    }
+    const portal = await h.addPortal(tenant);
+
+    const first = await h.sync(portal);
+    expect(first).toMatchObject({ status: 'succeeded', readMode: 'full' });
+    // Plans, subscriptions, the $deltatoken=latest link, one page of users.
+    expect(first.graphRequests).toBe(4);
+    expect((await portalNow(portal)).deltaLink).toMatch(/^https:\/\//);
+
+    tenant.removeLicense(userId(2), 'ENTERPRISEPACK');
+    const second = await h.sync(portal);
+    // Plans, subscriptions, one delta page.
+    expect(second).toMatchObject({ status: 'succeeded', readMode: 'delta', graphRequests: 3 });
+    expect(second.counts).toMatchObject({ usersRead: 1, consumersRemoved: 1 });
+  });
+
   test('an expired delta link falls back to a full read and gets a new link', async () => {
     const tenant = tenantOf(`e${randomUUID().slice(0, 8)}.example.com`);
     const portal = await h.addPortal(tenant);

@@ -189,10 +189,23 @@ export function handleGraph(
   }
   if (!answer) return; // an error was sent
   if (fault?.kind === 'reset') return sendTruncated(res, answer.status, answer.body, fault.afterBytes);
-  sendJson(res, answer.status, answer.body, {
-    'request-id': randomUUID(),
-    'client-request-id': headerOf(req, 'client-request-id') ?? randomUUID(),
-  });
+  const { status, body } = answer;
+  const send = () =>
+    sendJson(res, status, body, {
+      'request-id': randomUUID(),
+      'client-request-id': headerOf(req, 'client-request-id') ?? randomUUID(),
+    });
+  const delay = pageDelay(state, body);
+  if (delay > 0) setTimeout(send, delay);
+  else send();
+}
+
+/** The benchmark's Graph latency for one answer: pageDelayMs per 999 items, at least one item's worth. */
+function pageDelay(state: SimState, body: unknown): number {
+  if (!state.pageDelayMs) return 0;
+  const value = typeof body === 'object' && body !== null ? (body as { value?: unknown }).value : undefined;
+  const items = Array.isArray(value) ? value.length : 0;
+  return (state.pageDelayMs * Math.max(1, items)) / 999;
 }
 
 /** Graph's answer to a token without the permission a request needs. */

@@ -10,6 +10,11 @@ export interface SimState {
   tenants: SimTenant[];
   tokens: Map<string, IssuedToken>;
   refreshTokens: Map<string, IssuedToken>;
+  /**
+   * Benchmark only: Graph answers a page of 999 items after this many milliseconds (scaled by the page's item
+   * count), like the real service does with licenseAssignmentStates. 0 (the default) answers at once.
+   */
+  pageDelayMs?: number;
   /** Managed identities, multi-tenant apps and the admin-consent page's answers. */
   federation: FederationState;
 }

@@ -30,6 +30,8 @@ export interface SimulatorOptions {
   key: string;
   /** Default 0: any free port. */
   port?: number;
+  /** Benchmark only: see setPageDelay. */
+  pageDelayMs?: number;
 }
 
 export interface SimRequestRecord {
@@ -59,6 +61,8 @@ export interface Simulator {
   resetCounts(): void;
   /** Forgets every access token handed out, so Graph answers 401 until clients sign in again. */
   revokeTokens(): void;
+  /** Benchmark only: Graph answers a page of 999 items after `ms` (scaled by its item count); 0: at once. */
+  setPageDelay(ms: number): void;
   /** IDENTITY_ENDPOINT and IDENTITY_HEADER of the simulated App Service managed-identity endpoint. */
   readonly identityEndpoint: string;
   readonly identityHeader: string;
@@ -80,6 +84,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     tenants: [],
     tokens: new Map(),
     refreshTokens: new Map(),
+    pageDelayMs: options.pageDelayMs ?? 0,
     federation: newFederationState(),
   };
   const log: SimRequestRecord[] = [];
@@ -135,6 +140,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     revokeTokens: () => {
       state.tokens.clear();
       state.refreshTokens.clear();
+    },
+    setPageDelay: (ms) => {
+      state.pageDelayMs = ms;
     },
     identityEndpoint: `${state.baseUrl}${IDENTITY_PATH}`,
     identityHeader: state.federation.identityHeader,

@@ -172,6 +172,27 @@ describe('simulated Graph', () => {
     expect(unknown.error.message).toContain("Could not find a property named 'shoeSize'");
   });
 
+  test('with a page delay (the benchmark), answers a page after the delay scaled by its item count', async () => {
+    const tenant = newTenant({ generated: { users: 500, plans: 1 } });
+    const { access_token: token } = (await (await tokenFor(tenant)).json()) as { access_token: string };
+    const timed = async (pathAndQuery: string) => {
+      const started = Date.now();
+      const response = await fetch(`${sim.url}${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` } });
+      const body = (await response.json()) as Json;
+      return { ms: Date.now() - started, items: (body.value as unknown[]).length };
+    };
+    sim.setPageDelay(999); // 1 ms per item
+    try {
+      const big = await timed('/v1.0/users?$top=400');
+      const small = await timed('/v1.0/users?$top=10');
+      expect(big).toMatchObject({ items: 400 });
+      expect(big.ms).toBeGreaterThanOrEqual(390);
+      expect(small.ms).toBeLessThan(big.ms);
+    } finally {
+      sim.setPageDelay(0);
+    }
+  });
+
   test('shows a failed group assignment in licenseAssignmentStates but not in assignedLicenses', async () => {
     const tenant = newTenant({
       plans: [{ skuPartNumber: 'SPB' }],
