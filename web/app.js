@@ -11,6 +11,7 @@ import { contactsView } from './js/views/contacts.js';
 import { alertsView, refreshAlertBadge } from './js/views/alerts.js';
 import { auditView } from './js/views/audit.js';
 import { licensedUsersView, pricesView, wasteView } from './js/views/insights.js';
+import { renewalsView } from './js/views/renewals.js';
 
 /**
  * What a view gets: where to draw, what the address names, and the page's shared services.
@@ -45,6 +46,7 @@ const routes = [
   [/^\/alerts$/, alertsView],
   [/^\/audit$/, auditView],
   [/^\/waste$/, wasteView],
+  [/^\/renewals$/, renewalsView],
   [/^\/reports\/licensed-users$/, licensedUsersView],
   [/^\/prices$/, pricesView],
 ];

@@ -3,6 +3,7 @@ import { listAuditEndpoint, meEndpoint } from './access';
 import { connectPortalEndpoint } from './consentEndpoints';
 import { defineEndpoint, type Endpoint } from './endpoint';
 import { insightEndpoints } from './insightsEndpoints';
+import { renewalEndpoints } from './renewalEndpoints';
 import {
   createContactEndpoint,
   findContactsEndpoint,
@@ -64,6 +65,7 @@ export const endpoints: readonly Endpoint[] = [
   createContactEndpoint,
   ...alertEndpoints,
   ...insightEndpoints,
+  ...renewalEndpoints,
   openApiEndpoint,
   meEndpoint,
   listAuditEndpoint,

@@ -17,12 +17,12 @@ import type { LicenseView } from './schemas';
  */
 
 /** The prices that apply to licenses: a license's own, else its plan's. */
-interface PriceBook {
+export interface PriceBook {
   plans: Map<string, StoredPrice>;
   licenses: Map<string, StoredPrice>;
 }
 
-async function priceBook(services: Services): Promise<PriceBook> {
+export async function priceBook(services: Services): Promise<PriceBook> {
   const [plans, licenses] = await Promise.all([
     services.ledger.prices.planPrices(),
     services.ledger.prices.licensePrices(),
@@ -30,7 +30,10 @@ async function priceBook(services: Services): Promise<PriceBook> {
   return { plans, licenses };
 }
 
-function priceOf(book: PriceBook, license: LicenseRecord): (StoredPrice & { source: 'license' | 'plan' }) | undefined {
+export function priceOf(
+  book: PriceBook,
+  license: LicenseRecord,
+): (StoredPrice & { source: 'license' | 'plan' }) | undefined {
   const own = book.licenses.get(license.id);
   if (own) return { ...own, source: 'license' };
   const plan = book.plans.get(license.skuId);

@@ -98,3 +98,15 @@ export interface CompanySubscriptionFacts {
   createdDateTime?: string | null;
   nextLifecycleDateTime?: string | null;
 }
+
+/** A subscription's term, as the admin sets it (else inferred from its dates; see src/insights/renewals.ts). */
+export const TERMS = ['month', 'year', 'threeYears'] as const;
+export type Term = (typeof TERMS)[number];
+export const termSchema = z.enum(TERMS);
+
+/** The buffer right-size keeps above the active holders: the larger of a percentage of them and a minimum. */
+export const renewalSettingsSchema = z.strictObject({
+  bufferPercent: z.number().min(0).max(100),
+  bufferMin: z.number().int().min(0).max(100_000),
+});
+export type RenewalSettings = z.infer<typeof renewalSettingsSchema>;

@@ -2,7 +2,7 @@ import type { ConsumerRecord, ContactRecord, LicenseRecord, PortalRecord, RunRec
 import type { ChangePlan } from './plan';
 import type { Cursor } from './paging';
 import type { AlertGateway, ChannelGateway, DeliveryGateway } from './alerts';
-import type { HolderFacts, LicenseSnapshot, PortalSnapshot, StoredPrice } from './insights';
+import type { HolderFacts, LicenseSnapshot, PortalSnapshot, RenewalSettings, StoredPrice, Term } from './insights';
 
 /** A page of a storage query and where the next one starts (absent on the last page). */
 export interface CursorPage<T> {
@@ -282,6 +282,18 @@ export interface HolderGateway {
   writeActivity(portalId: string, updates: HolderActivity[]): Promise<number>;
 }
 
+/** Right-size before renewal: the terms the admin set per subscription, and the buffer settings. */
+export interface RenewalGateway {
+  /** The terms the admin set, by subscription id (lower case). */
+  terms(): Promise<Map<string, Term>>;
+  putTerm(subscriptionId: string, term: Term): Promise<void>;
+  /** false when none was set. */
+  deleteTerm(subscriptionId: string): Promise<boolean>;
+  /** undefined before the first PUT (the defaults apply). */
+  settings(): Promise<RenewalSettings | undefined>;
+  putSettings(settings: RenewalSettings): Promise<void>;
+}
+
 export interface Ledger {
   portals: PortalRepository;
   runs: RunRepository;
@@ -297,4 +309,5 @@ export interface Ledger {
   history: HistoryGateway;
   prices: PriceGateway;
   holders: HolderGateway;
+  renewals: RenewalGateway;
 }

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { z } from 'zod';
+import type { RenewalSettings, Term } from '../domain/insights';
 import { cents, monthlyUnitPrice, type Price } from './money';
 import { isDeleted, type LicenseSubscription } from './subscriptions';
 
@@ -9,16 +9,9 @@ import { isDeleted, type LicenseSubscription } from './subscriptions';
  * what that saves over its term.
  */
 
-export const TERMS = ['month', 'year', 'threeYears'] as const;
-export type Term = (typeof TERMS)[number];
-export const termSchema = z.enum(TERMS);
+export { TERMS, termSchema, renewalSettingsSchema, type Term, type RenewalSettings } from '../domain/insights';
 const MONTHS_IN: Record<Term, number> = { month: 1, year: 12, threeYears: 36 };
 
-export const renewalSettingsSchema = z.strictObject({
-  bufferPercent: z.number().min(0).max(100),
-  bufferMin: z.number().int().min(0).max(100_000),
-});
-export type RenewalSettings = z.infer<typeof renewalSettingsSchema>;
 export const DEFAULT_RENEWAL_SETTINGS: RenewalSettings = { bufferPercent: 5, bufferMin: 1 };
 export const DEFAULT_WITHIN_DAYS = 90;
 

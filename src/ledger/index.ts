@@ -9,6 +9,7 @@ import { TableHistoryGateway } from './history';
 import { TableHolderGateway } from './holders';
 import { TableLeaseRepository } from './leases';
 import { TablePriceGateway } from './prices';
+import { TableRenewalGateway } from './renewals';
 import { TableLicenseGateway } from './licenses';
 import { TablePortalRepository } from './portals';
 import { TablePurgeGateway } from './purge';
@@ -51,6 +52,7 @@ export async function createLedger(
     deliveries,
     history,
     prices,
+    renewals,
   ] = await Promise.all([
     table(TABLES.portals),
     table(TABLES.runs),
@@ -66,6 +68,7 @@ export async function createLedger(
     table(TABLES.deliveries),
     table(TABLES.history),
     table(TABLES.prices),
+    table(TABLES.renewals),
   ]);
   const contactGateway = new TableContactGateway({ contacts, contactAddresses }, now);
   return {
@@ -83,5 +86,6 @@ export async function createLedger(
     history: new TableHistoryGateway(history),
     prices: new TablePriceGateway(prices),
     holders: new TableHolderGateway(consumers),
+    renewals: new TableRenewalGateway(renewals),
   };
 }

@@ -5,6 +5,7 @@ import { alertRulesSchema, defaultAlertRules, type AlertRule, type AlertRules } 
 import type { AlertRecord } from '../domain/alerts';
 import type { PortalRecord } from '../domain/records';
 import type { Services } from '../domain/ports';
+import { renewalFacts } from '../api/renewals';
 import { portalFacts, portalLicenseFacts } from './facts';
 import { notifyChannels } from './deliveries';
 
@@ -81,6 +82,11 @@ function conditionFields(condition: Condition) {
   };
 }
 
+/** The renewals the rightSize rule looks at: those within its days, of one portal or of all. */
+function rightSizeWindow(rules: AlertRules, portalId?: string) {
+  return { withinDays: rules.rightSize.days, ...(portalId ? { portalId } : {}) };
+}
+
 /**
  * What a run read: `full` and `delta` runs succeeded (their licenses are what they wrote; a delta run touched only
  * the changed users, so the assignment errors, counted over every consumer, wait for the next full read);
@@ -103,7 +109,8 @@ export async function evaluateAfterRun(
     licenses: succeeded ? await portalLicenseFacts(services, portalId, { assignmentErrors: read === 'full' }) : [],
     // After a success there are no failures since the last success: the run history need not be read.
     portals: [await portalFacts(services, portal, { justSucceeded: succeeded })],
-    renewals: [],
+    renewals:
+      succeeded && rules.rightSize.enabled ? await renewalFacts(services, rightSizeWindow(rules, portalId)) : [],
   };
   const skipped = (rule: AlertRule) =>
     (!succeeded && !PORTAL_RULES.has(rule)) || (read === 'delta' && rule === 'assignmentErrors');
@@ -171,7 +178,11 @@ function warnEvaluationFailed(services: Services, portalId: string, error: unkno
 export async function evaluateDaily(services: Services): Promise<EvaluationSummary & { purged: number }> {
   const rules = await loadRules(services);
   const portals = await services.ledger.portals.list();
-  const facts: Facts = { licenses: [], portals: [], renewals: [] };
+  const facts: Facts = {
+    licenses: [],
+    portals: [],
+    renewals: rules.rightSize.enabled ? await renewalFacts(services, rightSizeWindow(rules)) : [],
+  };
   for (const portal of portals) {
     facts.licenses.push(...(await portalLicenseFacts(services, portal.id)));
     facts.portals.push(await portalFacts(services, portal));

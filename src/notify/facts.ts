@@ -38,8 +38,6 @@ export function unavailableRules(): Partial<Record<AlertRule, string>> {
     out.credentialExpiry = "Needs the credentials' expiry dates, which this version does not record yet.";
   if (!has(consumerRecordSchema.shape, 'inactive'))
     out.inactive = "Needs the users' sign-in activity, which this version does not read yet.";
-  // Renewal recommendations come with the renewals insight; until it feeds these facts the rule has no data.
-  out.rightSize ??= 'Needs the renewal recommendations, which this version does not compute yet.';
   return out;
 }
 

@@ -26,6 +26,8 @@ export const TABLES = {
   deliveries: 'deliveries',
   history: 'history',
   prices: 'prices',
+  /** Right-size: terms set per subscription, and the buffer settings. */
+  renewals: 'renewals',
   audit: 'audit',
   /** Pending "Connect a tenant" consents: single-use states, kept at most an hour. */
   consentStates: 'consentstates',

@@ -6,6 +6,7 @@ import { startSimulator, type SimTenant, type Simulator } from '../../src/local/
 import { skuIdOf } from '../../src/local/simulator/ids';
 import { createChannel } from '../../src/notify/channels';
 import { deliver } from '../../src/notify/deliveries';
+import { evaluateDaily } from '../../src/notify/evaluateAlerts';
 import { deliveryMessageSchema, type AlertRecord } from '../../src/domain/alerts';
 import type { PortalRecord } from '../../src/domain/records';
 import type { TableLedger } from '../../src/ledger';
@@ -201,12 +202,14 @@ describe('alerts from the runs of a portal', () => {
         ['expiring', `${portal.id}.${skuIdOf('POWER_BI_PRO')}`],
         ['lowStock', `${portal.id}.${E3}`],
         ['overAssigned', `${portal.id}.${E1}`],
+        // 50 seats renewing in 10 days for one holder: 48 to cut (one active holder plus a buffer of one).
+        ['rightSize', `${portal.id}.${skuIdOf('POWER_BI_PRO')}`],
       ].sort(),
     );
     const raised = events().filter((e) => e.event === 'alert.raised');
     expect(raised.map((e) => e.alert.id).sort()).toEqual(alerts.map((a) => a.id).sort());
     for (const request of receiver.received) expect(verified(request, SIGNING_SECRET)).toBe(true);
-    expect(new Set(receiver.received.map((r) => r.headers['x-license-sync-delivery'])).size).toBe(4);
+    expect(new Set(receiver.received.map((r) => r.headers['x-license-sync-delivery'])).size).toBe(5);
     const channels = await api.call('channelsList');
     expect(channels.body.items[0]).toMatchObject({ id: webhookId, hasUrl: true, hasSigningSecret: true });
     expect(channels.body.items[0].lastDeliveryAt).toBeDefined();
@@ -286,6 +289,47 @@ describe('alerts from the runs of a portal', () => {
   });
 });
 
+describe('rightSize', () => {
+  const PBI = () => `${portal.id}.${skuIdOf('POWER_BI_PRO')}`;
+  const rightSize = async () => (await openAlerts()).filter((a) => a.rule === 'rightSize');
+  const sent = (event: string) => events().filter((e) => e.event === event && e.alert.rule === 'rightSize');
+
+  test('one alert per subscription, raised once across runs and daily passes, resolved when the tenant cuts seats', async () => {
+    const [alert, ...more] = await rightSize();
+    expect(more).toEqual([]);
+    expect(alert).toMatchObject({
+      licenseId: PBI(),
+      details: { totalLicenses: 50, recommendedSeats: 2, seatsToCut: 48, subscriptionId: expect.any(String) },
+    });
+    await sync();
+    await evaluateDaily(api.services);
+    await settled();
+    expect((await rightSize()).map((a) => a.id)).toEqual([alert!.id]);
+    expect(sent('alert.raised').map((e) => e.alert.id)).toEqual([alert!.id]);
+
+    // The admin lowers the subscription to what its holders need: the next run resolves the alert, notified.
+    tenant.updatePlan('POWER_BI_PRO', { subscriptions: [{ units: 2, nextLifecycleDateTime: inDays(10) }] });
+    await sync();
+    expect(await rightSize()).toEqual([]);
+    expect(sent('alert.resolved').map((e) => e.alert.id)).toEqual([alert!.id]);
+  });
+
+  test('an alert whose renewal date passes is resolved by the daily pass', async () => {
+    tenant.updatePlan('POWER_BI_PRO', { subscriptions: [{ units: 50, nextLifecycleDateTime: inDays(10) }] });
+    await sync();
+    const [again] = await rightSize();
+    expect(again).toBeDefined();
+    const later = new Date(Date.now() + 11 * 86_400_000);
+    await evaluateDaily({ ...api.services, now: () => later });
+    await settled();
+    expect(await rightSize()).toEqual([]);
+    expect(sent('alert.resolved').at(-1)!.alert.id).toBe(again!.id);
+    // The daily pass of the real date raises it again: the tenant still has the 50 seats renewing in 10 days.
+    await evaluateDaily(api.services);
+    expect(await rightSize()).toHaveLength(1);
+  });
+});
+
 describe('the rules document', () => {
   test('PUT replaces it: a left-out rule takes its default, an unknown key is a 400', async () => {
     const bad = await api.call('alertRulesPut', { body: { lowStok: { enabled: false } } });
@@ -299,8 +343,8 @@ describe('the rules document', () => {
     expect(got.body.lowStock.minFree).toBe(3);
     const audit = await api.call('auditList');
     expect(audit.body.items[0]).toMatchObject({ action: 'alertRules.replace', target: 'alerts/rules' });
-    // Renewal dates are not recorded by this build yet: the rule says why it stays inactive.
-    expect(typeof got.body.unavailable.rightSize).toBe('string');
+    // Every rule has its data now: none says it stays inactive.
+    expect(got.body.unavailable).toEqual({});
   });
 
   test('an exclusion added resolves the open alerts it covers, and keeps them from coming back', async () => {

@@ -19,6 +19,7 @@ import '../../functions/licenses';
 import '../../functions/contacts';
 import '../../functions/openapi';
 import '../../functions/insights';
+import '../../functions/renewals';
 import '../../functions/access';
 import '../../functions/alerts';
 import '../../functions/consent';

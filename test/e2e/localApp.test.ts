@@ -307,6 +307,21 @@ describe('npm start, end to end', () => {
       15_000,
     );
     expect(synced.counts.usersRead).toBeGreaterThan(20);
+    // Right-size: the yearly E3 subscription renews in a month; 4 of the plan's 12 holders are disabled or inactive.
+    const renewals = await api<{ items: { totalLicenses: number; term: string }[] }>(
+      first,
+      'GET',
+      `/api/insights/renewals?portalId=${demo!.id}`,
+    );
+    expect(renewals.body.items.find((i) => i.term === 'year' && i.totalLicenses === 10)).toMatchObject({
+      holders: 12,
+      activeHolders: 8,
+      recommendedSeats: 9,
+      seatsToCut: 1,
+      monthlyUnitPrice: 23,
+      currency: 'USD',
+      savingsPerTerm: 276,
+    });
     const federatedRun = await eventually(
       async () => (await runs(first, secretless!.id)).find((r) => r.status === 'succeeded'),
       'the secretless demo run',

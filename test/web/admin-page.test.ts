@@ -96,6 +96,7 @@ describe('the admin page', () => {
       'Contacts',
       'Alerts',
       'Waste',
+      'Renewals',
       'Licensed users',
       'Prices',
       'Audit',

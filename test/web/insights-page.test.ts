@@ -142,3 +142,65 @@ describe('the insight views', () => {
     await screenshot(page, 'insights-05-prices');
   });
 });
+
+describe('the Renewals view', () => {
+  const e3Row = (seats: number) =>
+    page.locator('#renewals-table tbody tr', { hasText: 'Office 365 E3' }).filter({
+      has: page.locator(`td.num:nth-child(4):text-is("${seats}")`),
+    });
+
+  it('lists the renewals soonest first with the deadline, seats to cut and money per term; the holders one click away', async () => {
+    // The license's own price of the test above (if it ran) goes: the plan's 276 USD a year (23 a month) applies.
+    const e3 = (await api('GET', `/api/licenses?portalId=${portalId}`)).body.items.find(
+      (l: { skuPartNumber: string }) => l.skuPartNumber === 'ENTERPRISEPACK',
+    );
+    expect([204, 404]).toContain((await api('DELETE', `/api/licenses/${e3.id}/price`)).status);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Renewals' }).click();
+    await page.locator('#renewals-table').waitFor();
+    const renews = await page
+      .locator('#renewals-table tbody tr time')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('datetime') ?? ''));
+    expect(renews.length).toBeGreaterThanOrEqual(3);
+    expect(renews).toEqual([...renews].sort());
+    // The yearly E3 subscription (10 seats, a month ahead): 12 holders, 8 active (one disabled, three inactive),
+    // 8 + 1 buffer = 9 seats, all kept by it as it renews last: 1 to cut, 1 x 23 USD x 12 months.
+    const yearly = e3Row(10);
+    expect(await yearly.locator('td').allInnerTexts()).toEqual([
+      expect.stringMatching(/in 3[12] days/),
+      expect.stringContaining('Yearly (inferred)'),
+      '10',
+      '8 of 12',
+      '9',
+      '1',
+      '$276.00',
+      '1 disabled, 3 inactive',
+    ]);
+    // The monthly top-up renews first and the yearly one covers what is needed already: both its seats go.
+    expect(await e3Row(2).locator('td').nth(5).innerText()).toBe('2');
+    const csv = await page.getByRole('link', { name: 'Download renewals as CSV' }).getAttribute('href');
+    expect(csv).toBe('/api/insights/renewals?withinDays=90&format=csv');
+    const file = await fetch(`${app.url}${csv}`);
+    expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="renewals-\d{4}-\d{2}-\d{2}\.csv"$/);
+    await screenshot(page, 'renewals-01-view');
+
+    await yearly.getByRole('link', { name: '3 inactive' }).click();
+    await page.getByText(/Showing the 3 inactive holders/).waitFor();
+    const next = page.locator('.next-recommendation');
+    await next.waitFor();
+    expect(await next.innerText()).toMatch(
+      /in 1[78] days.*monthly, inferred, 2 seats\)\. Cut 2 seats to 0, saving \$46\.00 per term\./,
+    );
+    await screenshot(page, 'renewals-02-license');
+  });
+
+  it('lets an admin set a term (three years) and go back to the inferred one', async () => {
+    await page.goto(`${app.url}/#/renewals`);
+    const select = e3Row(10).getByRole('combobox');
+    await select.selectOption('threeYears');
+    await page.getByText('Term saved.').first().waitFor();
+    await e3Row(10).locator('td', { hasText: '$828.00' }).waitFor();
+    await screenshot(page, 'renewals-03-term');
+    await e3Row(10).getByRole('combobox').selectOption('');
+    await e3Row(10).locator('td', { hasText: '$276.00' }).waitFor();
+  });
+});

@@ -48,6 +48,10 @@
 /** @typedef {import('zod').input<InsightSchemas['priceBodySchema']>} PriceInput */
 /** @typedef {Out<InsightSchemas['wasteReportSchema']>} WasteReport */
 /** @typedef {WasteReport['items'][number]} WasteItem */
+/** @typedef {typeof import('../../src/api/renewalSchemas')} RenewalSchemas */
+/** @typedef {Out<RenewalSchemas['renewalItemSchema']>} RenewalItem */
+/** @typedef {Out<RenewalSchemas['renewalSettingsBodySchema']>} RenewalSettings */
+/** @typedef {RenewalItem['term']} Term */
 
 const KEY_STORAGE = 'm365-license-sync.functionKey';
 
@@ -256,6 +260,14 @@ export const listPath = {
   prices: () => '/api/prices',
   waste: () => '/api/insights/waste',
   alerts: () => '/api/alerts?state=all',
+  /** @param {{ portalId?: string, withinDays?: number }} [filter] */
+  renewals: (filter = {}) => {
+    const query = new URLSearchParams();
+    if (filter.portalId) query.set('portalId', filter.portalId);
+    if (filter.withinDays !== undefined) query.set('withinDays', String(filter.withinDays));
+    const text = query.toString();
+    return `/api/insights/renewals${text ? `?${text}` : ''}`;
+  },
 };
 
 export const portals = {
@@ -324,6 +336,16 @@ export const insights = {
   waste: (portalId) => call('GET', `/api/insights/waste${portalId ? `?portalId=${enc(portalId)}` : ''}`),
   /** @type {(month: string) => Promise<LicensedUsersMonth[]>} */
   licensedUsers: (month) => items(listPath.licensedUsers(month)),
+  /** @type {(filter?: { portalId?: string, withinDays?: number }) => Promise<RenewalItem[]>} Soonest first. */
+  renewals: (filter) => items(listPath.renewals(filter)),
+  /** @type {() => Promise<RenewalSettings>} */
+  renewalSettings: () => call('GET', '/api/insights/renewals/settings'),
+  /** @type {(body: RenewalSettings) => Promise<RenewalSettings>} */
+  saveRenewalSettings: (body) => call('PUT', '/api/insights/renewals/settings', body),
+  /** @type {(subscriptionId: string, term: Term) => Promise<unknown>} */
+  setTerm: (subscriptionId, term) => call('PUT', `/api/subscriptions/${enc(subscriptionId)}/term`, { term }),
+  /** @type {(subscriptionId: string) => Promise<void>} Back to the term inferred from the dates. */
+  clearTerm: (subscriptionId) => call('DELETE', `/api/subscriptions/${enc(subscriptionId)}/term`),
 };
 
 export const session = {

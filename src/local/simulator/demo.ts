@@ -139,12 +139,13 @@ export function addDemoTenant(simulator: Simulator): SimTenant {
       },
     ],
     plans: [
-      // A yearly commitment and a monthly top-up that renews within three weeks.
+      // A yearly commitment renewing in a month and a monthly top-up renewing within three weeks, while four of
+      // the twelve holders are disabled or inactive: the demo's "Renewals" (right-size) recommendation.
       {
         skuPartNumber: 'ENTERPRISEPACK',
         subscriptions: [
-          { units: 10, nextLifecycleDateTime: daysFromNow(290) },
-          { units: 2, nextLifecycleDateTime: daysFromNow(18) },
+          { units: 10, createdDateTime: daysFromNow(32 - 365), nextLifecycleDateTime: daysFromNow(32) },
+          { units: 2, createdDateTime: daysFromNow(18 - 91), nextLifecycleDateTime: daysFromNow(18) },
         ],
       },
       {

@@ -7,6 +7,7 @@ import { downloadLink } from '../download.js';
 import { errorBox, errorText, loading, pageHeader } from './common.js';
 import { accountFlags, howAssigned } from './preview.js';
 import { licenseInsightSections } from './license-insights.js';
+import { nextRecommendationCard } from './renewals.js';
 
 /** Holder filters the waste view links to: `#/licenses/{id}?holders=inactive`. */
 const HOLDER_FILTERS = {
@@ -309,7 +310,9 @@ export async function licenseDetailView(ctx) {
     ),
   );
 
-  root.append(...licenseInsightSections(ctx, license));
+  // The next right-size recommendation goes right under the subscriptions it is about.
+  const [subscriptions, ...insightSections] = licenseInsightSections(ctx, license);
+  root.append(...(subscriptions ? [subscriptions] : []), nextRecommendationCard(license), ...insightSections);
   const holderKey = ctx.query.get('holders');
   const holderFilter =
     holderKey === 'disabled' || holderKey === 'inactive' || holderKey === 'guest'
