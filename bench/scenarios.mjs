@@ -266,25 +266,20 @@ async function firstPage(services, controller, endpoint, params) {
   return { storageCalls: storageCallCount() - calls0, ms, items: items.length, paged: Object.keys(query).length > 0 };
 }
 
-/** The first page of a plan's consumers (and of the waste and alerts lists, where those routes exist). */
+/** The first page of a plan's consumers, of the waste ranking and of the open alerts. */
 export async function apiPages(url, connectionString, seed) {
   const services = await makeServices(url, connectionString, seed.tablePrefix);
-  const controllers = dist('api/controllers.js');
-  const endpoints = dist('api/endpoints.js');
-  const out = {
-    consumers: await firstPage(services, controllers.listConsumersController, endpoints.listConsumersEndpoint, {
-      id: seed.licenseId,
-    }),
+  const { listConsumersController } = dist('api/controllers.js');
+  const { listConsumersEndpoint } = dist('api/ledgerEndpoints.js');
+  const { wasteController } = dist('api/insightsControllers.js');
+  const { wasteEndpoint } = dist('api/insightsEndpoints.js');
+  const { listAlertsController } = dist('api/alertControllers.js');
+  const { listAlertsEndpoint } = dist('api/alertEndpoints.js');
+  return {
+    consumers: await firstPage(services, listConsumersController, listConsumersEndpoint, { id: seed.licenseId }),
+    waste: await firstPage(services, wasteController, wasteEndpoint, {}),
+    alerts: await firstPage(services, listAlertsController, listAlertsEndpoint, {}),
   };
-  for (const [key, name] of [
-    ['waste', 'Waste'],
-    ['alerts', 'Alerts'],
-  ]) {
-    const controller = controllers[`list${name}Controller`];
-    const endpoint = endpoints[`list${name}Endpoint`];
-    out[key] = controller && endpoint ? await firstPage(services, controller, endpoint, {}) : 'not yet';
-  }
-  return out;
 }
 
 /**
