@@ -73,7 +73,8 @@ function describeSecrets(app: LocalApp): string {
 
 function banner(app: LocalApp, settings: Settings): string[] {
   const { queues } = app.hostSettings;
-  const timer = app.host.timers()[0];
+  // The sync's timer by name: the daily alerts pass is a timer too, and comes first.
+  const timer = app.host.timers().find((t) => t.name === 'scheduledSync');
   const lines = [
     '',
     `Listening on ${app.url}`,

@@ -166,6 +166,9 @@ describe('npm start, end to end', () => {
     const app = await launch(baseEnv({ LICENSE_SYNC_SCHEDULE: '*/2 * * * * *' }));
     expect(app.output()).toMatch(/Storage: +Azurite, in memory/);
     expect(app.output()).toMatch(/Schedule: +\*\/2 \* \* \* \* \* \(NCRONTAB, UTC\)/);
+    // The banner's next run is the sync's (every 2 s here), not the daily alerts pass's.
+    const nextRun = /Schedule: .*, next run (\S+)/.exec(app.output())?.[1];
+    expect(Date.parse(nextRun ?? '') - Date.now()).toBeLessThan(60_000);
 
     const portal = await createPortal(app, clientId, domain);
     const done = await eventually(
