@@ -138,14 +138,16 @@ describe('evaluating the rules', () => {
           { ...renewal, subscriptionId: 's1', seatsToCut: 10, savingsPerTerm: 3600, currency: 'EUR' },
           { ...renewal, subscriptionId: 's2', seatsToCut: 0 },
           { ...renewal, subscriptionId: 's3', seatsToCut: 5, nextLifecycleAt: inDays(60) },
+          { ...renewal, subscriptionId: 's4', seatsToCut: 1 },
         ],
       }),
       NOW,
     );
-    expect(held).toHaveLength(1);
+    expect(held).toHaveLength(2);
     expect(held[0]).toMatchObject({ rule: 'rightSize', subject: 'p1/s1', severity: 'warning' });
     expect(held[0]!.message).toContain('10 seats to cut');
     expect(held[0]!.message).toContain('3600.00 EUR');
+    expect(held[1]!.message).toContain('A - E3: 1 seat to cut before it renews in 20 days');
   });
 
   test('exclusions by portal, license or plan leave their subjects out', () => {

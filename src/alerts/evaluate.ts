@@ -98,7 +98,12 @@ function within(at: string | undefined, days: number, now: Date): at is string {
 
 function whenText(at: string, now: Date): string {
   const days = daysUntil(at, now);
-  return days < 0 ? `${-days} days ago` : days === 0 ? 'today' : days === 1 ? 'tomorrow' : `in ${days} days`;
+  return days < 0 ? `${count(-days, 'day')} ago` : days === 0 ? 'today' : days === 1 ? 'tomorrow' : `in ${days} days`;
+}
+
+/** "1 seat", "2 seats": messages are read by people (the page, e-mail, Teams). */
+function count(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
 function licenseConditions(rules: AlertRules, license: LicenseFacts, now: Date): Condition[] {
@@ -134,7 +139,7 @@ function licenseConditions(rules: AlertRules, license: LicenseFacts, now: Date):
       condition(
         'assignmentErrors',
         license,
-        `${license.name}: ${license.assignmentErrors} ${license.assignmentErrors === 1 ? 'assignment' : 'assignments'} in error` +
+        `${license.name}: ${count(license.assignmentErrors, 'assignment')} in error` +
           (license.failedAssignments ? ` (${license.failedAssignments} failed, no seat assigned)` : ''),
         {
           skuId: license.skuId,
@@ -149,10 +154,15 @@ function licenseConditions(rules: AlertRules, license: LicenseFacts, now: Date):
     license.inactiveHolders >= rules.inactive.minCount
   )
     out.push(
-      condition('inactive', license, `${license.name}: ${license.inactiveHolders} holders have not signed in`, {
-        skuId: license.skuId,
-        inactiveHolders: license.inactiveHolders,
-      }),
+      condition(
+        'inactive',
+        license,
+        `${license.name}: ${count(license.inactiveHolders, 'holder')} ${license.inactiveHolders === 1 ? 'has' : 'have'} not signed in`,
+        {
+          skuId: license.skuId,
+          inactiveHolders: license.inactiveHolders,
+        },
+      ),
     );
   return out;
 }
@@ -162,11 +172,18 @@ function portalConditions(rules: AlertRules, portal: PortalFacts, now: Date): Co
   const { consecutive } = rules.runFailures;
   if (rules.runFailures.enabled && portal.consecutiveFailures >= consecutive)
     out.push(
-      condition('runFailures', portal, `${portal.name}: the last ${portal.consecutiveFailures} runs failed`, {
-        consecutiveFailures: portal.consecutiveFailures,
-        ...(portal.lastErrorCode ? { errorCode: portal.lastErrorCode } : {}),
-        ...(portal.lastErrorMessage ? { errorMessage: portal.lastErrorMessage } : {}),
-      }),
+      condition(
+        'runFailures',
+        portal,
+        portal.consecutiveFailures === 1
+          ? `${portal.name}: the last run failed`
+          : `${portal.name}: the last ${portal.consecutiveFailures} runs failed`,
+        {
+          consecutiveFailures: portal.consecutiveFailures,
+          ...(portal.lastErrorCode ? { errorCode: portal.lastErrorCode } : {}),
+          ...(portal.lastErrorMessage ? { errorMessage: portal.lastErrorMessage } : {}),
+        },
+      ),
     );
   if (rules.credentialExpiry.enabled && within(portal.credentialExpiresAt, rules.credentialExpiry.days, now))
     out.push(
@@ -204,7 +221,7 @@ function renewalCondition(rules: AlertRules, renewal: RenewalFacts, now: Date): 
   return condition(
     'rightSize',
     { portalId: renewal.portalId, licenseId: renewal.licenseId, key: renewal.subscriptionId },
-    `${renewal.licenseName}: ${renewal.seatsToCut} seats to cut before it renews ${whenText(renewal.nextLifecycleAt, now)}${money}`,
+    `${renewal.licenseName}: ${count(renewal.seatsToCut, 'seat')} to cut before it renews ${whenText(renewal.nextLifecycleAt, now)}${money}`,
     {
       skuId: renewal.skuId,
       subscriptionId: renewal.subscriptionId,
