@@ -1,5 +1,5 @@
 import { checkDestination, isPublicAddress, signature } from './destination';
-import { evaluate, type Facts, type LicenseFacts } from './evaluate';
+import { evaluate, type Facts, type LicenseFacts, type RenewalFacts } from './evaluate';
 import { alertChanges, scopes, type OpenAlert } from './lifecycle';
 import { alertRulesSchema, defaultAlertRules } from './rules';
 
@@ -15,6 +15,24 @@ function license(overrides: Partial<LicenseFacts> = {}): LicenseFacts {
     available: 100,
     consumedUnits: 50,
     assignmentErrors: 0,
+    ...overrides,
+  };
+}
+
+/** A paid, Enabled subscription renewing in 20 days with 10 of its 30 seats to cut. */
+function renewal(overrides: Partial<RenewalFacts> = {}): RenewalFacts {
+  return {
+    portalId: 'p1',
+    licenseId: 'l1',
+    skuId: 'sku',
+    licenseName: 'A - E3',
+    subscriptionId: 's1',
+    status: 'Enabled',
+    isTrial: false,
+    nextLifecycleAt: inDays(20),
+    totalLicenses: 30,
+    recommendedSeats: 20,
+    seatsToCut: 10,
     ...overrides,
   };
 }
@@ -122,23 +140,14 @@ describe('evaluating the rules', () => {
   });
 
   test('right-size per subscription with seats to cut inside its window', () => {
-    const renewal = {
-      portalId: 'p1',
-      licenseId: 'l1',
-      skuId: 'sku',
-      licenseName: 'A - E3',
-      nextLifecycleAt: inDays(20),
-      totalLicenses: 30,
-      recommendedSeats: 20,
-    };
     const held = evaluate(
       rules,
       facts({
         renewals: [
-          { ...renewal, subscriptionId: 's1', seatsToCut: 10, savingsPerTerm: 3600, currency: 'EUR' },
-          { ...renewal, subscriptionId: 's2', seatsToCut: 0 },
-          { ...renewal, subscriptionId: 's3', seatsToCut: 5, nextLifecycleAt: inDays(60) },
-          { ...renewal, subscriptionId: 's4', seatsToCut: 1 },
+          renewal({ subscriptionId: 's1', seatsToCut: 10, savingsPerTerm: 3600, currency: 'EUR' }),
+          renewal({ subscriptionId: 's2', seatsToCut: 0 }),
+          renewal({ subscriptionId: 's3', seatsToCut: 5, nextLifecycleAt: inDays(60) }),
+          renewal({ subscriptionId: 's4', seatsToCut: 1 }),
         ],
       }),
       NOW,
@@ -148,6 +157,31 @@ describe('evaluating the rules', () => {
     expect(held[0]!.message).toContain('10 seats to cut');
     expect(held[0]!.message).toContain('3600.00 EUR');
     expect(held[1]!.message).toContain('A - E3: 1 seat to cut before it renews in 20 days');
+  });
+
+  test('right-size only for subscriptions that will renew: none for a trial, nor a Warning, Suspended or LockedOut one', () => {
+    const held = evaluate(
+      rules,
+      facts({
+        renewals: [
+          renewal({ subscriptionId: 'trial', isTrial: true }),
+          renewal({ subscriptionId: 'grace', status: 'Warning' }),
+          renewal({ subscriptionId: 'suspended', status: 'Suspended' }),
+          renewal({ subscriptionId: 'locked', status: 'LockedOut' }),
+          renewal({ subscriptionId: 'paid' }),
+        ],
+      }),
+      NOW,
+    );
+    expect(held.map((c) => c.subject)).toEqual(['p1/paid']);
+  });
+
+  test('an open right-size alert resolves once its subscription is suspended', () => {
+    const before = evaluate(rules, facts({ renewals: [renewal()] }), NOW);
+    const after = evaluate(rules, facts({ renewals: [renewal({ status: 'Suspended' })] }), NOW);
+    expect(before).toHaveLength(1);
+    const open = before.map((c, i) => ({ id: `a${i}`, ...c }));
+    expect(alertChanges(open, after, scopes.everything).resolve.map((a) => a.subject)).toEqual(['p1/s1']);
   });
 
   test('exclusions by portal, license or plan leave their subjects out', () => {

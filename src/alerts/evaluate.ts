@@ -1,3 +1,4 @@
+import { willRenew } from '../insights/subscriptions';
 import { isExcluded, RULE_SEVERITY, type AlertRule, type AlertRules, type Severity } from './rules';
 
 /**
@@ -45,6 +46,9 @@ export interface RenewalFacts {
   skuId: string;
   licenseName: string;
   subscriptionId: string;
+  /** Graph's companySubscription status and isTrial: only an Enabled, paid subscription renews. */
+  status: string;
+  isTrial: boolean;
   nextLifecycleAt: string;
   totalLicenses: number;
   recommendedSeats: number;
@@ -211,7 +215,8 @@ function staleCondition(rules: AlertRules, portal: PortalFacts, now: Date): Cond
 }
 
 function renewalCondition(rules: AlertRules, renewal: RenewalFacts, now: Date): Condition | undefined {
-  if (!rules.rightSize.enabled || renewal.seatsToCut <= 0) return undefined;
+  // A trial or an expired (Warning), Suspended or LockedOut subscription loses its seats at its date anyway.
+  if (!rules.rightSize.enabled || renewal.seatsToCut <= 0 || !willRenew(renewal)) return undefined;
   if (!within(renewal.nextLifecycleAt, rules.rightSize.days, now) || Date.parse(renewal.nextLifecycleAt) < +now)
     return undefined;
   const money =

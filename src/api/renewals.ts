@@ -132,7 +132,8 @@ export async function renewalFacts(services: Services, options: RenewalOptions):
   const { items, licenses } = await renewalsWithLicenses(services, options);
   return items.flatMap((item) => {
     const license = licenses.get(item.licenseId);
-    if (!license) return [];
+    const subscription = license?.subscriptions?.find((s) => s.id === item.subscriptionId);
+    if (!license || !subscription) return [];
     return [
       {
         portalId: item.portalId,
@@ -140,6 +141,8 @@ export async function renewalFacts(services: Services, options: RenewalOptions):
         skuId: license.skuId,
         licenseName: license.name,
         subscriptionId: item.subscriptionId,
+        status: subscription.status,
+        isTrial: subscription.isTrial,
         nextLifecycleAt: item.nextLifecycleAt,
         totalLicenses: item.totalLicenses,
         recommendedSeats: item.recommendedSeats,

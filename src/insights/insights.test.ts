@@ -229,6 +229,37 @@ describe('right-size before renewal', () => {
     );
   });
 
+  test('a subscription that will not renew (trial, Warning, Suspended, LockedOut) covers no seats: the paid ones keep them', () => {
+    // The grace-period and trial seats lapse at their dates, later than the paid monthly one renews: counted, they
+    // would have covered the need and the monthly subscription would have been told to give back all its seats.
+    const split = splitRecommendation(
+      [
+        sub('monthly', 30, 10),
+        sub('trial', 50, 300, { isTrial: true }),
+        sub('grace', 50, 250, { status: 'Warning' }),
+        sub('suspended', 50, 200, { status: 'Suspended' }),
+        sub('locked', 50, 150, { status: 'LockedOut' }),
+      ],
+      26,
+    );
+    expect(split).toEqual(new Map([['monthly', 26]]));
+    const [suspended] = planRenewals(
+      {
+        portalId: 'p',
+        licenseId: 'l',
+        subscriptions: [sub('suspended', 5, 25, { status: 'Suspended' })],
+        holders: 0,
+        activeHolders: 0,
+        terms: new Map(),
+      },
+      { bufferPercent: 5, bufferMin: 1 },
+      NOW,
+      90,
+    );
+    // Recommended none: all its seats go at its date (the view labels it; the rightSize alert leaves it out).
+    expect(suspended).toMatchObject({ recommendedSeats: 0, seatsToCut: 5 });
+  });
+
   test('never cuts the soonest below what the active holders need beyond the others', () => {
     const split = splitRecommendation([sub('monthly', 30, 10), sub('yearly', 20, 200)], 45);
     expect(split.get('monthly')).toBe(25);

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import type { RenewalSettings, Term } from '../domain/insights';
 import { cents, monthlyUnitPrice, type Price } from './money';
-import { isDeleted, type LicenseSubscription } from './subscriptions';
+import { isDeleted, willRenew, type LicenseSubscription } from './subscriptions';
 
 /**
  * Right-size before renewal: Microsoft's commitments can usually only shrink at renewal, so for each subscription
@@ -64,13 +64,19 @@ export interface RenewalItem {
 }
 
 /**
- * Splits a plan's recommended seats across its live subscriptions, soonest-renewing last: the ones renewing
- * later keep their seats (nothing can be cut there now), and the soonest gives back only what the others do not
- * already cover, never leaving the active holders without seats.
+ * Splits a plan's recommended seats across the subscriptions that will renew, soonest-renewing last: the ones
+ * renewing later keep their seats (nothing can be cut there now), and the soonest gives back only what the others
+ * do not already cover, never leaving the active holders without seats.
+ *
+ * A subscription that will not renew (a trial, or Warning, Suspended, LockedOut) counts for no capacity, even
+ * where its seats still work today (a trial, Warning's grace period): they lapse at its date, so counting them
+ * would tell the admin to cut paid seats the active holders need once they have gone. It is recommended 0 seats,
+ * so by the formula all its seats are "to cut" (they go anyway; the view labels such rows and the rightSize alert
+ * leaves them out).
  */
 export function splitRecommendation(subscriptions: LicenseSubscription[], planSeats: number): Map<string, number> {
   const latestFirst = subscriptions
-    .filter((s) => !isDeleted(s))
+    .filter((s) => willRenew(s))
     .sort((a, b) => {
       const at = (s: LicenseSubscription) => (s.nextLifecycleAt ? Date.parse(s.nextLifecycleAt) : Infinity);
       return at(b) - at(a) || a.id.localeCompare(b.id);

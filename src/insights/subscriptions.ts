@@ -16,6 +16,15 @@ export function isDeleted(subscription: { status: string }): boolean {
   return subscription.status === 'Deleted';
 }
 
+/**
+ * Whether a subscription renews at its nextLifecycleAt: only an Enabled, paid one does. A trial ends (its seats
+ * cost nothing and go unless bought); Warning is expired and in its grace period, Suspended and LockedOut are past
+ * it: their seats go at that date whatever is cut.
+ */
+export function willRenew(subscription: { status: string; isTrial?: boolean }): boolean {
+  return subscription.status === 'Enabled' && subscription.isTrial !== true;
+}
+
 function toLicenseSubscription(subscription: CompanySubscription): LicenseSubscription {
   return {
     id: (subscription.id ?? '').toLowerCase(),

@@ -328,6 +328,38 @@ describe('rightSize', () => {
     await evaluateDaily(api.services);
     expect(await rightSize()).toHaveLength(1);
   });
+
+  test('a subscription that will not renew raises none: suspended, its alert resolves; a trial raises none', async () => {
+    const renewal = async () =>
+      (await api.call('insightsRenewals', { query: `?portalId=${portal.id}` })).body.items.find(
+        (i: { licenseId: string }) => i.licenseId === PBI(),
+      );
+    const [open] = await rightSize();
+    expect(open).toBeDefined();
+    // Not renewed: Microsoft suspends it. Its 50 seats are still listed (all of them go at its date), no alert.
+    tenant.updatePlan('POWER_BI_PRO', {
+      subscriptions: [{ units: 50, status: 'Suspended', nextLifecycleDateTime: inDays(10) }],
+    });
+    await sync();
+    expect(await renewal()).toMatchObject({ totalLicenses: 50, recommendedSeats: 0, seatsToCut: 50 });
+    expect(await rightSize()).toEqual([]);
+    expect(sent('alert.resolved').at(-1)!.alert.id).toBe(open!.id);
+
+    // A trial's seats cost nothing and end with it: nothing to cut before a renewal, after a run or in the daily pass.
+    tenant.updatePlan('POWER_BI_PRO', {
+      subscriptions: [{ units: 50, isTrial: true, nextLifecycleDateTime: inDays(10) }],
+    });
+    await sync();
+    await evaluateDaily(api.services);
+    await settled();
+    expect((await renewal())?.seatsToCut).toBe(50);
+    expect(await rightSize()).toEqual([]);
+
+    // Back to the paid subscription of the tests before: the alert is raised again.
+    tenant.updatePlan('POWER_BI_PRO', { subscriptions: [{ units: 50, nextLifecycleDateTime: inDays(10) }] });
+    await sync();
+    expect(await rightSize()).toHaveLength(1);
+  });
 });
 
 describe('the rules document', () => {
