@@ -177,6 +177,25 @@ describe('the Renewals view', () => {
     ]);
     // The monthly top-up renews first and the yearly one covers what is needed already: both its seats go.
     expect(await e3Row(2).locator('td').nth(5).innerText()).toBe('2');
+    // Subscriptions that will not renew are labelled, with nothing to cut or save: the suspended Visio one, the
+    // Business Premium one in its grace period, the Power BI trial (whose seats cost nothing: no euros anywhere).
+    for (const [name, label] of [
+      ['Visio', 'Suspended: will not renew'],
+      ['Business Premium', 'Expired, in grace period'],
+      ['Power BI Pro', 'Trial: seats cost nothing'],
+    ]) {
+      const row = page.locator('#renewals-table tbody tr', { hasText: name });
+      expect(await row.locator('.not-renewing').innerText()).toBe(label);
+      expect((await row.locator('td').allInnerTexts()).slice(5, 7)).toEqual(['–', 'nothing to save']);
+    }
+    // The totals are the two E3 renewals only: 1 + 2 seats, 276 + 46 USD.
+    const totals = page.getByRole('region', { name: 'Totals' });
+    expect(await totals.locator('.stat').allInnerTexts()).toEqual([
+      expect.stringMatching(/^3\s+seats to cut in 2 renewals$/),
+      expect.stringMatching(/^\$322\.00\s+saved over the terms \(USD\)$/),
+    ]);
+    expect(await page.locator('#renewals-left-out').innerText()).toContain('3 subscriptions that will not renew');
+    expect(await page.locator('#renewals-table').innerText()).not.toContain('€');
     const csv = await page.getByRole('link', { name: 'Download renewals as CSV' }).getAttribute('href');
     expect(csv).toBe('/api/insights/renewals?withinDays=90&format=csv');
     const file = await fetch(`${app.url}${csv}`);
@@ -184,13 +203,35 @@ describe('the Renewals view', () => {
     await screenshot(page, 'renewals-01-view');
 
     await yearly.getByRole('link', { name: '3 inactive' }).click();
-    await page.getByText(/Showing the 3 inactive holders/).waitFor();
+    // The filter's notice is where the link lands, at the top of the page, not under the insight cards.
+    const notice = page.getByText(/Showing the 3 inactive holders/);
+    await notice.waitFor();
+    expect((await notice.boundingBox())!.y).toBeLessThan(page.viewportSize()!.height);
+    await page.getByRole('button', { name: 'Go to them' }).click();
+    // Scrolled until the list's heading is on screen (smoothly or not, the page cannot scroll it higher).
+    await page.waitForFunction(() => {
+      const { top, bottom } = document.getElementById('consumers-title')!.getBoundingClientRect();
+      return top >= 0 && bottom <= window.innerHeight;
+    });
     const next = page.locator('.next-recommendation');
     await next.waitFor();
     expect(await next.innerText()).toMatch(
       /in 1[78] days.*monthly, inferred, 2 seats\)\. Cut 2 seats to 0, saving \$46\.00 per term\./,
     );
     await screenshot(page, 'renewals-02-license');
+  });
+
+  it("labels a license's subscription that will not renew on its page, with no recommendation for it", async () => {
+    await page.goto(`${app.url}/#/renewals`);
+    await page.locator('#renewals-table tbody tr', { hasText: 'Visio' }).getByRole('link').first().click();
+    const card = page.getByRole('region', { name: 'Right-size before renewal' });
+    await card.locator('.not-renewing').waitFor();
+    expect(await card.locator('.not-renewing').innerText()).toMatch(
+      /^Suspended: will not renew 5 seats until .* in 2[45] days: nothing to cut or save\.$/,
+    );
+    expect(await card.innerText()).toContain('No subscription of this plan renews within a year.');
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'renewals-04-suspended-license');
   });
 
   it('lets an admin set a term (three years) and go back to the inferred one', async () => {

@@ -7,7 +7,7 @@ import { downloadLink } from '../download.js';
 import { errorBox, errorText, loading, pageHeader } from './common.js';
 import { accountFlags, howAssigned } from './preview.js';
 import { licenseInsightSections } from './license-insights.js';
-import { nextRecommendationCard } from './renewals.js';
+import { nextRecommendationCard } from './renewal-card.js';
 
 /** Holder filters the waste view links to: `#/licenses/{id}?holders=inactive`. */
 const HOLDER_FILTERS = {
@@ -310,9 +310,7 @@ export async function licenseDetailView(ctx) {
     ),
   );
 
-  // The next right-size recommendation goes right under the subscriptions it is about.
-  const [subscriptions, ...insightSections] = licenseInsightSections(ctx, license);
-  root.append(...(subscriptions ? [subscriptions] : []), nextRecommendationCard(license), ...insightSections);
+  const consumerSection = h('section', { class: 'card table-card', 'aria-labelledby': 'consumers-title' });
   const holderKey = ctx.query.get('holders');
   const holderFilter =
     holderKey === 'disabled' || holderKey === 'inactive' || holderKey === 'guest'
@@ -320,15 +318,27 @@ export async function licenseDetailView(ctx) {
       : undefined;
   if (holderFilter) {
     consumers = consumers.filter((c) => c.owner.kind === 'sync' && holderFilter.test(c));
+    // Under the counts, where a followed "N inactive" link lands: the list itself is below the insight cards.
     root.append(
       alertBox(
         'info',
         `Showing the ${consumers.length} ${holderFilter.label} holder${consumers.length === 1 ? '' : 's'}`,
-        h('p', null, h('a', { href: `#/licenses/${encodeURIComponent(license.id)}` }, 'Show all consumers')),
+        h(
+          'p',
+          null,
+          button('Go to them', {
+            class: 'btn btn-small',
+            onClick: () => consumerSection.scrollIntoView({ block: 'start' }),
+          }),
+          ' ',
+          h('a', { href: `#/licenses/${encodeURIComponent(license.id)}` }, 'Show all consumers'),
+        ),
       ),
     );
   }
-  const consumerSection = h('section', { class: 'card table-card', 'aria-labelledby': 'consumers-title' });
+  // The next right-size recommendation goes right under the subscriptions it is about.
+  const [subscriptions, ...insightSections] = licenseInsightSections(ctx, license);
+  root.append(...(subscriptions ? [subscriptions] : []), nextRecommendationCard(license), ...insightSections);
   root.append(consumerSection);
 
   const renderConsumers = () => {

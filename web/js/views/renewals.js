@@ -1,49 +1,41 @@
 // @ts-check
 // Right-size before renewal: per subscription renewing soon, the seats to cut before its deadline and the money
-// per term, with the reclaimable holders one click away; and a license's next recommendation on its page.
+// per term, with the reclaimable holders one click away; trials and subscriptions that will not renew labelled.
 import { insights as insightsApi, licenses as licensesApi, listPath, portals as portalsApi } from '../api.js';
 import { downloadLink } from '../download.js';
-import { badge, formatNumber, h, listen, plural, replaceChildren } from '../dom.js';
-import { errorBox, errorText, loading, pageHeader } from './common.js';
+import { badge, formatNumber, h, listen, plural } from '../dom.js';
+import { errorText, loading, pageHeader } from './common.js';
 import { money } from './license-insights.js';
+import { deadline, notRenewing, TERM_LABEL } from './renewal-card.js';
 
 /** @typedef {import('../api.js').RenewalItem} RenewalItem */
 /** @typedef {import('../api.js').RenewalSettings} RenewalSettings */
 /** @typedef {import('../api.js').Term} Term */
 /** @typedef {import('../api.js').WasteItem} WasteItem */
-/** @typedef {import('../api.js').License} License */
 
-const DAY_MS = 86_400_000;
 const WINDOWS = [30, 45, 60, 90, 180, 365];
-/** @type {Record<Term, string>} */
-const TERM_LABEL = { month: 'Monthly', year: 'Yearly', threeYears: 'Three years' };
 
-const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
-
-/** @param {string} iso */
-function daysLeft(iso) {
-  return Math.ceil((Date.parse(iso) - Date.now()) / DAY_MS);
-}
-
-/** The deadline: the day, and how many days are left (red within two weeks, amber within 45 days). */
-function deadline(/** @type {string} */ iso) {
-  const left = daysLeft(iso);
-  const tone = left <= 14 ? 'error' : left <= 45 ? 'warning' : 'neutral';
-  return h(
-    'span',
-    { class: 'deadline' },
-    h('time', { datetime: iso }, dayFormat.format(new Date(iso))),
-    ' ',
-    badge(left <= 0 ? 'today' : `in ${plural(left, 'day')}`, tone),
-  );
-}
-
-/** @param {RenewalItem} item */
-function savings(item) {
+/**
+ * @param {RenewalItem} item
+ * @param {ReturnType<typeof notRenewing>} lapsing
+ */
+function savings(item, lapsing) {
+  // Its seats go at its date anyway (a trial's cost nothing): nothing is saved by cutting them.
+  if (lapsing) return h('span', { class: 'muted' }, 'nothing to save');
   if (item.savingsPerTerm === undefined || !item.currency) return h('span', { class: 'muted' }, 'no price');
   return item.seatsToCut > 0
     ? h('strong', null, money(item.savingsPerTerm, item.currency))
     : money(item.savingsPerTerm, item.currency);
+}
+
+/**
+ * The seats to cut, or none to cut when they lapse at the date anyway (the server's figure is then all of them).
+ * @param {RenewalItem} item
+ * @param {ReturnType<typeof notRenewing>} lapsing
+ */
+function toCutCell(item, lapsing) {
+  if (lapsing) return h('span', { class: 'muted', title: 'Its seats go at its date anyway' }, '–');
+  return item.seatsToCut > 0 ? h('strong', null, formatNumber(item.seatsToCut)) : '0';
 }
 
 /** Links to the license's holders of one kind (the license page filters them), or a muted 0. */
@@ -149,7 +141,7 @@ function settingsForm(ctx, settings) {
         { id: 'buffer-text' },
         `${settings.bufferPercent} % (at least ${plural(settings.bufferMin, 'seat')})`,
       ),
-      ', split across the plan’s subscriptions: those renewing later keep their seats, the one renewing first gives back what the others already cover.',
+      ', split across the plan’s subscriptions that will renew: those renewing later keep their seats, the one renewing first gives back what the others already cover. A trial, or an expired, suspended or locked-out subscription, counts for none: its seats go at its date.',
     ),
     form,
   );
@@ -175,7 +167,12 @@ export async function renewalsView(ctx) {
     done();
   }
   if (!ctx.isActive()) return;
-  const licenseName = new Map(licenseList.map((l) => [l.id, l.name]));
+  const licenseById = new Map(licenseList.map((l) => [l.id, l]));
+  /** Why each item's subscription will not renew (undefined when it will), from its license's subscriptions. */
+  const lapsingOf = new Map(
+    items.map((item) => [item.subscriptionId, notRenewing(licenseById.get(item.licenseId), item.subscriptionId)]),
+  );
+  const renewing = items.filter((item) => !lapsingOf.get(item.subscriptionId));
   const portalName = new Map(portalList.map((p) => [p.id, p.name]));
   /** @type {Map<string, WasteItem>} */
   const holdersOf = new Map(waste.items.map((w) => [w.licenseId, w]));
@@ -197,10 +194,11 @@ export async function renewalsView(ctx) {
   );
   /** @type {Map<string, number>} */
   const totals = new Map();
-  for (const item of items)
+  for (const item of renewing)
     if (item.currency && item.savingsPerTerm)
       totals.set(item.currency, (totals.get(item.currency) ?? 0) + item.savingsPerTerm);
-  const toCut = items.reduce((sum, item) => sum + item.seatsToCut, 0);
+  const toCut = renewing.reduce((sum, item) => sum + item.seatsToCut, 0);
+  const left = items.length - renewing.length;
   root.append(
     h(
       'section',
@@ -212,7 +210,7 @@ export async function renewalsView(ctx) {
           'div',
           { class: toCut > 0 ? 'stat stat-warning' : 'stat' },
           h('span', { class: 'stat-value' }, formatNumber(toCut)),
-          h('span', { class: 'stat-label' }, `seats to cut in ${plural(items.length, 'renewal')}`),
+          h('span', { class: 'stat-label' }, `seats to cut in ${plural(renewing.length, 'renewal')}`),
         ),
         ...[...totals].map(([currency, amount]) =>
           h(
@@ -223,6 +221,13 @@ export async function renewalsView(ctx) {
           ),
         ),
       ),
+      left > 0
+        ? h(
+            'p',
+            { class: 'muted small', id: 'renewals-left-out' },
+            `Left out of these totals: ${plural(left, 'subscription')} that will not renew (a trial, or expired, suspended or locked out); their seats go at their dates anyway.`,
+          )
+        : null,
     ),
   );
   if (items.length === 0) {
@@ -253,6 +258,7 @@ export async function renewalsView(ctx) {
           'tbody',
           null,
           ...items.map((item) => {
+            const lapsing = lapsingOf.get(item.subscriptionId);
             const held = holdersOf.get(item.licenseId);
             const links = [
               holdersLink(item.licenseId, 'disabled', held?.disabledHolders),
@@ -268,16 +274,17 @@ export async function renewalsView(ctx) {
                 h(
                   'a',
                   { href: `#/licenses/${encodeURIComponent(item.licenseId)}` },
-                  licenseName.get(item.licenseId) ?? item.licenseId,
+                  licenseById.get(item.licenseId)?.name ?? item.licenseId,
                 ),
                 h('div', { class: 'muted small' }, portalName.get(item.portalId) ?? item.portalId),
+                lapsing ? h('div', { class: 'not-renewing' }, badge(lapsing.text, lapsing.tone)) : null,
               ),
               termCell(ctx, item),
               h('td', { class: 'num' }, formatNumber(item.totalLicenses)),
               h('td', { class: 'num' }, `${formatNumber(item.activeHolders)} of ${formatNumber(item.holders)}`),
               h('td', { class: 'num' }, formatNumber(item.recommendedSeats)),
-              h('td', { class: 'num' }, item.seatsToCut > 0 ? h('strong', null, formatNumber(item.seatsToCut)) : '0'),
-              h('td', { class: 'num' }, savings(item)),
+              h('td', { class: 'num' }, toCutCell(item, lapsing)),
+              h('td', { class: 'num' }, savings(item, lapsing)),
               h(
                 'td',
                 { class: 'holder-links' },
@@ -291,64 +298,4 @@ export async function renewalsView(ctx) {
       ),
     ),
   );
-}
-
-/**
- * A license's next recommendation (its soonest renewal within a year), for its page.
- * @param {License} license
- */
-export function nextRecommendationCard(license) {
-  const card = h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'right-size-title' },
-    h('h2', { id: 'right-size-title' }, 'Right-size before renewal'),
-  );
-  const body = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
-  card.append(body);
-  insightsApi.renewals({ portalId: license.portalId, withinDays: 365 }).then(
-    (items) => {
-      const item = items.find((i) => i.licenseId === license.id);
-      if (!item) {
-        replaceChildren(body, h('p', { class: 'muted' }, 'No subscription of this plan renews within a year.'));
-        return;
-      }
-      replaceChildren(
-        body,
-        h(
-          'p',
-          { class: 'next-recommendation' },
-          'Next renewal: ',
-          deadline(item.nextLifecycleAt),
-          ` (${TERM_LABEL[item.term].toLowerCase()}${item.termInferred ? ', inferred' : ''}, ${plural(item.totalLicenses, 'seat')}). `,
-          item.seatsToCut > 0
-            ? h(
-                'span',
-                null,
-                'Cut ',
-                h('strong', null, plural(item.seatsToCut, 'seat')),
-                ` to ${formatNumber(item.recommendedSeats)}`,
-                item.savingsPerTerm !== undefined && item.currency
-                  ? h(
-                      'span',
-                      null,
-                      ', saving ',
-                      h('strong', null, money(item.savingsPerTerm, item.currency)),
-                      ' per term',
-                    )
-                  : null,
-                '.',
-              )
-            : 'Nothing to cut: its seats are in use.',
-        ),
-        h(
-          'p',
-          { class: 'muted small' },
-          `${formatNumber(item.activeHolders)} of ${formatNumber(item.holders)} holders are active. `,
-          h('a', { href: '#/renewals' }, 'All renewals'),
-        ),
-      );
-    },
-    (error) => replaceChildren(body, errorBox(error, 'The recommendation could not be loaded')),
-  );
-  return card;
 }
