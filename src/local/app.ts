@@ -19,6 +19,7 @@ import {
   type SecretlessDemo,
 } from './demoSecretless';
 import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN, demoPriceList } from './simulator/demo';
+import { demoHistory } from './simulator/demoHistory';
 import { startSimulator, type Simulator } from './simulator/server';
 import { ensureLocalCertificate } from './tls';
 
@@ -295,6 +296,9 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       if ((await services.ledger.portals.list()).length === 0) {
         const portal = await createDemoPortal(services);
         for (const { skuId, price } of demoPriceList()) await services.ledger.prices.putPlanPrice(skuId, price);
+        // A year of weekly snapshots before today: the history chart and the licensed-users report show a trend.
+        for (const day of demoHistory(services.now()))
+          await services.ledger.history.putDay(portal.id, day.licenses, day.portal);
         const run = await queueRun(services, portal.id, 'manual');
         demo = { ...demo, portal, firstRunId: run.id };
         if (secretless) {

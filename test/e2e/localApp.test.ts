@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startSimulator, type Simulator } from '../../src/local/simulator/server';
 import type { SimTenant } from '../../src/local/simulator/tenant';
+import { skuIdOf } from '../../src/local/simulator/ids';
 import type { ConsumerRecord, LicenseRecord, PortalRecord, RunRecord } from '../../src/domain/records';
 import { testTls } from '../support/env';
 import { api, eventually, startApp, tempDir, type RunningApp } from './app';
@@ -325,6 +326,25 @@ describe('npm start, end to end', () => {
       currency: 'USD',
       savingsPerTerm: 276,
     });
+    // A year of weekly snapshots before the first run's own: the chart and the billing report show a trend.
+    const e3 = `${demo!.id}.${skuIdOf('ENTERPRISEPACK')}`;
+    const history = await api<{ items: { date: string; available: number }[] }>(
+      first,
+      'GET',
+      `/api/licenses/${encodeURIComponent(e3)}/history`,
+    );
+    expect(history.body.items.length).toBeGreaterThanOrEqual(50);
+    expect(history.body.items[0]!.available).toBeLessThan(history.body.items.at(-1)!.available);
+    const lastMonth = new Date();
+    lastMonth.setUTCDate(1);
+    lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
+    const billed = await api<{ items: { portalId: string; peakLicensedUsers: number }[] }>(
+      first,
+      'GET',
+      `/api/reports/licensed-users?month=${lastMonth.toISOString().slice(0, 7)}&portalId=${demo!.id}`,
+    );
+    expect(billed.body.items).toEqual([expect.objectContaining({ portalId: demo!.id })]);
+    expect(billed.body.items[0]!.peakLicensedUsers).toBeGreaterThan(17);
     const federatedRun = await eventually(
       async () => (await runs(first, secretless!.id)).find((r) => r.status === 'succeeded'),
       'the secretless demo run',
