@@ -108,7 +108,12 @@ export async function portalListView(ctx) {
             ' ',
             ...portalBadges(portal).flatMap((b) => [b, ' ']),
           ),
-          h('td', { class: 'mono wrap' }, portal.tenantId),
+          // A domain may break after each of its dots (a GUID breaks at its hyphens).
+          h(
+            'td',
+            { class: 'mono wrap' },
+            ...portal.tenantId.split('.').flatMap((part, i) => (i === 0 ? [part] : [h('wbr', null), `.${part}`])),
+          ),
           h('td', null, CLOUD_SHORT[portal.cloud]),
           h('td', null, credentialText(portal)),
           h(
