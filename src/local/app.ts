@@ -20,6 +20,7 @@ import {
 } from './demoSecretless';
 import { addDemoTenant, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN, demoPriceList } from './simulator/demo';
 import { demoHistory } from './simulator/demoHistory';
+import { recordChange } from '../domain/audit';
 import { startSimulator, type Simulator } from './simulator/server';
 import { ensureLocalCertificate } from './tls';
 
@@ -158,6 +159,9 @@ function loadFunctions(): void {
 }
 
 /** The demo portal goes through the same use case as a portal created over the API. */
+/** Who the audit trail names for what the local host sets up for the demo (no person did it). */
+const DEMO_ACTOR = { name: 'demo set-up (local host)' };
+
 function createDemoPortal(services: Services): Promise<PortalRecord> {
   return createPortal(services, {
     name: DEMO_PORTAL_NAME,
@@ -295,7 +299,19 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
       demo = { simulatorUrl: simulator.url };
       if ((await services.ledger.portals.list()).length === 0) {
         const portal = await createDemoPortal(services);
-        for (const { skuId, price } of demoPriceList()) await services.ledger.prices.putPlanPrice(skuId, price);
+        await recordChange(services, DEMO_ACTOR, {
+          action: 'portal.create',
+          target: `portals/${portal.id}`,
+          summary: `Created the demo portal access "${portal.name}" against the simulated tenant`,
+        });
+        for (const { skuId, price } of demoPriceList()) {
+          await services.ledger.prices.putPlanPrice(skuId, price);
+          await recordChange(services, DEMO_ACTOR, {
+            action: 'price.set',
+            target: `prices/${skuId}`,
+            summary: `Set the demo's plan price to ${price.amount} ${price.currency} a ${price.period}`,
+          });
+        }
         // A year of weekly snapshots before today: the history chart and the licensed-users report show a trend.
         for (const day of demoHistory(services.now()))
           await services.ledger.history.putDay(portal.id, day.licenses, day.portal);
@@ -303,6 +319,11 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<Loca
         demo = { ...demo, portal, firstRunId: run.id };
         if (secretless) {
           const secretlessPortal = await createSecretlessDemoPortal(services, secretless);
+          await recordChange(services, DEMO_ACTOR, {
+            action: 'portal.create',
+            target: `portals/${secretlessPortal.id}`,
+            summary: `Created the secretless demo portal access "${secretlessPortal.name}" (federated, no secret)`,
+          });
           await queueRun(services, secretlessPortal.id, 'manual');
           demo = { ...demo, secretlessPortal };
         }

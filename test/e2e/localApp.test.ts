@@ -345,6 +345,11 @@ describe('npm start, end to end', () => {
     );
     expect(billed.body.items).toEqual([expect.objectContaining({ portalId: demo!.id })]);
     expect(billed.body.items[0]!.peakLicensedUsers).toBeGreaterThan(17);
+    // The demo's set-up is in the audit trail, under the local host's name.
+    const audit = await api<{ items: { action: string; principal: { name: string } }[] }>(first, 'GET', '/api/audit');
+    expect(audit.body.items.filter((e) => e.action === 'portal.create')).toHaveLength(2);
+    expect(audit.body.items.filter((e) => e.action === 'price.set').length).toBeGreaterThanOrEqual(5);
+    expect(new Set(audit.body.items.map((e) => e.principal.name))).toEqual(new Set(['demo set-up (local host)']));
     const federatedRun = await eventually(
       async () => (await runs(first, secretless!.id)).find((r) => r.status === 'succeeded'),
       'the secretless demo run',
