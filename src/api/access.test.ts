@@ -8,7 +8,7 @@ import { newTableClient } from '../storage/clients';
 import { mapConcurrent } from '../util/async';
 import { endpoints } from './endpoints';
 import { expectNoSecrets, startApi, type ApiHarness } from '../../test/api/harness';
-import { portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
+import { portalBody, portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
 
 /** Who may do what, through the real routes with LICENSE_SYNC_AUTH=easyauth; and the audit trail they leave. */
 
@@ -198,13 +198,7 @@ describe('the audit trail', () => {
     });
     const created = await api.call('portalsCreate', {
       headers: admin,
-      body: {
-        name: portalName('Audited'),
-        tenantId: t.tenantId,
-        clientId: t.clientId,
-        cloud: 'simulated',
-        auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
-      },
+      body: portalBody(t, {}, portalName('Audited')),
     });
     expect(created.status).toBe(201);
     portalId = created.body.id;

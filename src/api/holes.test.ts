@@ -1,19 +1,12 @@
 import { startApi, type ApiHarness } from '../../test/api/harness';
-import { portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
+import { portalBody, portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
 
 /** Holes a security review found in the HTTP API, each reproduced through the real routes. */
 
 describe('holes in the HTTP API', () => {
   let t: TestTenant;
   let api: ApiHarness;
-  const body = (overrides: Record<string, unknown> = {}) => ({
-    name: portalName(),
-    tenantId: t.tenantId,
-    clientId: t.clientId,
-    cloud: 'simulated',
-    auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
-    ...overrides,
-  });
+  const body = (overrides: Record<string, unknown> = {}) => portalBody(t, overrides);
   const paths = (res: { body: { error: { fields?: { path: string }[] } } }) =>
     (res.body.error.fields ?? []).map((f) => f.path);
 

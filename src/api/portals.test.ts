@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_BODY_BYTES } from './schemas';
 import { expectNoSecrets, startApi, type ApiHarness } from '../../test/api/harness';
-import { portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
+import { portalBody, portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
 
 describe('portal accesses over HTTP', () => {
   let t: TestTenant;
@@ -18,14 +18,7 @@ describe('portal accesses over HTTP', () => {
     return harness;
   };
 
-  const body = (overrides: Record<string, unknown> = {}) => ({
-    name: portalName(),
-    tenantId: t.tenantId,
-    clientId: t.clientId,
-    cloud: 'simulated',
-    auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
-    ...overrides,
-  });
+  const body = (overrides: Record<string, unknown> = {}) => portalBody(t, overrides);
   const create = async (overrides: Record<string, unknown> = {}) => {
     const res = await api.call('portalsCreate', { body: body(overrides) });
     expect(res.status).toBe(201);

@@ -1,6 +1,6 @@
 import { runSync } from '../sync/runSync';
 import { expectNoSecrets, startApi, type ApiHarness } from '../../test/api/harness';
-import { portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
+import { portalBody, portalName, startTestTenant, type TestTenant } from '../../test/api/tenant';
 
 describe('sync now, dry run and run history over HTTP', () => {
   let t: TestTenant;
@@ -8,14 +8,7 @@ describe('sync now, dry run and run history over HTTP', () => {
 
   const createPortal = async (overrides: Record<string, unknown> = {}) => {
     const res = await api.call('portalsCreate', {
-      body: {
-        name: portalName(),
-        tenantId: t.tenantId,
-        clientId: t.clientId,
-        cloud: 'simulated',
-        auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
-        ...overrides,
-      },
+      body: portalBody(t, overrides),
     });
     expect(res.status).toBe(201);
     return res.body as { id: string; name: string };

@@ -1,6 +1,6 @@
 import { runSync } from '../../src/sync/runSync';
 import { expectNoSecrets, startApi, type ApiHarness } from './harness';
-import { portalName, startTestTenant, type TestTenant } from './tenant';
+import { portalBody, portalName, startTestTenant, type TestTenant } from './tenant';
 
 /** A simulated tenant, the API over it, and one portal of it synced once: what the ledger's read tests start from. */
 export interface SyncedApi {
@@ -19,13 +19,7 @@ export async function startSyncedApi(namePrefix: string): Promise<SyncedApi> {
     simulator: { authorityHost: t.simulator.authorityHost, graphEndpoint: t.simulator.graphEndpoint },
   });
   const created = await api.call('portalsCreate', {
-    body: {
-      name: portalName(namePrefix),
-      tenantId: t.tenantId,
-      clientId: t.clientId,
-      cloud: 'simulated',
-      auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
-    },
+    body: portalBody(t, {}, portalName(namePrefix)),
   });
   const portalId = created.body.id as string;
   const queued = await api.call('portalsSync', { params: { id: portalId } });

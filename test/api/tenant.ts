@@ -91,3 +91,19 @@ export function portalName(prefix = 'Portal'): string {
   names += 1;
   return `${prefix} ${names} ${randomBytes(2).toString('hex')}`;
 }
+
+/** The body of POST /api/portals for the test tenant with its client secret; `overrides` replace fields. */
+export function portalBody(
+  t: Pick<TestTenant, 'tenantId' | 'clientId' | 'clientSecret'>,
+  overrides: Record<string, unknown> = {},
+  name = portalName(),
+): Record<string, unknown> {
+  return {
+    name,
+    tenantId: t.tenantId,
+    clientId: t.clientId,
+    cloud: 'simulated',
+    auth: { kind: 'clientSecret', clientSecret: t.clientSecret },
+    ...overrides,
+  };
+}
